@@ -1,0 +1,50 @@
+# Report Task. `make run` starts the service; `make test` runs the tests. Both install first.
+SHELL := /bin/bash
+PYTHON ?= python3
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+PY := $(VENV)/bin/python
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: install run worker web beat flower test test-fast lint format bench clean
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check 'uv>=0.5,<1'
+
+$(VENV)/.installed: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --python $(PYTHON)
+	touch $@
+
+install: $(VENV)/.installed
+
+## The whole service (API on $PORT, default 8000; one worker; the sweeper), one command.
+run: install
+	$(PY) -m config.serve all
+
+web worker beat: install
+	$(PY) -m config.serve $@
+
+## Flower on port 5555 against the configured broker; needs FLOWER_BASIC_AUTH=user:password.
+flower: install
+	$(PY) -m config.serve flower
+
+## Every test. Integration tests need REPORT_TEST_POSTGRES and REPORT_TEST_REDIS (see README).
+test: install
+	SECRET_KEY=$${SECRET_KEY:-test-only-not-secret} $(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	SECRET_KEY=$${SECRET_KEY:-lint} $(PY) manage.py makemigrations --check --dry-run
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+bench: install
+	$(PY) -m bench $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) $(TOOLS) .pytest_cache .ruff_cache

@@ -1,0 +1,166 @@
+"""Run the service: ``python -m config.serve [all|web|worker|beat|flower]``.
+
+``all`` (what ``make run`` uses) migrates, then runs the web server, one Celery worker
+and the beat scheduler (the sweeper) as child processes, and stops them all together.
+docker-compose runs the same module, one role per container, so what is tested here is
+what runs there.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+PY = sys.executable
+
+
+def _env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name) or default)
+
+
+def web_command() -> list[str]:
+    port = os.environ.get("PORT", "8000")
+    return [
+        PY,
+        "-m",
+        "gunicorn",
+        "config.wsgi:application",
+        "--bind",
+        f"{os.environ.get('HOST', '0.0.0.0')}:{port}",  # noqa: S104
+        "--workers",
+        str(_env_int("WEB_CONCURRENCY", 2)),
+        "--threads",
+        str(_env_int("WEB_THREADS", 4)),
+        "--worker-class",
+        "gthread",
+        "--timeout",
+        "60",
+        "--graceful-timeout",
+        "20",
+        "--access-logfile",
+        "-" if os.environ.get("ACCESS_LOG") else "/dev/null",
+        "--forwarded-allow-ips",
+        os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+    ]
+
+
+def worker_command() -> list[str]:
+    queues = os.environ.get("CELERY_WORKER_QUEUES", "html,pdf,maintenance")
+    return [
+        PY,
+        "-m",
+        "celery",
+        "-A",
+        "config",
+        "worker",
+        "--queues",
+        queues,
+        "--concurrency",
+        str(_env_int("CELERY_CONCURRENCY", 2)),
+        "--loglevel",
+        os.environ.get("LOG_LEVEL", "INFO"),
+        "--hostname",
+        os.environ.get("CELERY_HOSTNAME", "worker@%h"),
+        "--without-gossip",
+        "--without-mingle",
+    ]
+
+
+def beat_command() -> list[str]:
+    from django.conf import settings
+
+    return [
+        PY,
+        "-m",
+        "celery",
+        "-A",
+        "config",
+        "beat",
+        "--loglevel",
+        os.environ.get("LOG_LEVEL", "INFO"),
+        "--schedule",
+        settings.CELERY_BEAT_SCHEDULE_FILENAME,
+    ]
+
+
+def flower_command() -> list[str]:
+    auth = os.environ.get("FLOWER_BASIC_AUTH", "")
+    if not auth:
+        sys.exit("FLOWER_BASIC_AUTH=user:password is required: Flower shows job data.")
+    return [
+        PY,
+        "-m",
+        "celery",
+        "-A",
+        "config",
+        "flower",
+        f"--port={os.environ.get('FLOWER_PORT', '5555')}",
+        f"--basic_auth={auth}",
+    ]
+
+
+def migrate() -> None:
+    subprocess.run([PY, "manage.py", "migrate", "--noinput", "-v", "0"], check=True)
+
+
+def supervise(commands: list[list[str]]) -> int:
+    """Run the children; when one exits or a signal arrives, stop all of them."""
+    children = [subprocess.Popen(cmd) for cmd in commands]
+    stopping = False
+
+    def stop(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    code = 0
+    while not stopping:
+        for child in children:
+            if child.poll() is not None:
+                print(f"serve: {child.args[2:5]} exited with {child.returncode}", flush=True)
+                code = child.returncode or 1
+                stopping = True
+                break
+        time.sleep(0.2)
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 30
+    for child in children:
+        try:
+            child.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            child.kill()
+    return code
+
+
+def main(argv: list[str]) -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+    role = argv[0] if argv else "all"
+    roles = {
+        "web": web_command,
+        "worker": worker_command,
+        "beat": beat_command,
+        "flower": flower_command,
+    }
+    if role == "all":
+        migrate()
+        return supervise([web_command(), worker_command(), beat_command()])
+    if role not in roles:
+        print(__doc__, file=sys.stderr)
+        return 2
+    if role == "web" and os.environ.get("MIGRATE_ON_START", "1") == "1":
+        migrate()
+    os.execv(PY, roles[role]())  # noqa: S606 - replace this process: signals go straight to it
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,238 @@
+"""Settings for Report Task. Everything a deployment changes comes from the environment.
+
+With no configuration at all the service runs "embedded": SQLite and a SQLite-backed
+Celery broker under ``var/``, so ``make run`` works on a laptop with only Python. Set
+``DATABASE_URL`` and ``CELERY_BROKER_URL`` to run on PostgreSQL and Redis.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from config.env import env_bool, env_float, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(env_str("REPORT_DATA_DIR", str(BASE_DIR / "var"))).resolve()
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+DATABASE_URL = env_str("DATABASE_URL")
+# Embedded = no external database configured: SQLite, local broker, generated secret.
+EMBEDDED = not DATABASE_URL
+
+DEBUG = env_bool("DEBUG", False)
+
+
+def _secret_key() -> str:
+    key = env_str("SECRET_KEY")
+    if key:
+        return key
+    if not EMBEDDED:
+        raise ImproperlyConfigured(
+            "SECRET_KEY must be set when DATABASE_URL is set (see .env.example)."
+        )
+    # Embedded default: one random key per data folder, kept so sessions survive restarts.
+    path = DATA_DIR / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "reports",
+]
+
+MIDDLEWARE = [
+    "reports.middleware.BodySizeLimitMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+APPEND_SLASH = False
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+if EMBEDDED:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": DATA_DIR / "db.sqlite3",
+            "OPTIONS": {
+                # WAL lets the API read while the worker writes; IMMEDIATE avoids
+                # "database is locked" on read-then-write transactions.
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+            },
+        }
+    }
+else:
+    DATABASES = {
+        "default": dj_database_url.parse(
+            DATABASE_URL,
+            conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 600, minimum=0),
+            conn_health_checks=True,
+        )
+    }
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int(
+            "DATABASE_CONNECT_TIMEOUT", 5, minimum=1
+        )
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(DATA_DIR / "media"))).resolve()
+MEDIA_URL = None  # reports are only served through the API, never as a public folder.
+
+STORAGES = {
+    # Overwrite: a job that runs twice writes the same name and leaves one file.
+    "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"allow_overwrite": True},
+    },
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+# --- Security -------------------------------------------------------------------------
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("TRUST_X_FORWARDED_PROTO", False) else None
+)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0, minimum=0)
+
+# --- The service's own limits -----------------------------------------------------------
+# Bodies above this are answered 413 before anything reads them.
+REPORT_MAX_BODY_BYTES = env_int("REPORT_MAX_BODY_BYTES", 64 * 1024 * 1024, minimum=1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = REPORT_MAX_BODY_BYTES
+REPORT_MAX_EVENTS = env_int("REPORT_MAX_EVENTS", 1_000_000, minimum=1)
+REPORT_IDLE_MINUTES = env_float("REPORT_IDLE_MINUTES", 30.0, minimum=0.0)
+
+# --- Celery --------------------------------------------------------------------------------
+CELERY_BROKER_URL = env_str(
+    "CELERY_BROKER_URL",
+    f"sqla+sqlite:///{DATA_DIR / 'broker.sqlite3'}" if EMBEDDED else "redis://127.0.0.1:6379/0",
+)
+# Hard limit per job; Redis's visibility timeout must stay well above it so that no job
+# is ever delivered twice while it still runs.
+REPORT_JOB_SOFT_TIME_LIMIT = env_int("REPORT_JOB_SOFT_TIME_LIMIT", 240, minimum=1)
+REPORT_JOB_TIME_LIMIT = env_int("REPORT_JOB_TIME_LIMIT", 300, minimum=2)
+REPORT_JOB_MAX_ATTEMPTS = env_int("REPORT_JOB_MAX_ATTEMPTS", 5, minimum=1)
+# A job PENDING (published) or STARTED (lease expired) this long is re-published.
+REPORT_SWEEP_INTERVAL = env_float("REPORT_SWEEP_INTERVAL", 30.0, minimum=0.1)
+REPORT_SWEEP_PENDING_AFTER = env_float("REPORT_SWEEP_PENDING_AFTER", 300.0, minimum=0.1)
+if REPORT_JOB_SOFT_TIME_LIMIT >= REPORT_JOB_TIME_LIMIT:
+    raise ImproperlyConfigured("REPORT_JOB_SOFT_TIME_LIMIT must be below REPORT_JOB_TIME_LIMIT")
+
+CELERY_VISIBILITY_TIMEOUT = env_int(
+    "CELERY_VISIBILITY_TIMEOUT", max(3600, REPORT_JOB_TIME_LIMIT * 4), minimum=1
+)
+if CELERY_VISIBILITY_TIMEOUT <= REPORT_JOB_TIME_LIMIT * 2:
+    raise ImproperlyConfigured("CELERY_VISIBILITY_TIMEOUT must exceed twice REPORT_JOB_TIME_LIMIT")
+
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_TIMEOUT = 3
+CELERY_BROKER_TRANSPORT_OPTIONS = (
+    {
+        "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+        "socket_timeout": 5,
+        "socket_connect_timeout": 3,
+        # Lets tests and several deployments share one Redis without seeing each other.
+        "global_keyprefix": env_str("CELERY_BROKER_KEY_PREFIX", ""),
+    }
+    if CELERY_BROKER_URL.startswith(("redis://", "rediss://", "unix://"))
+    else {}
+)
+# Publishing must not hang a request while the broker is down: the job row is stored
+# first and the sweeper publishes whatever was not.
+CELERY_TASK_PUBLISH_RETRY = False
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SEND_SENT_EVENT = True
+CELERY_WORKER_SEND_TASK_EVENTS = True
+CELERY_TASK_SOFT_TIME_LIMIT = REPORT_JOB_SOFT_TIME_LIMIT
+CELERY_TASK_TIME_LIMIT = REPORT_JOB_TIME_LIMIT
+CELERY_TASK_DEFAULT_QUEUE = "html"
+CELERY_TASK_CREATE_MISSING_QUEUES = True
+CELERY_TASK_ROUTES = {"reports.sweep_jobs": {"queue": "maintenance"}}
+CELERY_BEAT_SCHEDULE = {
+    "sweep-jobs": {
+        "task": "reports.sweep_jobs",
+        "schedule": REPORT_SWEEP_INTERVAL,
+        "options": {"expires": REPORT_SWEEP_INTERVAL},
+    }
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
+CELERY_TIMEZONE = "UTC"
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_WORKER_QUEUES = env_list("CELERY_WORKER_QUEUES", ["html", "pdf", "maintenance"])
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+REST_FRAMEWORK = {
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["reports.parsers.RawJSONParser"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": [],
+    "UNAUTHENTICATED_USER": None,
+    "EXCEPTION_HANDLER": "reports.exceptions.exception_handler",
+}

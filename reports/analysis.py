@@ -1,0 +1,189 @@
+"""The report model: everything a report says, computed once from the events.
+
+Both renderers (HTML and PDF) only draw what is here; no figure is computed twice.
+Plain Python, no Django, so it can be used and tested anywhere.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from reports.contract import StudentIn, unit_key, unit_sort_key
+
+ARROW = " -> "
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def display_text(value: str) -> str:
+    """User text as it may be shown: control characters become U+FFFD, never dropped."""
+    return _CONTROL.sub("\ufffd", value)
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionSummary:
+    alias: str
+    unit: str
+    events: int
+    by_type: tuple[int, ...]  # one count per entry of StudentReport.event_types
+    visits: int
+    first: datetime
+    last: datetime
+    active_seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class Visit:
+    """Consecutive events on one question, folded together."""
+
+    question: int  # index into StudentReport.questions
+    events: int
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StudentReport:
+    namespace: str
+    student_id: str
+    event_types: tuple[str, ...]  # the types this student used, sorted
+    questions: tuple[QuestionSummary, ...]  # in alias order: Q1, Q2, ...
+    # The events in chronological order (ties keep input order), as parallel columns.
+    times: tuple[datetime, ...]
+    event_questions: tuple[int, ...]  # index into questions
+    event_type_ids: tuple[int, ...]  # index into event_types
+    visits: tuple[Visit, ...]
+    active_seconds: float
+
+    @property
+    def event_count(self) -> int:
+        return len(self.times)
+
+    @property
+    def first(self) -> datetime:
+        return self.times[0]
+
+    @property
+    def last(self) -> datetime:
+        return self.times[-1]
+
+    @property
+    def event_order(self) -> str:
+        """The contract line's value: one alias per event, ' -> ' between them."""
+        aliases = [q.alias for q in self.questions]
+        return ARROW.join([aliases[i] for i in self.event_questions])
+
+    @property
+    def event_order_line(self) -> str:
+        return f"Event Order: {self.event_order}"
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    students: tuple[StudentReport, ...]
+    idle_minutes: float
+    event_types: tuple[str, ...]  # every type used by any student, sorted
+
+    @property
+    def student_ids(self) -> list[str]:
+        return [s.student_id for s in self.students]
+
+    @property
+    def event_count(self) -> int:
+        return sum(s.event_count for s in self.students)
+
+    @property
+    def last_activity(self) -> datetime:
+        """Used as the document date, so identical input gives identical output."""
+        return max(s.last for s in self.students)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def build_student(student: StudentIn, *, idle_seconds: float) -> StudentReport:
+    events = student.events
+    raw_times = [_aware(e.created_time) for e in events]
+    order = sorted(range(len(events)), key=raw_times.__getitem__)  # stable: ties keep input order
+    times = tuple([raw_times[i] for i in order])
+
+    units = [unit_key(events[i].unit) for i in order]
+    distinct = sorted(set(units), key=unit_sort_key)
+    question_of = {unit: index for index, unit in enumerate(distinct)}
+    event_questions = tuple([question_of[u] for u in units])
+
+    type_names = [events[i].type for i in order]
+    event_types = tuple(sorted(set(type_names)))
+    type_of = {name: index for index, name in enumerate(event_types)}
+    event_type_ids = tuple([type_of[t] for t in type_names])
+
+    # Active time: gaps between consecutive events up to the idle threshold, credited to
+    # the question of the earlier event (the one the student was working on).
+    active = [0.0] * len(distinct)
+    for k in range(len(times) - 1):
+        gap = (times[k + 1] - times[k]).total_seconds()
+        if gap <= idle_seconds:
+            active[event_questions[k]] += gap
+
+    visits: list[Visit] = []
+    start = 0
+    for k in range(1, len(times) + 1):
+        if k == len(times) or event_questions[k] != event_questions[start]:
+            visits.append(Visit(event_questions[start], k - start, times[start], times[k - 1]))
+            start = k
+    visit_counts = Counter(v.question for v in visits)
+
+    per_pair = Counter(zip(event_questions, event_type_ids, strict=True))
+    first: list[datetime | None] = [None] * len(distinct)
+    last: list[datetime | None] = [None] * len(distinct)
+    for moment, q in zip(times, event_questions, strict=True):
+        if first[q] is None:
+            first[q] = moment
+        last[q] = moment
+    counts = Counter(event_questions)
+
+    questions = tuple(
+        QuestionSummary(
+            alias=f"Q{q + 1}",
+            unit=display_text(unit),
+            events=counts[q],
+            by_type=tuple(per_pair[(q, t)] for t in range(len(event_types))),
+            visits=visit_counts[q],
+            first=first[q],  # type: ignore[arg-type]
+            last=last[q],  # type: ignore[arg-type]
+            active_seconds=active[q],
+        )
+        for q, unit in enumerate(distinct)
+    )
+    return StudentReport(
+        namespace=display_text(student.namespace),
+        student_id=display_text(student.student_id),
+        event_types=tuple(display_text(t) for t in event_types),
+        questions=questions,
+        times=times,
+        event_questions=event_questions,
+        event_type_ids=event_type_ids,
+        visits=tuple(visits),
+        active_seconds=sum(active),
+    )
+
+
+def build_report(
+    students: Sequence[StudentIn],
+    *,
+    idle_minutes: float,
+    on_student: Callable[[int], None] | None = None,
+) -> Report:
+    """The report of every student, in input order; ``on_student(n)`` after each one."""
+    idle_seconds = idle_minutes * 60.0
+    built = []
+    for index, student in enumerate(students):
+        built.append(build_student(student, idle_seconds=idle_seconds))
+        if on_student is not None:
+            on_student(index + 1)
+    types = sorted({t for s in built for t in s.event_types})
+    return Report(students=tuple(built), idle_minutes=idle_minutes, event_types=tuple(types))

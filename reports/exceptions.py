@@ -1,0 +1,111 @@
+"""One domain error type, and the one place that turns errors into JSON responses."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.db import DatabaseError
+from django.http import Http404
+from rest_framework import exceptions as drf_exceptions
+from rest_framework import status
+from rest_framework.response import Response
+
+logger = logging.getLogger(__name__)
+
+
+class ServiceError(Exception):
+    """An error with a message meant for the client."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    code = "INVALID"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        errors: dict[str, list[str]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.errors = errors
+        self.headers = headers or {}
+
+
+class InvalidInput(ServiceError):
+    pass
+
+
+class PayloadTooLarge(ServiceError):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    code = "TOO_LARGE"
+
+
+class TooManyJobs(ServiceError):
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    code = "BUSY"
+
+
+class Conflict(ServiceError):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    code = "CONFLICT"
+
+
+class Unavailable(ServiceError):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    code = "UNAVAILABLE"
+
+
+def error_body(code: str, message: str, errors: dict[str, Any] | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"status": code, "message": message}
+    if errors:
+        body["errors"] = errors
+    return body
+
+
+_DRF_CODES = {
+    status.HTTP_400_BAD_REQUEST: "INVALID",
+    status.HTTP_401_UNAUTHORIZED: "UNAUTHORIZED",
+    status.HTTP_403_FORBIDDEN: "FORBIDDEN",
+    status.HTTP_404_NOT_FOUND: "NOT_FOUND",
+    status.HTTP_405_METHOD_NOT_ALLOWED: "METHOD_NOT_ALLOWED",
+    status.HTTP_406_NOT_ACCEPTABLE: "NOT_ACCEPTABLE",
+    status.HTTP_413_REQUEST_ENTITY_TOO_LARGE: "TOO_LARGE",
+    status.HTTP_415_UNSUPPORTED_MEDIA_TYPE: "UNSUPPORTED_MEDIA_TYPE",
+    status.HTTP_429_TOO_MANY_REQUESTS: "BUSY",
+}
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF's EXCEPTION_HANDLER: every error leaves as JSON, and the transaction rolls back."""
+    from rest_framework.views import set_rollback  # here: rest_framework.views imports our parser
+
+    set_rollback()
+    if isinstance(exc, ServiceError):
+        return Response(
+            error_body(exc.code, exc.message, exc.errors),
+            status=exc.status_code,
+            headers=exc.headers,
+        )
+    if isinstance(exc, drf_exceptions.ValidationError):
+        return Response(
+            error_body("INVALID", "The request body is invalid.", exc.detail),  # type: ignore[arg-type]
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+    if isinstance(exc, drf_exceptions.APIException):
+        headers = {}
+        if getattr(exc, "wait", None):
+            headers["Retry-After"] = str(int(exc.wait))  # type: ignore[attr-defined]
+        code = _DRF_CODES.get(exc.status_code, "ERROR")
+        return Response(error_body(code, str(exc.detail)), status=exc.status_code, headers=headers)
+    if isinstance(exc, Http404):
+        return Response(error_body("NOT_FOUND", "Not found."), status=status.HTTP_404_NOT_FOUND)
+    if isinstance(exc, DatabaseError):
+        logger.warning("database unavailable: %s", exc)
+        return Response(
+            error_body("UNAVAILABLE", "The database is unavailable; try again shortly."),
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": "5"},
+        )
+    return None  # a bug: Django logs it and answers with the JSON 500 handler

@@ -1,0 +1,89 @@
+"""Jobs are the record of work: our database, not Celery's result backend, says what state
+a job is in. A job's input is kept in its own table so that job rows stay small."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+
+
+class JobKind(models.TextChoices):
+    HTML = "html", "HTML"
+    PDF = "pdf", "PDF"
+
+
+class JobStatus(models.TextChoices):
+    PENDING = "PENDING"
+    STARTED = "STARTED"
+    RETRY = "RETRY"
+    SUCCESS = "SUCCESS"
+    FAILURE = "FAILURE"
+
+
+ACTIVE_STATUSES = (JobStatus.PENDING, JobStatus.STARTED, JobStatus.RETRY)
+
+
+class ReportJob(models.Model):
+    # The task id handed to clients: random UUID4, so ids cannot be guessed.
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(max_length=8, choices=JobKind.choices)
+    status = models.CharField(
+        max_length=16, choices=JobStatus.choices, default=JobStatus.PENDING, db_index=True
+    )
+    message = models.TextField(blank=True, default="")
+    attempts = models.PositiveIntegerField(default=0)
+    student_count = models.PositiveIntegerField(default=0)
+    event_count = models.PositiveIntegerField(default=0)
+    idle_minutes = models.FloatField()
+    progress_done = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    # While STARTED: after this moment the job is presumed abandoned (dead worker).
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "published_at"], name="job_sweep_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} job {self.id} ({self.status})"
+
+
+class JobInput(models.Model):
+    """The validated request body, exactly as received; the worker decodes it again."""
+
+    job = models.OneToOneField(
+        ReportJob, on_delete=models.CASCADE, primary_key=True, related_name="input"
+    )
+    body = models.BinaryField()
+
+    def __str__(self) -> str:
+        return f"input of job {self.job_id}"
+
+
+def report_upload_to(instance: Report, filename: str) -> str:
+    return f"reports/{filename}"
+
+
+class Report(models.Model):
+    """The result of a successful job (the seed's report row): one per job."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    job = models.OneToOneField(ReportJob, on_delete=models.CASCADE, related_name="report")
+    # The seed's field: the task id this report belongs to, indexed for look-ups.
+    task_id = models.UUIDField(unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # null (not "") when the report covers several students: the API answers null then.
+    student_id = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
+    student_ids = models.JSONField(default=list)
+    # The HTML document for html jobs (the seed keeps it in a text column); empty for pdf.
+    html = models.TextField(blank=True, default="")
+    file = models.FileField(upload_to=report_upload_to, max_length=255)
+    content_type = models.CharField(max_length=64)
+    size = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"report {self.id} of job {self.task_id}"

@@ -1,0 +1,37 @@
+"""Renderers draw a computed ``Report``; they compute nothing of their own.
+
+Each renderer returns a ``Rendered`` (file name suffix, content type, bytes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from reports.analysis import Report
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    extension: str
+    content_type: str
+    content: bytes
+
+
+def render(report: Report, kind: str) -> Rendered:
+    return RENDERERS[kind](report)
+
+
+def _html(report: Report) -> Rendered:
+    from reports.renderers.html import render_html
+
+    return Rendered("html", "text/html; charset=utf-8", render_html(report).encode("utf-8"))
+
+
+def _pdf(report: Report) -> Rendered:
+    from reports.renderers.pdf import render_pdf
+
+    return Rendered("pdf", "application/pdf", render_pdf(report))
+
+
+RENDERERS: dict[str, Callable[[Report], Rendered]] = {"html": _html, "pdf": _pdf}

@@ -1,0 +1,179 @@
+"""DRF serializers for the API. The input rules themselves live in ``contract.py``.
+
+A valid body is decoded in one native msgspec pass. Only when that pass rejects the body
+are the per-field serializers run, on the same msgspec types, to name every bad field
+by its path (``events[3].created_time``), up to ``MAX_REPORTED_ERRORS``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+import orjson
+from django.conf import settings
+from rest_framework import serializers
+
+from reports.contract import EventIn, Identifier, StudentIn, decode_students, split_error
+from reports.exceptions import InvalidInput, PayloadTooLarge
+
+MAX_REPORTED_ERRORS = 50
+
+
+class MsgspecField(serializers.Field):
+    """A DRF field whose rule is a msgspec type."""
+
+    def __init__(self, type_: Any, **kwargs: Any) -> None:
+        self.type_ = type_
+        super().__init__(**kwargs)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> MsgspecField:
+        # DRF deep-copies declared fields per serializer; msgspec types cannot be copied.
+        return self.__class__(self.type_, **self._kwargs)
+
+    def to_internal_value(self, data: Any) -> Any:
+        try:
+            return msgspec.convert(data, self.type_)
+        except msgspec.ValidationError as exc:
+            path, message = split_error(exc)
+            if path:
+                raise serializers.ValidationError({path: [message]}) from None
+            raise serializers.ValidationError(message) from None
+
+    def to_representation(self, value: Any) -> Any:
+        return msgspec.to_builtins(value)
+
+
+_EVENT_FIELDS = msgspec.structs.fields(EventIn)
+
+
+def _event_errors(item: Any, prefix: str) -> dict[str, list[str]]:
+    """Each bad field of one event, checked against EventIn's own field types."""
+    if not isinstance(item, dict):
+        return {prefix: [f"Expected an event object, got {type(item).__name__}."]}
+    errors: dict[str, list[str]] = {}
+    for field in _EVENT_FIELDS:
+        if field.name not in item:
+            errors[f"{prefix}.{field.name}"] = ["This field is required."]
+            continue
+        try:
+            msgspec.convert(item[field.name], field.type)
+        except msgspec.ValidationError as exc:
+            errors[f"{prefix}.{field.name}"] = [split_error(exc)[1]]
+    return errors
+
+
+class EventsField(serializers.Field):
+    """The events list: checked whole in one pass, then item by item to name each error."""
+
+    default_error_messages = {
+        "not_a_list": "Expected a list of events.",
+        "empty": "At least one event is required.",
+    }
+
+    def to_internal_value(self, data: Any) -> list[EventIn]:
+        if not isinstance(data, list):
+            self.fail("not_a_list")
+        if not data:
+            self.fail("empty")
+        try:
+            return msgspec.convert(data, list[EventIn])
+        except msgspec.ValidationError:
+            pass
+        errors: dict[str, list[str]] = {}
+        for index, item in enumerate(data):
+            errors.update(_event_errors(item, f"[{index}]"))
+            if len(errors) >= MAX_REPORTED_ERRORS:
+                break
+        raise serializers.ValidationError(errors)
+
+    def to_representation(self, value: Any) -> Any:
+        return msgspec.to_builtins(value)
+
+
+class StudentSerializer(serializers.Serializer):
+    namespace = MsgspecField(Identifier, help_text="1-255 characters.")
+    student_id = MsgspecField(Identifier, help_text="1-255 characters.")
+    events = EventsField(help_text="A non-empty list of events.")
+
+
+def _flatten(errors: Any, prefix: str = "") -> dict[str, list[str]]:
+    """DRF's nested errors -> {"events[3].created_time": ["..."]}."""
+    flat: dict[str, list[str]] = {}
+    if isinstance(errors, dict):
+        for key, value in errors.items():
+            key = str(key)
+            if key == "non_field_errors":
+                path = prefix
+            elif key.startswith("["):
+                path = prefix + key
+            else:
+                path = f"{prefix}.{key}" if prefix else key
+            flat.update(_flatten(value, path))
+    elif isinstance(errors, list) and errors and not isinstance(errors[0], (dict, list)):
+        flat[prefix or "body"] = [str(e) for e in errors]
+    elif isinstance(errors, list):
+        for value in errors:
+            flat.update(_flatten(value, prefix))
+    else:
+        flat[prefix or "body"] = [str(errors)]
+    return flat
+
+
+def explain_invalid(body: bytes, exc: msgspec.ValidationError) -> dict[str, list[str]]:
+    """Every bad field of a body the fast path rejected, by path."""
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        data = None
+    errors: dict[str, list[str]] = {}
+    if isinstance(data, dict):
+        student = StudentSerializer(data=data)
+        if not student.is_valid():
+            errors = _flatten(student.errors)
+    elif isinstance(data, list):
+        if not data:
+            errors = {"body": ["At least one student is required."]}
+        for index, item in enumerate(data):
+            student = StudentSerializer(data=item)
+            if not student.is_valid():
+                errors.update(_flatten(student.errors, f"[{index}]"))
+            if len(errors) >= MAX_REPORTED_ERRORS:
+                break
+    elif data is not None:
+        errors = {"body": ["Expected a student object or a non-empty list of them."]}
+    if (
+        not errors
+    ):  # the slow path agrees it is bad but found nothing to name: say what msgspec said
+        path, message = split_error(exc)
+        errors = {path or "body": [message]}
+    return errors
+
+
+class ReportRequestSerializer(serializers.Serializer):
+    """The POST body: one student object or a non-empty list of them (raw JSON bytes in)."""
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        if not isinstance(data, bytes):
+            raise InvalidInput("The request body must be JSON.")
+        try:
+            students = decode_students(data)
+        except msgspec.ValidationError as exc:
+            raise InvalidInput(
+                "The request body is invalid.", errors=explain_invalid(data, exc)
+            ) from None
+        except msgspec.DecodeError as exc:
+            raise InvalidInput(f"The request body is not valid JSON: {exc}.") from None
+        events = sum(len(s.events) for s in students)
+        if events > settings.REPORT_MAX_EVENTS:
+            raise PayloadTooLarge(
+                f"The request holds {events} events; at most {settings.REPORT_MAX_EVENTS} "
+                "are accepted in one request."
+            )
+        return {"students": students, "event_count": events}
+
+    def to_representation(self, instance: Any) -> Any:
+        return instance
+
+
+__all__ = ["ReportRequestSerializer", "StudentIn", "StudentSerializer"]

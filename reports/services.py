@@ -1,0 +1,266 @@
+"""Everything the service does, as plain functions: the API and the tasks only call these."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import msgspec
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import InterfaceError, OperationalError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from reports import analysis
+from reports.contract import StudentIn, decode_students
+from reports.models import ACTIVE_STATUSES, JobInput, JobStatus, Report, ReportJob
+from reports.renderers import render
+
+logger = logging.getLogger(__name__)
+
+
+class TransientError(Exception):
+    """Worth retrying: a dependency (database, storage, broker) failed, not the input."""
+
+
+class PermanentError(Exception):
+    """Retrying cannot help: the message says why the job failed."""
+
+
+# --- Submitting ---------------------------------------------------------------------------
+
+
+def job_create(
+    *,
+    kind: str,
+    body: bytes,
+    students: list[StudentIn],
+    event_count: int,
+    idle_minutes: float | None = None,
+) -> ReportJob:
+    """Store the job and its input; publish it once the transaction has committed."""
+    with transaction.atomic():
+        job = ReportJob.objects.create(
+            kind=kind,
+            student_count=len(students),
+            event_count=event_count,
+            idle_minutes=settings.REPORT_IDLE_MINUTES if idle_minutes is None else idle_minutes,
+            published_at=timezone.now(),
+        )
+        JobInput.objects.create(job=job, body=body)
+        transaction.on_commit(lambda: job_publish(job_id=job.id, kind=kind))
+    return job
+
+
+def job_publish(*, job_id: uuid.UUID, kind: str, countdown: float | None = None) -> bool:
+    """Send the job's id to its queue. A broker outage is not an error: the row is stored and
+    the sweeper publishes it once the broker answers again."""
+    from reports.tasks import run_job
+
+    try:
+        run_job.apply_async(
+            args=[str(job_id)], queue=kind, task_id=str(job_id), countdown=countdown
+        )
+    except Exception as exc:  # kombu raises a variety of connection errors
+        logger.warning("could not publish job %s, the sweeper will: %s", job_id, exc)
+        ReportJob.objects.filter(id=job_id).update(published_at=None)
+        return False
+    return True
+
+
+# --- Running ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Claim:
+    job: ReportJob
+    attempt: int
+
+
+def _lease() -> timedelta:
+    return timedelta(seconds=settings.REPORT_JOB_TIME_LIMIT + 30)
+
+
+def job_claim(*, job_id: uuid.UUID | str, redelivered: bool = False) -> Claim | None:
+    """Move the job to STARTED if nobody else holds it; None means: do nothing.
+
+    A conditional UPDATE makes a duplicate delivery a no-op. A STARTED job is taken over
+    only when its message was redelivered (its worker died) or its lease has expired.
+    """
+    now = timezone.now()
+    takeover = Q(status=JobStatus.STARTED, lease_expires_at__lt=now)
+    if redelivered:
+        takeover = Q(status=JobStatus.STARTED)
+    claimable = Q(status__in=[JobStatus.PENDING, JobStatus.RETRY]) | takeover
+    updated = ReportJob.objects.filter(
+        claimable, id=job_id, attempts__lt=settings.REPORT_JOB_MAX_ATTEMPTS
+    ).update(
+        status=JobStatus.STARTED,
+        attempts=F("attempts") + 1,
+        started_at=now,
+        lease_expires_at=now + _lease(),
+        message="",
+    )
+    if updated:
+        job = ReportJob.objects.get(id=job_id)
+        return Claim(job=job, attempt=job.attempts)
+    # Out of attempts (each one killed its worker, say): end it instead of looping.
+    ended = ReportJob.objects.filter(
+        claimable, id=job_id, attempts__gte=settings.REPORT_JOB_MAX_ATTEMPTS
+    ).update(
+        status=JobStatus.FAILURE,
+        finished_at=now,
+        lease_expires_at=None,
+        message=(
+            f"Gave up after {settings.REPORT_JOB_MAX_ATTEMPTS} attempts: the job "
+            "did not finish (its worker was lost or it kept timing out)."
+        ),
+    )
+    if ended:
+        logger.error("job %s failed: out of attempts", job_id)
+    return None
+
+
+def _progress_writer(job_id: uuid.UUID, total: int) -> Callable[[int], None] | None:
+    if total < 2:
+        return None
+    last = 0.0
+
+    def write(done: int) -> None:
+        nonlocal last
+        now = time.monotonic()
+        if done == total or now - last >= 0.5:
+            last = now
+            ReportJob.objects.filter(id=job_id).update(progress_done=done)
+
+    return write
+
+
+def job_run(*, job_id: uuid.UUID | str, redelivered: bool = False) -> JobStatus | None:
+    """Run one job to the end. Raises TransientError when a retry may succeed."""
+    try:
+        claim = job_claim(job_id=job_id, redelivered=redelivered)
+    except (OperationalError, InterfaceError) as exc:
+        raise TransientError(f"database unavailable: {exc}") from exc
+    if claim is None:
+        return None
+    job = claim.job
+    try:
+        body = bytes(JobInput.objects.values_list("body", flat=True).get(job_id=job.id))
+        report = analysis.build_report(
+            decode_students(body),
+            idle_minutes=job.idle_minutes,
+            on_student=_progress_writer(job.id, job.student_count),
+        )
+        del body
+        rendered = render(report, job.kind)
+        report_store(
+            job=job,
+            report=report,
+            content=rendered.content,
+            content_type=rendered.content_type,
+            extension=rendered.extension,
+        )
+    except (OperationalError, InterfaceError) as exc:
+        raise TransientError(f"database unavailable: {exc}") from exc
+    except OSError as exc:
+        raise TransientError(f"could not write the report file: {exc}") from exc
+    except (msgspec.DecodeError, ValueError, OverflowError) as exc:
+        job_fail(job_id=job.id, message=f"The input could not be turned into a report: {exc}")
+        return JobStatus.FAILURE
+    return JobStatus.SUCCESS
+
+
+def report_store(
+    *, job: ReportJob, report: analysis.Report, content: bytes, content_type: str, extension: str
+) -> Report:
+    """Write the file (outside any transaction: it may be slow), then the rows, atomically.
+
+    The file name depends only on the job, and the storage overwrites, so running a job
+    twice leaves one file and one report row.
+    """
+    name = default_storage.save(f"reports/{job.id}.{extension}", ContentFile(content))
+    student_ids = report.student_ids
+    with transaction.atomic():
+        stored, _ = Report.objects.update_or_create(
+            job=job,
+            defaults={
+                "task_id": job.id,
+                "student_id": student_ids[0] if len(student_ids) == 1 else None,
+                "student_ids": student_ids,
+                "html": content.decode("utf-8") if extension == "html" else "",
+                "file": name,
+                "content_type": content_type,
+                "size": len(content),
+            },
+        )
+        ReportJob.objects.filter(id=job.id).update(
+            status=JobStatus.SUCCESS,
+            finished_at=timezone.now(),
+            lease_expires_at=None,
+            progress_done=job.student_count,
+            message="",
+        )
+    return stored
+
+
+def job_fail(*, job_id: uuid.UUID | str, message: str) -> None:
+    ReportJob.objects.filter(id=job_id, status__in=ACTIVE_STATUSES).update(
+        status=JobStatus.FAILURE,
+        message=message[:2000],
+        finished_at=timezone.now(),
+        lease_expires_at=None,
+    )
+
+
+def job_mark_retry(*, job_id: uuid.UUID | str, message: str, countdown: float) -> None:
+    ReportJob.objects.filter(id=job_id, status=JobStatus.STARTED).update(
+        status=JobStatus.RETRY,
+        message=message[:2000],
+        lease_expires_at=None,
+        published_at=timezone.now() + timedelta(seconds=countdown),
+    )
+
+
+def retry_countdown(retries: int) -> float:
+    """Exponential backoff with full jitter: up to 1, 2, 4 ... 60 seconds."""
+    import random
+
+    return random.uniform(0.5, min(60.0, 2.0**retries))  # noqa: S311
+
+
+# --- Keeping promises ---------------------------------------------------------------------
+
+
+def jobs_sweep(*, now: datetime | None = None) -> dict[str, int]:
+    """Re-publish jobs whose message may be lost; end those that are out of attempts.
+
+    PENDING/RETRY jobs published longer ago than the threshold (or never published), and
+    STARTED jobs whose lease has expired (their worker died), are published again. The
+    claim in ``job_claim`` makes any duplicate delivery a no-op.
+    """
+    now = now or timezone.now()
+    stale_before = now - timedelta(seconds=settings.REPORT_SWEEP_PENDING_AFTER)
+    lost = ReportJob.objects.filter(
+        Q(status__in=[JobStatus.PENDING, JobStatus.RETRY])
+        & (Q(published_at__isnull=True) | Q(published_at__lt=stale_before))
+        | Q(status=JobStatus.STARTED, lease_expires_at__lt=now)
+    ).values_list("id", "kind", "attempts")[:1000]
+    republished = failed = 0
+    for job_id, kind, attempts in lost:
+        if attempts >= settings.REPORT_JOB_MAX_ATTEMPTS:
+            job_claim(job_id=job_id)  # ends it as FAILURE with the reason
+            failed += 1
+            continue
+        ReportJob.objects.filter(id=job_id).update(published_at=now)
+        if job_publish(job_id=job_id, kind=kind):
+            republished += 1
+    if republished or failed:
+        logger.info("sweep: republished %d job(s), failed %d", republished, failed)
+    return {"republished": republished, "failed": failed}

@@ -1,0 +1,38 @@
+"""Celery tasks: thin wrappers that take ids and call services."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import Task, shared_task
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+
+from reports import services
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(name="reports.run_job", bind=True, max_retries=None, acks_late=True)
+def run_job(self: Task, job_id: str) -> str | None:
+    redelivered = bool((self.request.delivery_info or {}).get("redelivered"))
+    try:
+        outcome = services.job_run(job_id=job_id, redelivered=redelivered)
+    except services.TransientError as exc:
+        countdown = services.retry_countdown(self.request.retries)
+        logger.warning("job %s: %s; retrying in %.1f s", job_id, exc, countdown)
+        services.job_mark_retry(job_id=job_id, message=str(exc), countdown=countdown)
+        raise self.retry(countdown=countdown, exc=exc) from exc
+    except SoftTimeLimitExceeded:
+        services.job_fail(
+            job_id=job_id,
+            message=f"The report took longer than {settings.REPORT_JOB_SOFT_TIME_LIMIT} s "
+            "to build and was stopped.",
+        )
+        return "FAILURE"
+    return outcome
+
+
+@shared_task(name="reports.sweep_jobs", ignore_result=True)
+def sweep_jobs() -> dict[str, int]:
+    return services.jobs_sweep()

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from reports import apis
+
+urlpatterns = [
+    path("assignment/html", apis.HtmlCreateApi.as_view(), name="html-create"),
+    path("assignment/pdf", apis.PdfCreateApi.as_view(), name="pdf-create"),
+    path("assignment/html/<str:task_id>", apis.HtmlDetailApi.as_view(), name="html-detail"),
+    path("assignment/pdf/<str:task_id>", apis.PdfDetailApi.as_view(), name="pdf-detail"),
+    path(
+        "assignment/<str:kind>/<str:task_id>/report",
+        apis.ReportFileApi.as_view(),
+        name="report-file",
+    ),
+    path("healthz", apis.healthz, name="healthz"),
+]

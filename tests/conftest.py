@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.stack import Stack
+
+SAMPLE = {
+    "namespace": "ns_example",
+    "student_id": "00a9a76518624b02b0ed57263606fc26",
+    "events": [
+        {"type": "saved_code", "created_time": "2024-07-21 03:04:55.939000+00:00", "unit": "17"}
+    ],
+}
+
+HOW_TO_ENABLE = (
+    "integration tests need a PostgreSQL and a Redis: set REPORT_TEST_POSTGRES="
+    "postgres://user@host:5432/postgres and REPORT_TEST_REDIS=redis://host:6379"
+)
+
+
+@pytest.fixture
+def sample() -> dict:
+    import copy
+
+    return copy.deepcopy(SAMPLE)
+
+
+def integration_urls() -> tuple[str, str]:
+    postgres = os.environ.get("REPORT_TEST_POSTGRES")
+    redis = os.environ.get("REPORT_TEST_REDIS")
+    if not postgres or not redis:
+        if os.environ.get("REPORT_REQUIRE_INTEGRATION"):
+            pytest.fail(HOW_TO_ENABLE + " (REPORT_REQUIRE_INTEGRATION is set: no skipping)")
+        pytest.skip(HOW_TO_ENABLE)
+    return postgres, redis
+
+
+def make_stack(tmp: Path, **env: str) -> Stack:
+    postgres, redis = integration_urls()
+    stack = Stack(postgres_admin_url=postgres, redis_url=redis, tmp=tmp, env_overrides=env)
+    stack.create_database()
+    return stack
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """One shared service (web + one worker) on a fresh database, for the whole session."""
+    s = make_stack(tmp_path_factory.mktemp("stack"))
+    try:
+        s.start("web")
+        s.start("worker")
+        yield s
+    finally:
+        s.stop_all()
+        s.drop_database()

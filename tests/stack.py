@@ -1,0 +1,187 @@
+"""Real processes for integration tests: a fresh PostgreSQL database, an isolated Redis
+key space, the web server and Celery workers, started exactly as ``config.serve`` runs them."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class HttpResult:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+def http(
+    method: str,
+    url: str,
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
+    timeout: float = 30,
+) -> HttpResult:
+    request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return HttpResult(response.status, dict(response.headers), response.read())
+    except urllib.error.HTTPError as exc:
+        return HttpResult(exc.code, dict(exc.headers), exc.read())
+
+
+@dataclass
+class Stack:
+    postgres_admin_url: str  # a database we may CREATE DATABASE from
+    redis_url: str  # redis://host:port
+    tmp: Path
+    env_overrides: dict[str, str] = field(default_factory=dict)
+    name: str = field(default_factory=lambda: f"rt_it_{uuid.uuid4().hex[:10]}")
+    port: int = field(default_factory=free_port)
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    @property
+    def database_url(self) -> str:
+        base, _, _ = self.postgres_admin_url.rpartition("/")
+        return f"{base}/{self.name}"
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def env(self, **extra: str) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("REPORT_TEST_")}
+        env.update(
+            DATABASE_URL=self.database_url,
+            CELERY_BROKER_URL=f"{self.redis_url.rstrip('/')}/0",
+            CELERY_BROKER_KEY_PREFIX=f"{self.name}:",
+            SECRET_KEY="integration-test-secret",
+            REPORT_DATA_DIR=str(self.tmp / "var"),
+            PORT=str(self.port),
+            HOST="127.0.0.1",
+            WEB_CONCURRENCY="2",
+            CELERY_CONCURRENCY="2",
+            LOG_LEVEL="WARNING",
+            PYTHONUNBUFFERED="1",
+        )
+        env.update(self.env_overrides)
+        env.update(extra)
+        return env
+
+    # --- lifecycle ---------------------------------------------------------------------
+    def create_database(self) -> None:
+        with psycopg.connect(self.postgres_admin_url, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{self.name}"')
+        subprocess.run(
+            [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
+            cwd=ROOT,
+            env=self.env(),
+            check=True,
+        )
+
+    def drop_database(self) -> None:
+        with psycopg.connect(self.postgres_admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+    def start(self, role: str, name: str | None = None, **extra: str) -> subprocess.Popen[bytes]:
+        name = name or role
+        log = open(self.tmp / f"{name}.log", "ab")
+        env = self.env(MIGRATE_ON_START="0", **extra)
+        if role == "worker":
+            env.setdefault("CELERY_HOSTNAME", f"{name}-{self.name}@%h")
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "config.serve", role],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.processes[name] = proc
+        if role == "web":
+            self.wait_http()
+        return proc
+
+    def stop(self, name: str, sig: int = signal.SIGTERM, timeout: float = 20) -> None:
+        proc = self.processes.pop(name, None)
+        if proc is None or proc.poll() is not None:
+            return
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+
+    def stop_all(self) -> None:
+        for name in list(self.processes):
+            self.stop(name)
+
+    def wait_http(self, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError(f"web server did not start; see {self.tmp / 'web.log'}")
+
+    def log(self, name: str) -> str:
+        path = self.tmp / f"{name}.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    # --- API helpers -------------------------------------------------------------------
+    def post(self, kind: str, payload: Any, headers: dict[str, str] | None = None) -> HttpResult:
+        body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        return http(
+            "POST",
+            f"{self.base_url}/assignment/{kind}",
+            body,
+            {"Content-Type": "application/json", **(headers or {})},
+        )
+
+    def get(self, path: str, headers: dict[str, str] | None = None) -> HttpResult:
+        return http("GET", f"{self.base_url}{path}", headers=headers)
+
+    def wait_done(
+        self, kind: str, task_id: str, timeout: float = 60, headers: dict[str, str] | None = None
+    ) -> HttpResult:
+        deadline = time.monotonic() + timeout
+        while True:
+            result = self.get(f"/assignment/{kind}/{task_id}", headers)
+            if result.status != 202:
+                return result
+            if time.monotonic() > deadline:
+                raise AssertionError(f"job {task_id} still {result.json()} after {timeout} s")
+            time.sleep(0.05)
+
+    def sql(self, query: str, *params: Any) -> list[tuple[Any, ...]]:
+        with psycopg.connect(self.database_url, autocommit=True) as conn:
+            return conn.execute(query, params).fetchall()
