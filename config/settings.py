@@ -155,6 +155,7 @@ elif REPORT_STORAGE == "s3":
             "access_key": env_str("AWS_ACCESS_KEY_ID") or None,
             "secret_key": env_str("AWS_SECRET_ACCESS_KEY") or None,
             "addressing_style": env_str("AWS_S3_ADDRESSING_STYLE") or None,
+            "signature_version": env_str("AWS_S3_SIGNATURE_VERSION", "s3v4"),
             "location": env_str("AWS_LOCATION", ""),
             # Reports are private: links to them are presigned and expire.
             "default_acl": None,
