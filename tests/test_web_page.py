@@ -129,7 +129,8 @@ def test_web_page_end_to_end(stack: Stack, browser) -> None:
         page.click("#submit")
         expect(page.locator("#error")).to_be_visible()
         expect(page.locator("#error-message")).to_have_text("The request body is invalid.")
-        expect(page.locator("#error-list")).to_contain_text("[0].created_time")
+        expect(page.locator("#error-list")).to_contain_text("events[0].created_time")
+        expect(page.locator("#job")).to_be_hidden()  # the previous job's panel is gone
 
         # A class list as PDF: progress done/total shows while it runs, then the download.
         page.eval_on_selector(
@@ -143,6 +144,7 @@ def test_web_page_end_to_end(stack: Stack, browser) -> None:
         page.fill("#events", json.dumps(class_list(students=30, events=150)))
         page.check("input[name=format][value=pdf]")
         page.click("#submit")
+        expect(page.locator("#job-kind")).to_have_text("PDF · 30 students")
         expect(page.locator("#error")).to_be_hidden()
         expect(page.locator("#job-status")).to_have_text("SUCCESS", timeout=60_000)
         seen = page.evaluate("window.seen")

@@ -254,6 +254,11 @@
     var url = kind === "pdf" ? form.dataset.pdfUrl : form.dataset.htmlUrl;
     var button = el("submit");
     button.disabled = true;
+    stopPolling();
+    tracking = null;
+    el("job").hidden = true;
+    el("idle").hidden = false;
+    el("idle").textContent = "Submitting…";
     button.textContent = "Submitting…";
     fetch(url, {
       method: "POST",
@@ -263,8 +268,7 @@
       .then(function (response) {
         return response.json().catch(function () { return {}; }).then(function (body) {
           if (response.status !== 202) {
-            stopPolling();
-            tracking = null;
+            el("idle").textContent = "Nothing was submitted: fix the input and try again.";
             showError(body.message || "The service answered HTTP " + response.status + ".",
               body.errors);
             return;
@@ -282,6 +286,7 @@
         });
       })
       .catch(function (error) {
+        el("idle").textContent = "Nothing was submitted.";
         showError("Could not reach the service: " + error.message);
       })
       .finally(function () {
