@@ -60,6 +60,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "reports.middleware.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Serves the web page's static files from the apps' static folders under gunicorn too,
+    # so a fresh clone needs no collectstatic step.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -123,15 +126,49 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise also serves collectstatic's output, if any
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(DATA_DIR / "media"))).resolve()
 MEDIA_URL = None  # reports are only served through the API, never as a public folder.
 
-STORAGES = {
+WHITENOISE_USE_FINDERS = True
+
+# Where report files go: the local folder (one machine, or a shared volume), or any
+# S3-compatible object store, which every web and worker machine can reach.
+REPORT_STORAGE = env_str("REPORT_STORAGE", "local").strip().lower() or "local"
+if REPORT_STORAGE == "local":
     # Overwrite: a job that runs twice writes the same name and leaves one file.
-    "default": {
+    _default_storage: dict = {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"allow_overwrite": True},
-    },
+    }
+elif REPORT_STORAGE == "s3":
+    AWS_STORAGE_BUCKET_NAME = env_str("AWS_STORAGE_BUCKET_NAME")
+    if not AWS_STORAGE_BUCKET_NAME:
+        raise ImproperlyConfigured("REPORT_STORAGE=s3 needs AWS_STORAGE_BUCKET_NAME.")
+    _default_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": AWS_STORAGE_BUCKET_NAME,
+            # Unset values fall back to boto3's own lookup (env, ~/.aws, instance role).
+            "endpoint_url": env_str("AWS_S3_ENDPOINT_URL") or None,
+            "region_name": env_str("AWS_S3_REGION_NAME") or None,
+            "access_key": env_str("AWS_ACCESS_KEY_ID") or None,
+            "secret_key": env_str("AWS_SECRET_ACCESS_KEY") or None,
+            "addressing_style": env_str("AWS_S3_ADDRESSING_STYLE") or None,
+            "signature_version": env_str("AWS_S3_SIGNATURE_VERSION", "s3v4"),
+            "location": env_str("AWS_LOCATION", ""),
+            # Reports are private: links to them are presigned and expire.
+            "default_acl": None,
+            "querystring_auth": True,
+            "querystring_expire": env_int("AWS_QUERYSTRING_EXPIRE", 3600, minimum=1),
+            "file_overwrite": True,
+        },
+    }
+else:
+    raise ImproperlyConfigured(f"REPORT_STORAGE must be 'local' or 's3', got {REPORT_STORAGE!r}")
+
+STORAGES = {
+    "default": _default_storage,
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 

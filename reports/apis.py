@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any, ClassVar
 
 from django.db import connection
@@ -19,20 +18,11 @@ from reports.models import JobKind, JobStatus, ReportJob
 from reports.renderers.html import CONTENT_SECURITY_POLICY
 from reports.serializers import ReportRequestSerializer
 
-_UNSAFE_FILENAME = re.compile(r"[\x00-\x1f\x7f/\\\"]+")
-
 
 def _wants_html(request: HttpRequest) -> bool:
     """A browser navigating to the URL lists text/html first; API clients do not."""
     accept = request.META.get("HTTP_ACCEPT", "")
     return accept.split(",")[0].split(";")[0].strip().lower() == "text/html"
-
-
-def _download_name(job: ReportJob) -> str:
-    report = job.report
-    stem = report.student_id or str(job.id)
-    stem = _UNSAFE_FILENAME.sub("_", stem).strip() or str(job.id)
-    return f"report-{stem}.{job.kind}"
 
 
 def _html_document(content: str | bytes) -> HttpResponse:
@@ -47,7 +37,7 @@ def _file_response(job: ReportJob, *, attachment: bool) -> HttpResponse:
         report.file.open("rb"),
         content_type=report.content_type,
         as_attachment=attachment,
-        filename=_download_name(job),
+        filename=selectors.report_download_name(job=job),
     )
     if job.kind == JobKind.HTML:
         response["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
@@ -110,9 +100,7 @@ class ReportDetailApi(APIView):
             "created_at": report.created_at.isoformat().replace("+00:00", "Z"),
             "task_id": str(job.id),
             "report": report.html,
-            "report_url": request.build_absolute_uri(
-                reverse("report-file", args=[self.kind, job.id])
-            ),
+            "report_url": selectors.report_download_url(job=job, request=request),
             "student_id": report.student_id,
             "student_ids": report.student_ids,
         }
@@ -120,7 +108,8 @@ class ReportDetailApi(APIView):
 
 
 class ReportFileApi(APIView):
-    """GET /assignment/<kind>/<task_id>/report: the stored file itself."""
+    """GET /assignment/<kind>/<task_id>/report: the stored file itself, streamed from the
+    storage (local folder or S3) through this process, same as the PDF status URL."""
 
     def get(self, request: Request, kind: str, task_id: str) -> HttpResponse:
         job = selectors.job_get(task_id=task_id, kind=kind)

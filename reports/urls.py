@@ -1,8 +1,9 @@
 from django.urls import path
 
-from reports import apis
+from reports import apis, views
 
 urlpatterns = [
+    path("", views.index, name="index"),
     path("assignment/html", apis.HtmlCreateApi.as_view(), name="html-create"),
     path("assignment/pdf", apis.PdfCreateApi.as_view(), name="pdf-create"),
     path("assignment/html/<str:task_id>", apis.HtmlDetailApi.as_view(), name="html-detail"),
