@@ -23,6 +23,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+# The README's screenshot is refreshed only on request (REPORT_SAVE_SCREENSHOTS=1), so a
+# test run never leaves the checkout modified.
 SCREENSHOT = ROOT / "docs" / "web-page.png"
 
 
@@ -165,9 +167,10 @@ def test_web_page_end_to_end(stack: Stack, browser) -> None:
         expect(page.locator("#job-status")).to_have_text("SUCCESS")
 
         page.click("#load-sample")
-        SCREENSHOT.parent.mkdir(exist_ok=True)
-        page.screenshot(path=str(SCREENSHOT), full_page=True)
-        assert SCREENSHOT.stat().st_size < 300_000
+        shot = page.screenshot(full_page=True)
+        assert shot.startswith(b"\x89PNG") and len(shot) < 300_000
+        if os.environ.get("REPORT_SAVE_SCREENSHOTS"):
+            SCREENSHOT.write_bytes(shot)
         # No CSP violation, no script error, no missing file; the 400 above is expected.
         assert [p for p in problems if "status of 400" not in p] == []
     finally:
