@@ -22,7 +22,7 @@ from prometheus_client.core import (
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
 
-from reports.models import JobStatus, ReportJob
+from reports.models import JobKind, JobStatus, ReportJob
 
 logger = logging.getLogger(__name__)
 
@@ -61,14 +61,17 @@ class JobCollector(Collector):
             "report_jobs_finished", "Jobs that ended, by outcome.", labels=["kind", "outcome"]
         )
         queue = GaugeMetricFamily(
-            "report_jobs_queue_depth", "Jobs waiting for a worker (PENDING or RETRY).", ["kind"]
+            "report_jobs_queue_depth",
+            "Jobs waiting for a worker (PENDING or RETRY).",
+            labels=["kind"],
         )
-        running = GaugeMetricFamily("report_jobs_running", "Jobs being built (STARTED).", ["kind"])
+        running = GaugeMetricFamily(
+            "report_jobs_running", "Jobs being built (STARTED).", labels=["kind"]
+        )
         counts: dict[tuple[str, str], int] = {}
         for row in ReportJob.objects.values("kind", "status").annotate(n=Count("id")):
             counts[(row["kind"], row["status"])] = row["n"]
-        kinds = sorted({kind for kind, _ in counts})
-        for kind in kinds:
+        for kind in JobKind.values:
             for outcome in FINISHED:
                 finished.add_metric([kind, outcome], counts.get((kind, outcome), 0))
             queue.add_metric([kind], sum(counts.get((kind, s), 0) for s in QUEUED))
