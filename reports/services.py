@@ -74,6 +74,15 @@ def job_create(
         )
         JobInput.objects.create(job=job, body=body)
         transaction.on_commit(lambda: job_publish(job_id=job.id, kind=kind))
+    logger.info(
+        "job created",
+        extra={
+            "task_id": str(job.id),
+            "kind": kind,
+            "students": len(students),
+            "events": event_count,
+        },
+    )
     return job
 
 
@@ -195,7 +204,12 @@ def job_run(*, job_id: uuid.UUID | str, redelivered: bool = False) -> JobStatus 
         raise TransientError(f"could not write the report file: {exc}") from exc
     except (msgspec.DecodeError, ValueError, OverflowError) as exc:
         job_fail(job_id=job.id, message=f"The input could not be turned into a report: {exc}")
+        logger.warning("job failed", extra={"kind": job.kind, "outcome": JobStatus.FAILURE})
         return JobStatus.FAILURE
+    logger.info(
+        "job finished",
+        extra={"kind": job.kind, "outcome": JobStatus.SUCCESS, "attempt": claim.attempt},
+    )
     return JobStatus.SUCCESS
 
 

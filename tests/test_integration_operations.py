@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,7 +36,7 @@ def web_only(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """The web server alone: no worker consumes, so no job can finish."""
     s = make_stack(tmp_path_factory.mktemp("web-only"))
     try:
-        s.start("web")
+        s.start("web", LOG_LEVEL="INFO")
         yield s
     finally:
         s.stop_all()
@@ -85,3 +86,27 @@ def test_readyz_is_503_on_an_unmigrated_database(tmp_path: Path) -> None:
     finally:
         s.stop_all()
         s.drop_database()
+
+
+def test_logs_are_json_and_follow_the_task_id_into_the_worker(
+    web_only: Stack, sample: dict
+) -> None:
+    # Last in this module: a worker now consumes what the tests above left queued.
+    web_only.start("worker", name="log-worker", LOG_LEVEL="INFO")
+    task_id = web_only.post("html", sample).json()["task_id"]
+    assert web_only.get(f"/assignment/html/{task_id}?wait=20").status == 200
+
+    def entries(name: str) -> list[dict]:
+        found = []
+        for line in web_only.log(name).splitlines():
+            if line.startswith("{"):
+                entry = json.loads(line)
+                if entry.get("task_id") == task_id:
+                    found.append(entry)
+        return found
+
+    assert "job created" in [e["message"] for e in entries("web")]
+    deadline = time.monotonic() + 10
+    while "job finished" not in [e["message"] for e in entries("log-worker")]:
+        assert time.monotonic() < deadline, web_only.log("log-worker")[-2000:]
+        time.sleep(0.2)
