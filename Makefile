@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install run worker web beat flower test test-fast lint format bench clean
+.PHONY: install run worker web beat flower superuser test test-fast lint format bench clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -29,6 +29,10 @@ web worker beat: install
 ## Flower on port 5555 against the configured broker; needs FLOWER_BASIC_AUTH=user:password.
 flower: install
 	$(PY) -m config.serve flower
+
+## An admin account for /admin/ (asks for a name and a password).
+superuser: install
+	$(PY) manage.py createsuperuser
 
 ## Every test. Integration tests need REPORT_TEST_POSTGRES and REPORT_TEST_REDIS (see README).
 test: install

@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 PY = sys.executable
 
@@ -21,8 +22,11 @@ def _env_int(name: str, default: int) -> int:
     return int(os.environ.get(name) or default)
 
 
-def web_command() -> list[str]:
+def web_command(metrics_dir: Path | None = None) -> list[str]:
     port = os.environ.get("PORT", "8000")
+    # Each gunicorn worker process counts its own requests; with this folder they write
+    # their counts there and /metrics adds them up (prometheus_client multiprocess mode).
+    metrics_env = ["--env", f"PROMETHEUS_MULTIPROC_DIR={metrics_dir}"] if metrics_dir else []
     return [
         PY,
         "-m",
@@ -44,6 +48,7 @@ def web_command() -> list[str]:
         "-" if os.environ.get("ACCESS_LOG") else "/dev/null",
         "--forwarded-allow-ips",
         os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        *metrics_env,
     ]
 
 
@@ -106,6 +111,23 @@ def migrate() -> None:
     subprocess.run([PY, "manage.py", "migrate", "--noinput", "-v", "0"], check=True)
 
 
+def prepare_web() -> Path:
+    """Static files for WhiteNoise (admin, Swagger UI), and a clean folder in which the
+    gunicorn workers add up their Prometheus metrics."""
+    import shutil
+
+    from django.conf import settings
+
+    if os.environ.get("COLLECTSTATIC_ON_START", "1") == "1":
+        subprocess.run([PY, "manage.py", "collectstatic", "--noinput", "-v", "0"], check=True)
+    metrics_dir = Path(
+        os.environ.get("PROMETHEUS_MULTIPROC_DIR") or settings.DATA_DIR / "prometheus"
+    )
+    shutil.rmtree(metrics_dir, ignore_errors=True)
+    metrics_dir.mkdir(parents=True)
+    return metrics_dir
+
+
 def supervise(commands: list[list[str]]) -> int:
     """Run the children; when one exits or a signal arrives, stop all of them."""
     children = [subprocess.Popen(cmd) for cmd in commands]
@@ -152,13 +174,14 @@ def main(argv: list[str]) -> int:
     }
     if role == "all":
         migrate()
-        return supervise([web_command(), worker_command(), beat_command()])
+        return supervise([web_command(prepare_web()), worker_command(), beat_command()])
     if role not in roles:
         print(__doc__, file=sys.stderr)
         return 2
     if role == "web" and os.environ.get("MIGRATE_ON_START", "1") == "1":
         migrate()
-    os.execv(PY, roles[role]())  # noqa: S606 - replace this process: signals go straight to it
+    command = web_command(prepare_web()) if role == "web" else roles[role]()
+    os.execv(PY, command)  # noqa: S606 - replace this process: signals go straight to it
     return 0
 
 

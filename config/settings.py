@@ -54,14 +54,17 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_prometheus",
     "reports",
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "reports.middleware.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    # Serves the web page's static files from the apps' static folders under gunicorn too,
-    # so a fresh clone needs no collectstatic step.
+    # Serves /static/ (admin, Swagger UI, the web page) from gunicorn itself: no CDN.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -69,6 +72,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "reports.logs.TaskIdMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -125,12 +130,15 @@ USE_I18N = False
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = DATA_DIR / "static"
-STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise also serves collectstatic's output, if any
+# `config.serve web` runs collectstatic into this folder before gunicorn starts;
+# WHITENOISE_USE_FINDERS also serves straight from the apps when it has not run (a fresh
+# clone under `manage.py runserver`, or the tests).
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(DATA_DIR / "static"))).resolve()
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(DATA_DIR / "media"))).resolve()
 MEDIA_URL = None  # reports are only served through the API, never as a public folder.
 
-WHITENOISE_USE_FINDERS = True
 
 # Where report files go: the local folder (one machine, or a shared volume), or any
 # S3-compatible object store, which every web and worker machine can reach.
@@ -169,7 +177,7 @@ else:
 
 STORAGES = {
     "default": _default_storage,
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
 # --- Security -------------------------------------------------------------------------
@@ -256,11 +264,33 @@ CELERY_TIMEZONE = "UTC"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_WORKER_QUEUES = env_list("CELERY_WORKER_QUEUES", ["html", "pdf", "maintenance"])
 
+# --- Long polling: GET /assignment/<kind>/<id>?wait=<seconds> ----------------------------
+# Each waiting request holds one gunicorn thread (and, on PostgreSQL, one LISTEN
+# connection) for up to this long; see README "Long polling".
+REPORT_MAX_WAIT = env_float("REPORT_MAX_WAIT", 30.0, minimum=0.1)
+
+# --- Logs --------------------------------------------------------------------------------
+# json: one JSON object per line, with the task id when there is one (for machines);
+# plain: one readable line (for humans at a terminal).
+LOG_FORMAT = env_str("LOG_FORMAT", "json").strip().lower()
+if LOG_FORMAT not in {"json", "plain"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or plain, got {LOG_FORMAT!r}")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"task_id": {"()": "reports.logs.TaskIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(task_id)s] %(message)s"},
+        "json": {"()": "reports.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["task_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
@@ -272,4 +302,23 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": [],
     "UNAUTHENTICATED_USER": None,
     "EXCEPTION_HANDLER": "reports.exceptions.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Report Task API",
+    "DESCRIPTION": (
+        "Turns students' activity events into HTML and PDF reports, in the background. "
+        "POST the events, then GET the status URL (optionally with ?wait=) for the report."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI from our own static files (drf-spectacular-sidecar): works offline.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "JobStateEnum": "reports.schema.STATES",
+        "AcceptedStateEnum": "reports.schema.ACCEPTED_STATES",
+    },
 }

@@ -7,16 +7,19 @@ from typing import Any, ClassVar
 from django.db import connection
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from reports import selectors, services
-from reports.exceptions import error_body
+from reports import health, schema, selectors, services
+from reports import metrics as job_metrics
+from reports.exceptions import InvalidInput, error_body
+from reports.logs import bind_task_id
 from reports.models import JobKind, JobStatus, ReportJob
 from reports.renderers.html import CONTENT_SECURITY_POLICY
-from reports.serializers import ReportRequestSerializer
+from reports.serializers import ReportRequestSerializer, WaitQuerySerializer
 
 
 def _wants_html(request: HttpRequest) -> bool:
@@ -53,6 +56,7 @@ class ReportCreateApi(APIView):
         serializer = ReportRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         job = services.job_create(kind=self.kind, body=request.data, **serializer.validated_data)
+        bind_task_id(job.id)
         url = request.build_absolute_uri(reverse(f"{self.kind}-detail", args=[job.id]))
         return Response(
             {"task_id": str(job.id), "status": job.status, "status_url": url},
@@ -74,7 +78,15 @@ class ReportDetailApi(APIView):
         return body
 
     def get(self, request: Request, task_id: str) -> HttpResponse:
-        job = selectors.job_get(task_id=task_id, kind=self.kind)
+        query = WaitQuerySerializer(data=request.query_params)
+        if not query.is_valid():
+            raise InvalidInput("The query is invalid.", errors=query.errors)
+        bind_task_id(task_id)
+        wait = query.validated_data.get("wait")
+        if wait:
+            job = selectors.job_wait(task_id=task_id, kind=self.kind, timeout=wait)
+        else:
+            job = selectors.job_get(task_id=task_id, kind=self.kind)
         if job is None:
             return Response(
                 self._body(task_id, "NOT_FOUND", "Task not found."),
@@ -107,6 +119,14 @@ class ReportDetailApi(APIView):
         return Response(self._body(str(job.id), job.status, "Task completed", data))
 
 
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="report_file",
+        summary="Download the stored report file",
+        tags=["reports"],
+        responses=schema.FILE_RESPONSES,
+    )
+)
 class ReportFileApi(APIView):
     """GET /assignment/<kind>/<task_id>/report: the stored file itself, streamed from the
     storage (local folder or S3) through this process, same as the PDF status URL."""
@@ -127,18 +147,48 @@ class ReportFileApi(APIView):
         return _file_response(job, attachment=kind == JobKind.PDF)
 
 
+def _create_schema(kind: str) -> Any:
+    return extend_schema_view(
+        post=extend_schema(
+            operation_id=f"{kind}_create",
+            summary=f"Request a {kind.upper()} report",
+            description="Stores the job and answers 202 at once; a worker builds the report.",
+            tags=["reports"],
+            request={"application/json": ReportRequestSerializer},
+            responses=schema.create_responses(kind),
+            examples=schema.REQUEST_EXAMPLES,
+        )
+    )
+
+
+def _detail_schema(kind: str) -> Any:
+    return extend_schema_view(
+        get=extend_schema(
+            operation_id=f"{kind}_status",
+            summary=f"The {kind.upper()} job's status, or its finished report",
+            tags=["reports"],
+            parameters=[schema.WAIT_PARAMETER],
+            responses=schema.detail_responses(kind),
+        )
+    )
+
+
+@_create_schema(JobKind.HTML)
 class HtmlCreateApi(ReportCreateApi):
     kind = JobKind.HTML
 
 
+@_create_schema(JobKind.PDF)
 class PdfCreateApi(ReportCreateApi):
     kind = JobKind.PDF
 
 
+@_detail_schema(JobKind.HTML)
 class HtmlDetailApi(ReportDetailApi):
     kind = JobKind.HTML
 
 
+@_detail_schema(JobKind.PDF)
 class PdfDetailApi(ReportDetailApi):
     kind = JobKind.PDF
 
@@ -165,6 +215,21 @@ def healthz(request: HttpRequest) -> JsonResponse:
         {"status": "ok" if healthy else "unavailable", "checks": checks},
         status=200 if healthy else 503,
     )
+
+
+def readyz(request: HttpRequest) -> JsonResponse:
+    """200 when the database and broker answer and every migration is applied; else 503."""
+    checks = health.readiness()
+    ready = all(v == "ok" for v in checks.values())
+    return JsonResponse(
+        {"status": "ready" if ready else "unavailable", "checks": checks},
+        status=200 if ready else 503,
+    )
+
+
+def metrics(request: HttpRequest) -> HttpResponse:
+    """Prometheus text format: HTTP metrics (django-prometheus) and job metrics."""
+    return job_metrics.metrics_response(request)
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:

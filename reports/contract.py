@@ -18,19 +18,44 @@ MAX_TEXT = 255
 
 # Identifiers end up in headers, file names and PostgreSQL text/JSON (which cannot hold
 # NUL), so NUL is refused here; event fields only reach the escaped report text.
-Identifier = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_TEXT, pattern=r"^[^\x00]+$")]
+Identifier = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=1,
+        max_length=MAX_TEXT,
+        pattern=r"^[^\x00]+$",
+        description="1-255 characters, no NUL character.",
+    ),
+]
 EventText = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_TEXT)]
+# msgspec accepts RFC 3339 with a space or a T and a missing offset (read as UTC); the
+# schema says date-time so that generated clients and property-based tests send one.
+EventTime = Annotated[
+    datetime,
+    msgspec.Meta(
+        description="ISO-8601 / RFC 3339 date-time; `T` or a space between date and time; "
+        "no offset means UTC.",
+        extra_json_schema={"format": "date-time"},
+    ),
+]
 # JSON integers are accepted as units; Python's int has no bound, so keep them sane.
 UnitNumber = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]
 
 
 class EventIn(msgspec.Struct, frozen=True):
+    """One thing a student did. Unknown extra fields are ignored."""
+
     type: EventText
-    created_time: datetime
-    unit: EventText | UnitNumber
+    created_time: EventTime
+    unit: Annotated[
+        EventText | UnitNumber,
+        msgspec.Meta(description='The question: 17 and "17" are the same unit.'),
+    ]
 
 
 class StudentIn(msgspec.Struct, frozen=True):
+    """One student's events. Unknown extra fields are ignored."""
+
     namespace: Identifier
     student_id: Identifier
     events: Annotated[list[EventIn], msgspec.Meta(min_length=1)]

@@ -2,24 +2,39 @@
 
 from __future__ import annotations
 
+import logging
 import re
+import time
 import uuid
 
 from django.conf import settings
+from django.db import connection
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.http import content_disposition_header
 
-from reports.models import JobKind, ReportJob
+from reports.models import ACTIVE_STATUSES, JobKind, ReportJob
+
+logger = logging.getLogger(__name__)
 
 _UNSAFE_FILENAME = re.compile(r"[\x00-\x1f\x7f/\\\"]+")
+
+# SQLite has no LISTEN/NOTIFY: poll the row, 50 ms at first, backing off to 500 ms.
+POLL_FIRST = 0.05
+POLL_MAX = 0.5
+
+
+def _job_id(task_id: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(task_id)
+    except ValueError:
+        return None
 
 
 def job_get(*, task_id: str, kind: str) -> ReportJob | None:
     """The job with this id and kind, with its report; None for unknown or malformed ids."""
-    try:
-        job_id = uuid.UUID(task_id)
-    except ValueError:
+    job_id = _job_id(task_id)
+    if job_id is None:
         return None
     return ReportJob.objects.select_related("report").filter(id=job_id, kind=kind).first()
 
@@ -51,3 +66,56 @@ def report_download_url(*, job: ReportJob, request: HttpRequest) -> str:
             },
         )
     return request.build_absolute_uri(reverse("report-file", args=[job.kind, job.id]))
+
+
+def _is_active(job_id: uuid.UUID) -> bool:
+    return ReportJob.objects.filter(id=job_id, status__in=ACTIVE_STATUSES).exists()
+
+
+def _wait_listen(job_id: uuid.UUID, deadline: float) -> None:
+    """Block on PostgreSQL LISTEN until the job is announced finished or the deadline.
+
+    A dedicated autocommit connection: Django's own may be inside a transaction, and a
+    LISTEN must not outlive the request on a pooled connection. The row is re-checked
+    *after* LISTEN so that a job finishing between the caller's read and the LISTEN is
+    not missed (its NOTIFY went out before anyone listened).
+    """
+    from reports.services import JOB_CHANNEL
+
+    listener = connection.get_new_connection(connection.get_connection_params())
+    try:
+        listener.autocommit = True
+        listener.execute(f'LISTEN "{JOB_CHANNEL}"')
+        if not _is_active(job_id):
+            return
+        wanted = str(job_id)
+        while (remaining := deadline - time.monotonic()) > 0:
+            for notify in listener.notifies(timeout=remaining):
+                if notify.payload == wanted:
+                    return
+    finally:
+        listener.close()
+
+
+def _wait_poll(job_id: uuid.UUID, deadline: float) -> None:
+    delay = POLL_FIRST
+    while _is_active(job_id):
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return
+        time.sleep(min(delay, remaining))
+        delay = min(delay * 2, POLL_MAX)
+
+
+def job_wait(*, task_id: str, kind: str, timeout: float) -> ReportJob | None:
+    """Like ``job_get``, but while the job is unfinished wait up to ``timeout`` seconds
+    for it to finish, without busy-looping the database. The calling thread blocks."""
+    job = job_get(task_id=task_id, kind=kind)
+    if job is None or job.status not in ACTIVE_STATUSES or timeout <= 0:
+        return job
+    deadline = time.monotonic() + timeout
+    if connection.vendor == "postgresql":
+        _wait_listen(job.id, deadline)
+    else:
+        _wait_poll(job.id, deadline)
+    return job_get(task_id=task_id, kind=kind)

@@ -7,6 +7,7 @@ by its path (``events[3].created_time``), up to ``MAX_REPORTED_ERRORS``.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import msgspec
@@ -176,4 +177,18 @@ class ReportRequestSerializer(serializers.Serializer):
         return instance
 
 
-__all__ = ["ReportRequestSerializer", "StudentIn", "StudentSerializer"]
+class WaitQuerySerializer(serializers.Serializer):
+    """``?wait=<seconds>`` on the status URLs: 0 < wait <= REPORT_MAX_WAIT."""
+
+    wait = serializers.FloatField(required=False)
+
+    def validate_wait(self, value: float) -> float:
+        limit = settings.REPORT_MAX_WAIT
+        if not math.isfinite(value) or value <= 0:
+            raise serializers.ValidationError("Ensure this value is greater than 0.")
+        if value > limit:
+            raise serializers.ValidationError(f"Ensure this value is at most {limit:g}.")
+        return value
+
+
+__all__ = ["ReportRequestSerializer", "StudentIn", "StudentSerializer", "WaitQuerySerializer"]

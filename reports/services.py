@@ -13,7 +13,7 @@ import msgspec
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import InterfaceError, OperationalError, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -31,6 +31,25 @@ class TransientError(Exception):
 
 class PermanentError(Exception):
     """Retrying cannot help: the message says why the job failed."""
+
+
+# PostgreSQL channel on which finished jobs are announced (payload: the job id); the
+# long-polling selector ``job_wait`` listens on it.
+JOB_CHANNEL = "report_jobs"
+
+
+def job_notify_finished(*, job_id: uuid.UUID | str) -> None:
+    """Announce that a job reached SUCCESS or FAILURE, to whoever long-polls it.
+
+    Call it inside the transaction that writes the final status: PostgreSQL delivers a
+    NOTIFY only when that transaction commits (and drops it on rollback), so a listener
+    never hears of a status it cannot read yet. Other databases have no NOTIFY; waiters
+    there poll the row instead.
+    """
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_notify(%s, %s)", [JOB_CHANNEL, str(job_id)])
 
 
 # --- Submitting ---------------------------------------------------------------------------
@@ -55,6 +74,15 @@ def job_create(
         )
         JobInput.objects.create(job=job, body=body)
         transaction.on_commit(lambda: job_publish(job_id=job.id, kind=kind))
+    logger.info(
+        "job created",
+        extra={
+            "task_id": str(job.id),
+            "kind": kind,
+            "students": len(students),
+            "events": event_count,
+        },
+    )
     return job
 
 
@@ -111,17 +139,20 @@ def job_claim(*, job_id: uuid.UUID | str, redelivered: bool = False) -> Claim | 
         job = ReportJob.objects.get(id=job_id)
         return Claim(job=job, attempt=job.attempts)
     # Out of attempts (each one killed its worker, say): end it instead of looping.
-    ended = ReportJob.objects.filter(
-        claimable, id=job_id, attempts__gte=settings.REPORT_JOB_MAX_ATTEMPTS
-    ).update(
-        status=JobStatus.FAILURE,
-        finished_at=now,
-        lease_expires_at=None,
-        message=(
-            f"Gave up after {settings.REPORT_JOB_MAX_ATTEMPTS} attempts: the job "
-            "did not finish (its worker was lost or it kept timing out)."
-        ),
-    )
+    with transaction.atomic():
+        ended = ReportJob.objects.filter(
+            claimable, id=job_id, attempts__gte=settings.REPORT_JOB_MAX_ATTEMPTS
+        ).update(
+            status=JobStatus.FAILURE,
+            finished_at=now,
+            lease_expires_at=None,
+            message=(
+                f"Gave up after {settings.REPORT_JOB_MAX_ATTEMPTS} attempts: the job "
+                "did not finish (its worker was lost or it kept timing out)."
+            ),
+        )
+        if ended:
+            job_notify_finished(job_id=job_id)
     if ended:
         logger.error("job %s failed: out of attempts", job_id)
     return None
@@ -173,7 +204,12 @@ def job_run(*, job_id: uuid.UUID | str, redelivered: bool = False) -> JobStatus 
         raise TransientError(f"could not write the report file: {exc}") from exc
     except (msgspec.DecodeError, ValueError, OverflowError) as exc:
         job_fail(job_id=job.id, message=f"The input could not be turned into a report: {exc}")
+        logger.warning("job failed", extra={"kind": job.kind, "outcome": JobStatus.FAILURE})
         return JobStatus.FAILURE
+    logger.info(
+        "job finished",
+        extra={"kind": job.kind, "outcome": JobStatus.SUCCESS, "attempt": claim.attempt},
+    )
     return JobStatus.SUCCESS
 
 
@@ -207,16 +243,20 @@ def report_store(
             progress_done=job.student_count,
             message="",
         )
+        job_notify_finished(job_id=job.id)
     return stored
 
 
 def job_fail(*, job_id: uuid.UUID | str, message: str) -> None:
-    ReportJob.objects.filter(id=job_id, status__in=ACTIVE_STATUSES).update(
-        status=JobStatus.FAILURE,
-        message=message[:2000],
-        finished_at=timezone.now(),
-        lease_expires_at=None,
-    )
+    with transaction.atomic():
+        failed = ReportJob.objects.filter(id=job_id, status__in=ACTIVE_STATUSES).update(
+            status=JobStatus.FAILURE,
+            message=message[:2000],
+            finished_at=timezone.now(),
+            lease_expires_at=None,
+        )
+        if failed:
+            job_notify_finished(job_id=job_id)
 
 
 def job_mark_retry(*, job_id: uuid.UUID | str, message: str, countdown: float) -> None:
@@ -233,6 +273,36 @@ def retry_countdown(retries: int) -> float:
     import random
 
     return random.uniform(0.5, min(60.0, 2.0**retries))  # noqa: S311
+
+
+def jobs_rerun(*, job_ids: list[uuid.UUID] | list[str]) -> int:
+    """Give FAILURE jobs a fresh start: PENDING, no attempts, no message, no result; each
+    is published once the transaction commits. Jobs in any other state are left alone.
+    Returns how many were reset."""
+    with transaction.atomic():
+        jobs = list(
+            ReportJob.objects.select_for_update()
+            .filter(id__in=job_ids, status=JobStatus.FAILURE)
+            .values_list("id", "kind")
+        )
+        ids = [job_id for job_id, _ in jobs]
+        ReportJob.objects.filter(id__in=ids).update(
+            status=JobStatus.PENDING,
+            attempts=0,
+            message="",
+            progress_done=0,
+            started_at=None,
+            finished_at=None,
+            lease_expires_at=None,
+            published_at=timezone.now(),
+        )
+        for job_id, kind in jobs:
+            transaction.on_commit(
+                lambda job_id=job_id, kind=kind: job_publish(job_id=job_id, kind=kind)
+            )
+    if jobs:
+        logger.info("re-running %d failed job(s)", len(jobs))
+    return len(jobs)
 
 
 # --- Keeping promises ---------------------------------------------------------------------

@@ -9,12 +9,18 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
 from reports import services
+from reports.logs import task_id_bound
 
 logger = logging.getLogger(__name__)
 
 
 @shared_task(name="reports.run_job", bind=True, max_retries=None, acks_late=True)
 def run_job(self: Task, job_id: str) -> str | None:
+    with task_id_bound(job_id):
+        return _run_job(self, job_id)
+
+
+def _run_job(self: Task, job_id: str) -> str | None:
     redelivered = bool((self.request.delivery_info or {}).get("redelivered"))
     try:
         outcome = services.job_run(job_id=job_id, redelivered=redelivered)

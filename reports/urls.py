@@ -14,4 +14,6 @@ urlpatterns = [
         name="report-file",
     ),
     path("healthz", apis.healthz, name="healthz"),
+    path("readyz", apis.readyz, name="readyz"),
+    path("metrics", apis.metrics, name="metrics"),
 ]

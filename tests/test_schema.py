@@ -1,0 +1,135 @@
+"""The OpenAPI schema: valid, true to the contract, and the app honours it (schemathesis)."""
+
+from __future__ import annotations
+
+import pytest
+import schemathesis
+from django.core.wsgi import get_wsgi_application
+from hypothesis import HealthCheck, settings
+from openapi_spec_validator import validate
+from schemathesis import checks as st_checks
+from schemathesis.specs.openapi import checks as oa_checks
+
+from reports.contract import StudentIn, decode_students
+
+
+@pytest.fixture(scope="module")
+def openapi(django_db_blocker) -> dict:
+    from drf_spectacular.generators import SchemaGenerator
+
+    with django_db_blocker.unblock():
+        return SchemaGenerator().get_schema(request=None, public=True)
+
+
+def test_the_served_schema_is_valid_openapi(client) -> None:
+    response = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert response.status_code == 200
+    schema = response.json()
+    validate(schema)  # raises on an invalid document
+    assert schema["openapi"].startswith("3.")
+    assert set(schema["paths"]) == {
+        "/assignment/html",
+        "/assignment/pdf",
+        "/assignment/html/{task_id}",
+        "/assignment/pdf/{task_id}",
+        "/assignment/{kind}/{task_id}/report",
+    }
+
+
+def test_the_request_body_is_one_student_or_a_non_empty_list(openapi) -> None:
+    components = openapi["components"]["schemas"]
+    body = openapi["paths"]["/assignment/html"]["post"]["requestBody"]["content"]
+    ref = body["application/json"]["schema"]["$ref"]
+    request = components[ref.rsplit("/", 1)[1]]
+    student_ref = {"$ref": "#/components/schemas/Student"}
+    assert request["oneOf"] == [
+        student_ref,
+        {"type": "array", "items": student_ref, "minItems": 1},
+    ]
+    student = components["Student"]
+    assert set(student["required"]) == {"namespace", "student_id", "events"}
+    assert student["properties"]["student_id"]["maxLength"] == 255
+    assert student["properties"]["student_id"]["minLength"] == 1
+    assert student["properties"]["events"]["minItems"] == 1
+    event = components["EventIn"]
+    assert set(event["required"]) == {"type", "created_time", "unit"}
+    assert [s["type"] for s in event["properties"]["unit"]["anyOf"]] == ["string", "integer"]
+    assert event["properties"]["created_time"]["format"] == "date-time"
+
+
+def test_the_schema_examples_are_accepted_by_the_contract(openapi) -> None:
+    import json
+
+    examples = openapi["paths"]["/assignment/pdf"]["post"]["requestBody"]["content"][
+        "application/json"
+    ]["examples"]
+    assert examples
+    for example in examples.values():
+        students = decode_students(json.dumps(example["value"]).encode())
+        assert all(isinstance(s, StudentIn) for s in students)
+
+
+def test_responses_are_described(openapi) -> None:
+    paths = openapi["paths"]
+    assert set(paths["/assignment/html"]["post"]["responses"]) >= {"202", "400", "413", "415"}
+    html_status = paths["/assignment/html/{task_id}"]["get"]
+    assert set(html_status["responses"]) >= {"200", "202", "400", "404"}
+    assert [p["name"] for p in html_status["parameters"] if p["in"] == "query"] == ["wait"]
+    pdf_ok = paths["/assignment/pdf/{task_id}"]["get"]["responses"]["200"]["content"]
+    assert pdf_ok["application/pdf"]["schema"] == {"type": "string", "format": "binary"}
+
+
+def test_swagger_ui_is_served_from_our_own_static_files(client) -> None:
+    page = client.get("/api/docs/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "cdn.jsdelivr" not in html and "unpkg" not in html
+    assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in html
+    asset = client.get("/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js")
+    assert asset.status_code == 200
+    assert b"".join(asset.streaming_content if asset.streaming else [asset.content])
+
+
+def test_admin_static_is_served(client) -> None:
+    asset = client.get("/static/admin/css/base.css")
+    assert asset.status_code == 200
+
+
+# --- Property-based: schemathesis against the app itself, in-process over WSGI ---------------
+
+
+@pytest.fixture
+def keep_test_connection(db):
+    """Django's test client stops each request from closing the database connection (the
+    test's transaction lives on it); schemathesis calls the WSGI app directly, so do the
+    same here."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+# Loading the schema needs no database; the calls run in each test's transaction (`db`).
+schema = schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application())
+
+CHECKS = [
+    st_checks.not_a_server_error,
+    oa_checks.status_code_conformance,
+    oa_checks.content_type_conformance,
+    oa_checks.response_schema_conformance,
+]
+
+
+@schema.parametrize()
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    derandomize=True,
+)
+def test_the_api_honours_its_schema(keep_test_connection, case) -> None:
+    case.call_and_validate(checks=CHECKS)
