@@ -178,13 +178,14 @@ def test_pdf_pages_are_a4_with_vector_charts(tmp_path: Path) -> None:
     for page in reader.pages:
         assert round(float(page.mediabox.width)) == 595
         assert round(float(page.mediabox.height)) == 842
-    # The student pages carry the chart: many filled paths (circles are Bézier curves).
+    # The student pages carry the chart: its marks are round-capped strokes ("l S"), the
+    # legend's swatches filled circles (Bézier curves), the segments filled rectangles.
     student_pages = [p for p in reader.pages if "Timeline" in p.extract_text()]
     assert len(student_pages) == 3
     for page in student_pages:
         content = page.get_contents().get_data()
-        assert content.count(b" c\n") > 4 * 20  # curves: >= 20 circles
-        assert content.count(b"f\n") + content.count(b"f*\n") > 20
+        assert content.count(b" l S") >= 20  # chart marks
+        assert content.count(b" re f") >= 2  # shaded active segments
     (tmp_path / "report.pdf").write_bytes(pdf)
     subprocess.run(
         [pdftoppm, "-r", "50", "-png", str(tmp_path / "report.pdf"), str(tmp_path / "page")],
