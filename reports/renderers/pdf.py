@@ -138,6 +138,7 @@ class _Layout:
 def wrap_words(words: list[str], sep: str, font: str, size: float, width: float) -> list[str]:
     """Greedy line filling; a separator that ends a line stays on that line (trimmed)."""
     sep_w = _width(sep, font, size)
+    width -= _width(sep.rstrip(), font, size)  # room for a separator ending the line
     lines: list[str] = []
     current: list[str] = []
     used = 0.0
