@@ -199,8 +199,11 @@ def _column_widths(
     return [m + (n - m) * spare / want for n, m in zip(natural, least, strict=True)], False
 
 
-def _table(layout: _Layout, header: list[str], rows: list[list[str]], size: float = 8) -> None:
-    rotate = False
+def _table(
+    layout: _Layout, header: list[str], rows: list[list[str]], numeric: frozenset[int]
+) -> None:
+    """A table that fits the page width; ``numeric`` columns are right-aligned."""
+    rotate, size = False, 8.0
     # Prefer one line per cell at a smaller font, then wrapped headers, then upright ones.
     tries = [(False, 8.0, True), (False, 7.0, True), (False, 7.0, False), (False, 6.0, False)]
     tries += [(True, 7.0, False), (True, 6.0, False), (True, 5.0, False)]
@@ -255,7 +258,11 @@ def _table(layout: _Layout, header: list[str], rows: list[list[str]], size: floa
             y = top - pad
             for line in lines:
                 y -= leading
-                texts.append((x + pad, y + size * 0.25, line))
+                if c in numeric and not is_header:
+                    left = x + widths[c] - pad - _width(line, font, size)
+                else:
+                    left = x + pad
+                texts.append((left, y + size * 0.25, line))
             x += widths[c]
         if texts:
             layout.pages[-1].ops.append(("texts", font, size, INK, texts))
@@ -348,10 +355,10 @@ def _chart(layout: _Layout, report: Report, student: StudentReport) -> None:
 def _class_section(layout: _Layout, report: Report) -> None:
     layout.heading("Class overview", 14)
     header, rows = class_table(report)
-    _table(layout, header, rows)
+    _table(layout, header, rows, frozenset({1, 2}))
     for caption, grid_header, grid_rows in class_grids(report):
         layout.heading(caption, 10.5)
-        _table(layout, grid_header, grid_rows)
+        _table(layout, grid_header, grid_rows, frozenset(range(1, len(grid_header))))
 
 
 def _student(layout: _Layout, report: Report, student: StudentReport, first: bool) -> None:
@@ -378,7 +385,7 @@ def _student(layout: _Layout, report: Report, student: StudentReport, first: boo
     layout.paragraph(visit_path(student).split(" → "), " → ", size=9)
     layout.heading("Questions", 11.5)
     header, rows = question_table(student)
-    _table(layout, header, rows)
+    _table(layout, header, rows, frozenset(range(2, 4 + len(student.event_types))))
 
 
 def _title(report: Report) -> str:
