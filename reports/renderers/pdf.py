@@ -374,6 +374,7 @@ def _student(layout: _Layout, report: Report, student: StudentReport, first: boo
         layout.y -= 13
         layout.text(MARGIN, label, REGULAR, 9.5, MUTED)
         layout.text(MARGIN + 32 * mm, value)
+    layout.y -= 6
     layout.heading("Timeline", 11.5)
     _chart(layout, report, student)
     layout.heading("Event order", 11.5)
