@@ -20,6 +20,7 @@ MAX_BREAKS = 24  # the longest idle stretches are compressed; shorter ones stay 
 BREAK_SHARE = 0.035  # the width of one break, as a share of the axis
 FINEST_BINS = 256  # x resolution of the marks before any folding
 TICK_SPACING = 0.14  # minimum distance between two time labels
+LABEL_SPACING = 0.09  # minimum distance between two labelled breaks
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,16 +39,22 @@ class Break:
 
     x: float
     seconds: float
+    labelled: bool = True  # False when a longer stretch nearby already carries a label
 
 
 @dataclass(frozen=True, slots=True)
 class Mark:
-    """One drawn mark: ``events`` events of one question around x."""
+    """One drawn mark: ``events`` events of one question around x.
+
+    A mark of one event is drawn as a dot; a mark folding several events as a small bar
+    stacked by type (``by_type``), so minority types stay visible.
+    """
 
     x: float
     question: int
     event_type: int  # the most frequent type among its events (ties: the first type)
     events: int
+    by_type: tuple[tuple[int, int], ...]  # (type index, events), by type index
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +70,7 @@ class Timeline:
     marks: tuple[Mark, ...]
     ticks: tuple[Tick, ...]
     questions: int
+    bin_width: float  # the x span a mark that folds several events stands for
 
     @property
     def max_events_per_mark(self) -> int:
@@ -109,18 +117,30 @@ def build_timeline(
         segments.append(Segment(times[s], times[e], x, x + width))
         x += width
 
+    marks, bin_width = _marks(xs, event_questions, event_type_ids)
     return Timeline(
         segments=tuple(segments),
-        breaks=tuple(breaks),
-        marks=_marks(xs, event_questions, event_type_ids),
+        breaks=_label_breaks(breaks),
+        marks=marks,
+        bin_width=bin_width,
         ticks=_ticks(segments, xs, starts, ends, times),
         questions=questions,
     )
 
 
+def _label_breaks(breaks: list[Break]) -> tuple[Break, ...]:
+    """Label the longest stretches first, each one only where there is room for its label."""
+    kept: list[float] = []
+    for brk in sorted(breaks, key=lambda b: (-b.seconds, b.x)):
+        if all(abs(brk.x - x) >= LABEL_SPACING for x in kept):
+            kept.append(brk.x)
+    chosen = set(kept)
+    return tuple(Break(b.x, b.seconds, b.x in chosen) for b in breaks)
+
+
 def _marks(
     xs: list[float], event_questions: Sequence[int], event_type_ids: Sequence[int]
-) -> tuple[Mark, ...]:
+) -> tuple[tuple[Mark, ...], float]:
     finest = [min(int(x * FINEST_BINS), FINEST_BINS - 1) for x in xs]
     shift = 0
     while True:
@@ -137,15 +157,15 @@ def _marks(
         x_sum[cell] = x_sum.get(cell, 0.0) + x
         key = (q, b >> shift, t)
         by_type[key] = by_type.get(key, 0) + 1
-    dominant: dict[tuple[int, int], tuple[int, int]] = {}
-    for (q, b, t), count in by_type.items():
-        best = dominant.get((q, b))
-        if best is None or (count, -t) > (best[0], -best[1]):
-            dominant[(q, b)] = (count, t)
-    return tuple(
-        Mark(x_sum[cell] / total[cell], cell[0], dominant[cell][1], total[cell])
-        for cell in sorted(total)
-    )
+    mix: dict[tuple[int, int], list[tuple[int, int]]] = {}
+    for q, b, t in sorted(by_type):
+        mix.setdefault((q, b), []).append((t, by_type[(q, b, t)]))
+    marks = []
+    for cell in sorted(total):
+        types = mix[cell]
+        dominant = max(types, key=lambda pair: (pair[1], -pair[0]))[0]
+        marks.append(Mark(x_sum[cell] / total[cell], cell[0], dominant, total[cell], tuple(types)))
+    return tuple(marks), (1 << shift) / FINEST_BINS
 
 
 def _ticks(

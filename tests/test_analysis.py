@@ -208,7 +208,7 @@ def test_timeline_folds_many_events_into_a_bounded_number_of_marks() -> None:
     n = 50_000
     events = [
         (
-            "abc"[i % 3],
+            "abcd"[i % 4],
             f"2024-01-{1 + i // 20_000:02d}T{i // 3600 % 24:02d}:{i // 60 % 60:02d}:{i % 60:02d}Z",
             i % 9,
         )
@@ -221,6 +221,12 @@ def test_timeline_folds_many_events_into_a_bounded_number_of_marks() -> None:
     assert len(tl.breaks) <= 24
     assert {m.question for m in tl.marks} == set(range(9))
     assert all(0 <= m.x <= 1 for m in tl.marks)
+    # A folded mark keeps its mix of types (drawn as a stacked bar), the dominant one first.
+    assert all(sum(c for _t, c in m.by_type) == m.events for m in tl.marks)
+    assert all(len(m.by_type) == 4 for m in tl.marks if m.events > 100)
+    for m in tl.marks:
+        assert dict(m.by_type)[m.event_type] == max(c for _t, c in m.by_type)
+    assert 0 < tl.bin_width <= 1 / 4
 
 
 def test_class_summary_grids_units_across_students() -> None:

@@ -14,8 +14,9 @@ from reports.renderers.tables import (
     fmt_minutes,
     fmt_tick,
     fmt_time,
-    mark_radius,
+    mark_scale,
     question_table,
+    stacked,
     student_facts,
     student_type_colours,
     timeline_summary,
@@ -103,24 +104,40 @@ def _chart(report: Report, student: StudentReport, sid: str) -> list[str]:
     out.append("</g>")
     for brk in tl.breaks:
         x = _LEFT + brk.x * _PLOT_W
+        gap = fmt_gap(brk.seconds)
         out.append(
-            f'<g class="break"><rect x="{x - 4:.1f}" y="{_TOP - 2:.1f}" width="8" '
+            f'<g class="break"><title>Idle for {gap}</title>'
+            f'<rect x="{x - 4:.1f}" y="{_TOP - 2:.1f}" width="8" '
             f'height="{plot_h + 4:.1f}" fill="#fff"/>'
             f'<path d="M{x - 3:.1f} {_TOP - 2:.1f}l6 {plot_h / 2 + 2:.1f}l-6 {plot_h / 2 + 2:.1f}" '
             f'fill="none" stroke="#57606a" stroke-dasharray="3 2"/>'
-            f'<text x="{x:.1f}" y="{_TOP - 8:.1f}" font-size="10" fill="#57606a" '
-            f'text-anchor="middle">{fmt_gap(brk.seconds)}</text></g>'
         )
-    smallest = max(1.2, min(4.0, row * 0.3))
+        if brk.labelled:
+            out.append(
+                f'<text x="{x:.1f}" y="{_TOP - 8:.1f}" font-size="10" fill="#57606a" '
+                f'text-anchor="middle">{gap}</text>'
+            )
+        out.append("</g>")
+    radius = max(1.2, min(4.0, row * 0.3))
     largest = tl.max_events_per_mark
+    bar_w = max(tl.bin_width * _PLOT_W * 0.9, 2.5)
     out.append('<g fill-opacity="0.85">')
     for mark in tl.marks:
         x = _LEFT + mark.x * _PLOT_W
         y = _TOP + (mark.question + 0.5) * row
-        r = mark_radius(mark.events, largest, smallest, smallest * 2.2)
-        out.append(
-            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r:.1f}" fill="{colours[mark.event_type]}"/>'
-        )
+        if mark.events == 1:
+            out.append(
+                f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{radius:.1f}" '
+                f'fill="{colours[mark.event_type]}"/>'
+            )
+            continue
+        height = row * (0.35 + 0.5 * mark_scale(mark.events, largest))
+        base = y + height / 2
+        for event_type, offset, part in stacked(mark, height):
+            out.append(
+                f'<rect x="{x - bar_w / 2:.1f}" y="{base - offset - part:.2f}" '
+                f'width="{bar_w:.1f}" height="{part:.2f}" fill="{colours[event_type]}"/>'
+            )
     out.append("</g></svg>")
     out.append(f"<figcaption>{summary}</figcaption>")
     out.append('<ul class="legend" aria-label="Event types">')

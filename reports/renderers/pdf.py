@@ -28,9 +28,10 @@ from reports.renderers.tables import (
     fmt_minutes,
     fmt_tick,
     fmt_time,
-    mark_radius,
+    mark_scale,
     question_table,
     rgb,
+    stacked,
     student_facts,
     student_type_colours,
     timeline_summary,
@@ -71,6 +72,7 @@ Op = tuple
 # ("circle", x, y, r, fill)                 ("path", [(x, y), ...], color, width, dash)
 # ("dots", [(x, y, r, color), ...]): chart marks, one round-capped stroke each
 # ("texts", font, size, color, [(x, y, s), ...]): a table row, in one text object
+# ("bars", [(x, y, w, h, color), ...]): chart marks that fold several events
 
 
 @dataclass
@@ -323,16 +325,26 @@ def _chart(layout: _Layout, report: Report, student: StudentReport) -> None:
                 (2, 1.5),
             )
         )
-        label = fmt_gap(brk.seconds)
-        ops.append(("text", x - _width(label, REGULAR, 6) / 2, top + 4, REGULAR, 6, MUTED, label))
+        if brk.labelled:
+            label = fmt_gap(brk.seconds)
+            ops.append(
+                ("text", x - _width(label, REGULAR, 6) / 2, top + 4, REGULAR, 6, MUTED, label)
+            )
     colours = [rgb(c) for c in student_type_colours(report, student)]
-    smallest = max(0.8, min(2.6, row * 0.3))
+    radius = max(0.8, min(2.6, row * 0.3))
     largest = tl.max_events_per_mark
-    dots = []
+    bar_w = max(tl.bin_width * plot_w * 0.9, 1.6)
+    dots, bars = [], []
     for mark in tl.marks:
-        r = mark_radius(mark.events, largest, smallest, smallest * 2.2)
+        x = x0 + mark.x * plot_w
         y = top - (mark.question + 0.5) * row
-        dots.append((x0 + mark.x * plot_w, y, r, colours[mark.event_type]))
+        if mark.events == 1:
+            dots.append((x, y, radius, colours[mark.event_type]))
+            continue
+        height = row * (0.35 + 0.5 * mark_scale(mark.events, largest))
+        for event_type, offset, part in stacked(mark, height):
+            bars.append((x - bar_w / 2, y - height / 2 + offset, bar_w, part, colours[event_type]))
+    ops.append(("bars", bars))
     ops.append(("dots", dots))
     layout.y = bottom - axis
     # Legend: a swatch and the type's name, flowing over as many lines as needed.
@@ -498,6 +510,16 @@ def _draw(canvas: Canvas, ops: list[Op]) -> None:
                 text.textOut(s)
             canvas.drawText(text)
             font = None  # the text object set its own font
+        elif kind == "bars":
+            parts = ["q"]
+            fill_now = None
+            for x, y, w, h, fill in op[1]:
+                if fill != fill_now:
+                    parts.append("{:.3f} {:.3f} {:.3f} rg".format(*fill))
+                    fill_now = fill
+                parts.append(f"{x:.2f} {y:.2f} {w:.2f} {h:.2f} re f")
+            parts.append("Q")
+            canvas.addLiteral("\n".join(parts))
         elif kind == "dots":
             # Hundreds of marks per chart: written as PDF operators directly (a zero-length
             # line with round caps is a filled circle of the line's width) inside q/Q, which

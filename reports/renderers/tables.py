@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from reports.analysis import Report, StudentReport
-from reports.timeline import Timeline
+from reports.timeline import Mark, Timeline
 
 # Okabe-Ito: distinguishable with every common colour-vision deficiency. Yellow is last
 # because it is the hardest to see on white. Both renderers colour event types from here.
@@ -38,11 +38,21 @@ def student_type_colours(report: Report, student: StudentReport) -> list[str]:
     return [type_colour(index[name]) for name in student.event_types]
 
 
-def mark_radius(events: int, largest: int, smallest: float, biggest: float) -> float:
-    """Marks that fold several events grow with the square root of their count."""
+def mark_scale(events: int, largest: int) -> float:
+    """From 0 (one event) to 1 (the chart's biggest mark), by the square root of the count."""
     if largest <= 1:
-        return smallest
-    return smallest + (biggest - smallest) * ((events - 1) / (largest - 1)) ** 0.5
+        return 0.0
+    return ((events - 1) / (largest - 1)) ** 0.5
+
+
+def stacked(mark: Mark, height: float) -> list[tuple[int, float, float]]:
+    """A folded mark's bar, bottom up: (type index, offset from the bottom, height)."""
+    out, offset = [], 0.0
+    for event_type, count in mark.by_type:
+        part = height * count / mark.events
+        out.append((event_type, offset, part))
+        offset += part
+    return out
 
 
 def fmt_tick(moment: datetime, timeline: Timeline) -> str:
@@ -69,9 +79,9 @@ def timeline_summary(student: StudentReport, idle_minutes: float) -> str:
         )
     if tl.max_events_per_mark > 1:
         parts.append(
-            f"Nearby events on one question are drawn as one mark "
+            f"Nearby events on one question are drawn as one bar "
             f"({len(tl.marks)} marks, up to {tl.max_events_per_mark} events each; "
-            "bigger marks hold more events, coloured by their most frequent type)."
+            "taller bars hold more events, their colours show the mix of types)."
         )
     return " ".join(parts)
 
