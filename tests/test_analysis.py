@@ -221,7 +221,7 @@ def test_timeline_folds_many_events_into_a_bounded_number_of_marks() -> None:
     assert len(tl.breaks) <= 24
     assert {m.question for m in tl.marks} == set(range(9))
     assert all(0 <= m.x <= 1 for m in tl.marks)
-    # A folded mark keeps its mix of types (drawn as a stacked bar), the dominant one first.
+    # A folded mark keeps its mix of types (drawn as a stacked bar) and names the dominant one.
     assert all(sum(c for _t, c in m.by_type) == m.events for m in tl.marks)
     assert all(len(m.by_type) == 4 for m in tl.marks if m.events > 100)
     for m in tl.marks:
