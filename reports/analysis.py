@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from reports.contract import StudentIn, unit_key, unit_sort_key
+from reports.timeline import Timeline, build_timeline
 
 ARROW = " -> "
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -26,7 +27,8 @@ def display_text(value: str) -> str:
 @dataclass(frozen=True, slots=True)
 class QuestionSummary:
     alias: str
-    unit: str
+    unit: str  # as displayed
+    key: str  # the unit as received (str), which identifies it across students
     events: int
     by_type: tuple[int, ...]  # one count per entry of StudentReport.event_types
     visits: int
@@ -57,6 +59,9 @@ class StudentReport:
     event_type_ids: tuple[int, ...]  # index into event_types
     visits: tuple[Visit, ...]
     active_seconds: float
+    timeline: Timeline
+    idle_stretches: int  # gaps longer than the idle threshold
+    longest_idle_seconds: float  # the longest gap between two events (0 for one event)
 
     @property
     def event_count(self) -> int:
@@ -82,10 +87,23 @@ class StudentReport:
 
 
 @dataclass(frozen=True, slots=True)
+class ClassSummary:
+    """Event counts by unit (rows, unit order) and student (columns, input order)."""
+
+    units: tuple[str, ...]  # as displayed
+    counts: tuple[tuple[int, ...], ...]  # counts[unit][student]
+
+    @property
+    def unit_totals(self) -> tuple[int, ...]:
+        return tuple(sum(row) for row in self.counts)
+
+
+@dataclass(frozen=True, slots=True)
 class Report:
     students: tuple[StudentReport, ...]
     idle_minutes: float
     event_types: tuple[str, ...]  # every type used by any student, sorted
+    class_summary: ClassSummary
 
     @property
     def student_ids(self) -> list[str]:
@@ -124,10 +142,15 @@ def build_student(student: StudentIn, *, idle_seconds: float) -> StudentReport:
     # Active time: gaps between consecutive events up to the idle threshold, credited to
     # the question of the earlier event (the one the student was working on).
     active = [0.0] * len(distinct)
+    idle_stretches = 0
+    longest = 0.0
     for k in range(len(times) - 1):
         gap = (times[k + 1] - times[k]).total_seconds()
         if gap <= idle_seconds:
             active[event_questions[k]] += gap
+        else:
+            idle_stretches += 1
+        longest = max(longest, gap)
 
     visits: list[Visit] = []
     start = 0
@@ -150,6 +173,7 @@ def build_student(student: StudentIn, *, idle_seconds: float) -> StudentReport:
         QuestionSummary(
             alias=f"Q{q + 1}",
             unit=display_text(unit),
+            key=unit,
             events=counts[q],
             by_type=tuple(per_pair[(q, t)] for t in range(len(event_types))),
             visits=visit_counts[q],
@@ -169,6 +193,28 @@ def build_student(student: StudentIn, *, idle_seconds: float) -> StudentReport:
         event_type_ids=event_type_ids,
         visits=tuple(visits),
         active_seconds=sum(active),
+        timeline=build_timeline(
+            times,
+            event_questions,
+            event_type_ids,
+            questions=len(distinct),
+            idle_seconds=idle_seconds,
+        ),
+        idle_stretches=idle_stretches,
+        longest_idle_seconds=longest,
+    )
+
+
+def build_class_summary(students: Sequence[StudentReport]) -> ClassSummary:
+    keys = sorted({q.key for s in students for q in s.questions}, key=unit_sort_key)
+    row_of = {key: index for index, key in enumerate(keys)}
+    counts = [[0] * len(students) for _ in keys]
+    for column, student in enumerate(students):
+        for q in student.questions:
+            counts[row_of[q.key]][column] = q.events
+    return ClassSummary(
+        units=tuple(display_text(k) for k in keys),
+        counts=tuple(tuple(row) for row in counts),
     )
 
 
@@ -186,4 +232,9 @@ def build_report(
         if on_student is not None:
             on_student(index + 1)
     types = sorted({t for s in built for t in s.event_types})
-    return Report(students=tuple(built), idle_minutes=idle_minutes, event_types=tuple(types))
+    return Report(
+        students=tuple(built),
+        idle_minutes=idle_minutes,
+        event_types=tuple(types),
+        class_summary=build_class_summary(built),
+    )

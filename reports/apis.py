@@ -53,7 +53,7 @@ class ReportCreateApi(APIView):
     kind: ClassVar[str]
 
     def post(self, request: Request) -> Response:
-        serializer = ReportRequestSerializer(data=request.data)
+        serializer = ReportRequestSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         job = services.job_create(kind=self.kind, body=request.data, **serializer.validated_data)
         bind_task_id(job.id)

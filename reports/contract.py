@@ -53,12 +53,20 @@ class EventIn(msgspec.Struct, frozen=True):
     ]
 
 
+# The idle threshold (minutes) of one request: gaps longer than this are not active time.
+MAX_IDLE_MINUTES = 7 * 24 * 60
+IdleMinutes = Annotated[float, msgspec.Meta(ge=0, le=MAX_IDLE_MINUTES)]
+
+
 class StudentIn(msgspec.Struct, frozen=True):
     """One student's events. Unknown extra fields are ignored."""
 
     namespace: Identifier
     student_id: Identifier
     events: Annotated[list[EventIn], msgspec.Meta(min_length=1)]
+    # Read only when the body is this one object; the ``?idle_minutes=`` query parameter
+    # works for every body and wins over this field.
+    idle_minutes: IdleMinutes | None = None
 
 
 StudentList = Annotated[list[StudentIn], msgspec.Meta(min_length=1)]
@@ -72,6 +80,18 @@ def decode_students(body: bytes) -> list[StudentIn]:
     """Decode and validate a request body; raises msgspec.DecodeError/ValidationError."""
     decoded = _decoder.decode(body)
     return [decoded] if isinstance(decoded, StudentIn) else decoded
+
+
+def parse_idle_minutes(text: str) -> float:
+    """The ``?idle_minutes=`` query parameter; raises ValueError naming the rule broken."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"Expected a number, got {text!r}") from None
+    try:
+        return msgspec.convert(value, IdleMinutes)
+    except msgspec.ValidationError as exc:
+        raise ValueError(split_error(exc)[1]) from None
 
 
 def split_error(exc: msgspec.ValidationError) -> tuple[str, str]:

@@ -15,7 +15,15 @@ import orjson
 from django.conf import settings
 from rest_framework import serializers
 
-from reports.contract import EventIn, Identifier, StudentIn, decode_students, split_error
+from reports.contract import (
+    EventIn,
+    Identifier,
+    IdleMinutes,
+    StudentIn,
+    decode_students,
+    parse_idle_minutes,
+    split_error,
+)
 from reports.exceptions import InvalidInput, PayloadTooLarge
 
 MAX_REPORTED_ERRORS = 50
@@ -96,6 +104,9 @@ class StudentSerializer(serializers.Serializer):
     namespace = MsgspecField(Identifier, help_text="1-255 characters.")
     student_id = MsgspecField(Identifier, help_text="1-255 characters.")
     events = EventsField(help_text="A non-empty list of events.")
+    idle_minutes = MsgspecField(
+        IdleMinutes | None, required=False, help_text="0-10080; single-student bodies only."
+    )
 
 
 def _flatten(errors: Any, prefix: str = "") -> dict[str, list[str]]:
@@ -152,9 +163,27 @@ def explain_invalid(body: bytes, exc: msgspec.ValidationError) -> dict[str, list
 
 
 class ReportRequestSerializer(serializers.Serializer):
-    """The POST body: one student object or a non-empty list of them (raw JSON bytes in)."""
+    """The POST body: one student object or a non-empty list of them (raw JSON bytes in).
+
+    ``idle_minutes`` comes from the ``?idle_minutes=`` query parameter (pass the request in
+    the context), else from the body when it is one student object, else the default.
+    """
+
+    def _query_idle_minutes(self) -> float | None:
+        request = self.context.get("request")
+        text = request.query_params.get("idle_minutes") if request is not None else None
+        if text is None:
+            return None
+        try:
+            return parse_idle_minutes(text)
+        except ValueError as exc:
+            raise InvalidInput(
+                "The idle_minutes query parameter is invalid.",
+                errors={"idle_minutes": [str(exc)]},
+            ) from None
 
     def to_internal_value(self, data: Any) -> dict[str, Any]:
+        idle_minutes = self._query_idle_minutes()
         if not isinstance(data, bytes):
             raise InvalidInput("The request body must be JSON.")
         try:
@@ -171,7 +200,9 @@ class ReportRequestSerializer(serializers.Serializer):
                 f"The request holds {events} events; at most {settings.REPORT_MAX_EVENTS} "
                 "are accepted in one request."
             )
-        return {"students": students, "event_count": events}
+        if idle_minutes is None and len(students) == 1 and data.lstrip()[:1] == b"{":
+            idle_minutes = students[0].idle_minutes
+        return {"students": students, "event_count": events, "idle_minutes": idle_minutes}
 
     def to_representation(self, instance: Any) -> Any:
         return instance

@@ -150,3 +150,104 @@ def test_every_event_is_in_the_order(n: int) -> None:
     assert s.event_count == n
     assert s.event_order.count("Q") == n
     assert sum(q.events for q in s.questions) == n
+
+
+def test_timeline_compresses_long_idle_stretches_and_marks_them() -> None:
+    # Session 1: 10:00-10:10 (3 events); 3 h idle; session 2: 13:10-13:20 (2 events).
+    s = one(
+        [
+            ("run", "2024-01-01T10:00:00Z", "1"),
+            ("run", "2024-01-01T10:05:00Z", "2"),
+            ("saved_code", "2024-01-01T10:10:00Z", "1"),
+            ("run", "2024-01-01T13:10:00Z", "2"),
+            ("submission", "2024-01-01T13:20:00Z", "2"),
+        ]
+    )
+    tl = s.timeline
+    assert s.idle_stretches == 1 and s.longest_idle_seconds == 3 * 3600
+    assert [
+        (seg.start.hour, seg.start.minute, seg.end.hour, seg.end.minute) for seg in tl.segments
+    ] == [
+        (10, 0, 10, 10),
+        (13, 10, 13, 20),
+    ]
+    [brk] = tl.breaks
+    assert brk.seconds == 3 * 3600
+    # Both 10-minute sessions are drawn at the same scale, the 3 h only as a narrow break.
+    widths = [seg.x1 - seg.x0 for seg in tl.segments]
+    assert widths[0] == pytest.approx(widths[1])
+    assert tl.segments[0].x1 < brk.x < tl.segments[1].x0
+    assert tl.segments[1].x0 - tl.segments[0].x1 < 0.05
+    # One mark per event here, in time order, each with its own question and type.
+    assert [(m.question, s.event_types[m.event_type], m.events) for m in tl.marks] == [
+        (0, "run", 1),
+        (0, "saved_code", 1),
+        (1, "run", 1),
+        (1, "run", 1),
+        (1, "submission", 1),
+    ]
+    xs = sorted(m.x for m in tl.marks)
+    assert 0 < xs[0] < xs[-1] < 1
+    assert tl.ticks[0].moment.hour == 10 and tl.ticks[-1].moment.hour == 13
+
+
+def test_timeline_without_long_gaps_is_one_segment() -> None:
+    s = one([("a", "2024-01-01T00:00:00Z", "1"), ("a", "2024-01-01T00:30:00Z", "1")], idle=30)
+    assert len(s.timeline.segments) == 1 and s.timeline.breaks == ()
+    assert s.idle_stretches == 0
+
+
+def test_timeline_of_one_event() -> None:
+    s = one([("a", "2024-01-01T00:00:00Z", "1")])
+    [mark] = s.timeline.marks
+    assert mark.x == pytest.approx(0.5) and mark.events == 1
+    assert s.longest_idle_seconds == 0
+
+
+def test_timeline_folds_many_events_into_a_bounded_number_of_marks() -> None:
+    n = 50_000
+    events = [
+        (
+            "abcd"[i % 4],
+            f"2024-01-{1 + i // 20_000:02d}T{i // 3600 % 24:02d}:{i // 60 % 60:02d}:{i % 60:02d}Z",
+            i % 9,
+        )
+        for i in range(n)
+    ]
+    s = one(events, idle=0)  # idle 0: every gap is an idle stretch, but few are compressed
+    tl = s.timeline
+    assert len(tl.marks) <= 600
+    assert sum(m.events for m in tl.marks) == n
+    assert len(tl.breaks) <= 24
+    assert {m.question for m in tl.marks} == set(range(9))
+    assert all(0 <= m.x <= 1 for m in tl.marks)
+    # A folded mark keeps its mix of types (drawn as a stacked bar) and names the dominant one.
+    assert all(sum(c for _t, c in m.by_type) == m.events for m in tl.marks)
+    assert all(len(m.by_type) == 4 for m in tl.marks if m.events > 100)
+    for m in tl.marks:
+        assert dict(m.by_type)[m.event_type] == max(c for _t, c in m.by_type)
+    assert 0 < tl.bin_width <= 1 / 4
+
+
+def test_class_summary_grids_units_across_students() -> None:
+    report = build_report(
+        [
+            student(
+                [
+                    ("a", "2024-01-01T00:00:00Z", 10),
+                    ("a", "2024-01-01T00:01:00Z", "10"),
+                    ("a", "2024-01-01T00:02:00Z", "x"),
+                ],
+                "amy",
+            ),
+            student([("b", "2024-01-01T00:00:00Z", "2"), ("b", "2024-01-01T00:05:00Z", 10)], "bob"),
+        ],
+        idle_minutes=30,
+    )
+    summary = report.class_summary
+    # Aliases differ per student (amy's Q1 is unit 10, bob's Q2 is), the grid is by unit.
+    assert [q.unit for q in report.students[0].questions] == ["10", "x"]
+    assert [q.unit for q in report.students[1].questions] == ["2", "10"]
+    assert summary.units == ("2", "10", "x")
+    assert summary.counts == ((0, 1), (2, 1), (1, 0))
+    assert summary.unit_totals == (1, 3, 1)

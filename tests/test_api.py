@@ -110,6 +110,72 @@ def test_malformed_json_gets_400(client, body) -> None:
     assert response.json()["status"] == "INVALID"
 
 
+@pytest.mark.parametrize(
+    ("where", "value", "stored"),
+    [
+        ("default", None, 30.0),
+        ("body", 5, 5.0),
+        ("body", 0, 0.0),
+        ("body", 10080, 10080.0),
+        ("query", "12.5", 12.5),
+    ],
+)
+def test_idle_minutes_is_stored_on_the_job(client, sample, settings, where, value, stored) -> None:
+    settings.REPORT_IDLE_MINUTES = 30.0
+    query = ""
+    if where == "body":
+        sample["idle_minutes"] = value
+    elif where == "query":
+        query = f"?idle_minutes={value}"
+    response = client.post(
+        f"/assignment/html{query}", json.dumps(sample), content_type="application/json"
+    )
+    assert response.status_code == 202, response.json()
+    assert ReportJob.objects.get(id=response.json()["task_id"]).idle_minutes == stored
+
+
+def test_idle_minutes_query_parameter_applies_to_lists_and_wins(client, sample) -> None:
+    sample["idle_minutes"] = 3
+    response = client.post(
+        "/assignment/pdf?idle_minutes=7", json.dumps(sample), content_type="application/json"
+    )
+    assert ReportJob.objects.get(id=response.json()["task_id"]).idle_minutes == 7
+    response = client.post(
+        "/assignment/pdf?idle_minutes=8",
+        json.dumps([sample, sample]),
+        content_type="application/json",
+    )
+    assert ReportJob.objects.get(id=response.json()["task_id"]).idle_minutes == 8
+
+
+@pytest.mark.parametrize("value", [-1, 10081, "10", True, None, [], 1e309])
+def test_invalid_idle_minutes_in_the_body_gets_400(client, sample, value) -> None:
+    sample["idle_minutes"] = value
+    body = json.dumps(sample).replace("Infinity", "1e999")
+    response = post(client, "html", body)
+    if value is None:  # null means "not given"
+        assert response.status_code == 202
+        return
+    assert response.status_code == 400
+    assert response.json()["status"] == "INVALID"
+    assert "idle_minutes" in response.json()["errors"], response.json()
+    assert ReportJob.objects.count() == 0
+
+
+@pytest.mark.parametrize("value", ["-1", "10081", "abc", "nan", "inf", ""])
+def test_invalid_idle_minutes_query_parameter_gets_400(client, sample, value) -> None:
+    response = client.post(
+        f"/assignment/html?idle_minutes={value}",
+        json.dumps(sample),
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    body = response.json()
+    assert body["status"] == "INVALID"
+    assert list(body["errors"]) == ["idle_minutes"]
+    assert ReportJob.objects.count() == 0
+
+
 def test_non_json_content_type_gets_415(client, sample) -> None:
     response = post(client, "html", json.dumps(sample), content_type="text/plain")
     assert response.status_code == 415

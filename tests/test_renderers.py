@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import io
+import re
 from html.parser import HTMLParser
 
 import msgspec
@@ -77,7 +78,7 @@ def pdf_text(content: bytes) -> str:
     for number, page in enumerate(reader.pages, start=1):
         lines = page.extract_text().splitlines()
         assert lines[-1] == f"Page {number} of {len(reader.pages)}"
-        assert lines[-2].startswith("Student ID: ")
+        assert lines[-2].startswith(("Student ID: ", "Class overview"))
         pages.append("\n".join(lines[:-2]))
     return "\n".join(pages)
 
@@ -113,3 +114,145 @@ def test_pdf_flows_10000_events_over_pages_without_losing_any() -> None:
 
 def test_pdf_is_deterministic() -> None:
     assert render(report_for(NAMES), "pdf").content == render(report_for(NAMES), "pdf").content
+
+
+def report_of(students: list[dict], idle_minutes: float = 30):
+    return build_report(
+        [msgspec.convert(s, StudentIn) for s in students], idle_minutes=idle_minutes
+    )
+
+
+def test_html_chart_has_a_text_alternative_legend_and_one_mark_per_event() -> None:
+    report = report_of(
+        [
+            {
+                "namespace": "n",
+                "student_id": "s",
+                "events": [
+                    {"type": "run", "created_time": "2024-01-01T10:00:00Z", "unit": 1},
+                    {"type": "<b>odd</b>", "created_time": "2024-01-01T10:01:00Z", "unit": 2},
+                    {"type": "run", "created_time": "2024-01-03T10:01:00Z", "unit": 1},
+                ],
+            }
+        ]
+    )
+    html = render_html(report)
+    assert html.count("<svg viewBox") == 1
+    swatches = html.count('<circle cx="6" cy="6" r="5"')
+    assert swatches == 2
+    assert html.count("<circle cx") - swatches == 3  # one mark per event
+    assert 'role="img"' in html and "<title id=" in html and "<desc id=" in html
+    assert "1 idle stretch longer than 30 min is compressed" in html
+    assert ">2 d 00 h</text>" in html  # the break says how long the stretch was
+    assert "&lt;b&gt;odd&lt;/b&gt;" in html and "<b>" not in html
+    assert "#0072B2" in html and "#E69F00" in html  # Okabe-Ito
+    assert "Event Order: Q1 -> Q2 -> Q1" in html
+    for forbidden in ("<script", "src=", "href=", "url(", "@import"):
+        assert forbidden not in html
+
+
+def _grid_student(name: str, units: list[object]) -> dict:
+    return {
+        "namespace": "n",
+        "student_id": name,
+        "events": [
+            {"type": "run", "created_time": f"2024-01-01T10:{i:02d}:00Z", "unit": u}
+            for i, u in enumerate(units)
+        ],
+    }
+
+
+def test_html_class_section_lists_students_and_the_unit_grid() -> None:
+    report = report_of([_grid_student("amy", [3, 3, "x"]), _grid_student("bob", ["3", 1])])
+    html = render_html(report)
+    assert html.index('<h2 id="class-h">Class overview</h2>') < html.index("Student ID: amy")
+    start = html.index("Events per unit and student")
+    grid = html[start : html.index("</table>", start)]
+    rows = grid.split("<tr>")[2:]
+    cells = [re.findall(r"<t[hd][^>]*>([^<]*)</t[hd]>", r) for r in rows]
+    assert cells == [["1", "0", "1"], ["3", "2", "1"], ["x", "1", "0"]]
+    assert '<th scope="col">amy</th>' in grid and '<th scope="row">3</th>' in grid
+
+
+def test_class_grid_is_split_above_40_students() -> None:
+    report = report_of([_grid_student(f"s{i}", [1]) for i in range(45)])
+    html = render_html(report)
+    assert html.count("<caption>Events per unit and student (students ") == 3
+    assert "(students 41-45 of 45)" in html
+    assert "Class overview" not in render_html(report_of([_grid_student("one", [1])]))
+
+
+def test_pdf_is_byte_identical_and_dated_by_the_last_activity() -> None:
+    report = report_for(NAMES)
+    first = render(report, "pdf").content
+    assert render(report_for(NAMES), "pdf").content == first
+    info = pypdf.PdfReader(io.BytesIO(first)).metadata
+    assert info["/CreationDate"] == "D:20240721030002+00'00'" == info["/ModDate"]
+    assert render(report, "html").content == render(report_for(NAMES), "html").content
+
+
+def _text_ops(pages):
+    for page in pages:
+        for op in page.ops:
+            if op[0] == "text":
+                yield op[1], op[3], op[4], op[6]
+            elif op[0] == "texts":
+                for x, _y, s in op[4]:
+                    yield x, op[1], op[2], s
+
+
+def test_pdf_wide_tables_and_long_ids_stay_on_the_page() -> None:
+    from reports.renderers.pdf import MARGIN, PAGE_W, _width, layout_pdf
+
+    types = [f"event type number {k}" for k in range(24)]
+    long_id = "x" * 255
+    report = report_of(
+        [
+            {
+                "namespace": "n",
+                "student_id": long_id,
+                "events": [
+                    {"type": t, "created_time": f"2024-01-01T10:{i:02d}:00Z", "unit": "a " * 40}
+                    for i, t in enumerate(types)
+                ],
+            }
+        ]
+    )
+    for x, font, size, s in _text_ops(layout_pdf(report)):
+        assert x + _width(s, font, size) <= PAGE_W - MARGIN + 0.5, s
+    content = render(report, "pdf").content
+    for number, page in enumerate(pypdf.PdfReader(io.BytesIO(content)).pages, start=1):
+        footer = page.extract_text().splitlines()[-2]
+        assert footer.startswith("Student ID: xxx") and footer.endswith("…")
+
+
+def _check_large(report) -> None:
+    from reports.renderers.pdf import layout_pdf
+
+    html = render(report, "html").content.decode()
+    for student in report.students:
+        assert student.event_order_line in html
+        assert sum(q.events for q in student.questions) == student.event_count
+        assert sum(m.events for m in student.timeline.marks) == student.event_count
+        assert len(student.timeline.marks) <= 600
+    # The PDF's order lines, joined back over line and page breaks, are complete.
+    pages = layout_pdf(report)
+    text = " ".join(s for _x, _f, _s, s in _text_ops(pages))
+    flat = " ".join(text.split())
+    for student in report.students:
+        assert student.event_order_line in flat
+    pdf = render(report, "pdf").content
+    assert pdf.count(b"/Type /Page\n") == len(pages)
+
+
+def test_one_student_with_50000_events() -> None:
+    report = report_for(["big"], events_each=50_000)
+    assert report.event_count == 50_000
+    _check_large(report)
+
+
+def test_300_students_with_100_events_each() -> None:
+    report = report_for([f"student {i}" for i in range(300)], events_each=100)
+    assert report.event_count == 30_000
+    assert sum(report.class_summary.unit_totals) == 30_000
+    _check_large(report)

@@ -4,7 +4,98 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from reports.analysis import StudentReport
+from reports.analysis import Report, StudentReport
+from reports.timeline import Mark, Timeline
+
+# Okabe-Ito: distinguishable with every common colour-vision deficiency. Yellow is last
+# because it is the hardest to see on white. Both renderers colour event types from here.
+PALETTE = (
+    "#0072B2",  # blue
+    "#E69F00",  # orange
+    "#009E73",  # bluish green
+    "#D55E00",  # vermillion
+    "#CC79A7",  # reddish purple
+    "#56B4E9",  # sky blue
+    "#000000",  # black
+    "#F0E442",  # yellow
+)
+GRID_STUDENTS = 20  # columns per class grid table once the class is large
+GRID_SPLIT_ABOVE = 40  # up to this many students the grid is one table
+
+
+def type_colour(index: int) -> str:
+    """The colour of event type ``index`` (an index into Report.event_types)."""
+    return PALETTE[index % len(PALETTE)]
+
+
+def rgb(colour: str) -> tuple[float, float, float]:
+    return (int(colour[1:3], 16) / 255, int(colour[3:5], 16) / 255, int(colour[5:7], 16) / 255)
+
+
+def student_type_colours(report: Report, student: StudentReport) -> list[str]:
+    """Colours of the student's types, the same type getting the same colour everywhere."""
+    index = {name: i for i, name in enumerate(report.event_types)}
+    return [type_colour(index[name]) for name in student.event_types]
+
+
+def mark_scale(events: int, largest: int) -> float:
+    """From 0 (one event) to 1 (the chart's biggest mark), by the square root of the count."""
+    if largest <= 1:
+        return 0.0
+    return ((events - 1) / (largest - 1)) ** 0.5
+
+
+def stacked(mark: Mark, height: float) -> list[tuple[int, float, float]]:
+    """A folded mark's bar, bottom up: (type index, offset from the bottom, height)."""
+    out, offset = [], 0.0
+    for event_type, count in mark.by_type:
+        part = height * count / mark.events
+        out.append((event_type, offset, part))
+        offset += part
+    return out
+
+
+def fmt_tick(moment: datetime, timeline: Timeline) -> str:
+    """Axis labels: the time, with the date when the chart spans more than one day."""
+    if timeline.segments[0].start.date() == timeline.segments[-1].end.date():
+        return moment.strftime("%H:%M")
+    return moment.strftime("%d %b %H:%M")
+
+
+def timeline_summary(student: StudentReport, idle_minutes: float) -> str:
+    """The chart's text alternative."""
+    tl = student.timeline
+    parts = [
+        f"Timeline of {student.event_count} events on {len(student.questions)} questions "
+        f"from {fmt_time(student.first)} to {fmt_time(student.last)} UTC."
+    ]
+    if tl.breaks:
+        longest = max(b.seconds for b in tl.breaks)
+        stretches = "1 idle stretch" if len(tl.breaks) == 1 else f"{len(tl.breaks)} idle stretches"
+        verb = "is" if len(tl.breaks) == 1 else "are"
+        parts.append(
+            f"{stretches} longer than {fmt_minutes(idle_minutes)} {verb} compressed and marked "
+            f"with its length (longest {fmt_gap(longest)})."
+        )
+    if tl.max_events_per_mark > 1:
+        parts.append(
+            f"Nearby events on one question are drawn as one bar "
+            f"({len(tl.marks)} marks, up to {tl.max_events_per_mark} events each; "
+            "taller bars hold more events, their colours show the mix of types)."
+        )
+    return " ".join(parts)
+
+
+def fmt_gap(seconds: float) -> str:
+    """A long idle stretch: '2 d 03 h', '5 h 10 min'."""
+    if seconds >= 86400:
+        days, rest = divmod(round(seconds), 86400)
+        return f"{days} d {rest // 3600:02d} h"
+    return fmt_duration(seconds)
+
+
+def fmt_minutes(minutes: float) -> str:
+    return f"{minutes:g} min"
 
 
 def fmt_time(moment: datetime) -> str:
@@ -71,3 +162,43 @@ def visit_path(student: StudentReport, arrow: str = " → ") -> str:
         aliases[v.question] if v.events == 1 else f"{aliases[v.question]} ({v.events})"
         for v in student.visits
     )
+
+
+def class_table(report: Report) -> tuple[list[str], list[list[str]]]:
+    """One row per student, in input order."""
+    header = ["Student", "Events", "Questions", "Active time", "First (UTC)", "Last (UTC)"]
+    rows = [
+        [
+            s.student_id,
+            str(s.event_count),
+            str(len(s.questions)),
+            fmt_duration(s.active_seconds),
+            fmt_time(s.first),
+            fmt_time(s.last),
+        ]
+        for s in report.students
+    ]
+    return header, rows
+
+
+def class_grids(report: Report) -> list[tuple[str, list[str], list[list[str]]]]:
+    """The unit x student grid of event counts, as (caption, header, rows) tables.
+
+    Above GRID_SPLIT_ABOVE students the columns are split into tables of GRID_STUDENTS.
+    """
+    summary = report.class_summary
+    ids = report.student_ids
+    size = len(ids) if len(ids) <= GRID_SPLIT_ABOVE else GRID_STUDENTS
+    tables = []
+    for start in range(0, len(ids), size):
+        stop = min(start + size, len(ids))
+        caption = "Events per unit and student"
+        if size < len(ids):
+            caption += f" (students {start + 1}-{stop} of {len(ids)})"
+        header = ["Unit", *ids[start:stop]]
+        rows = [
+            [unit, *(str(n) for n in counts[start:stop])]
+            for unit, counts in zip(summary.units, summary.counts, strict=True)
+        ]
+        tables.append((caption, header, rows))
+    return tables
