@@ -26,10 +26,31 @@ STATES = [*JobStatus.values, "NOT_FOUND"]
 ACCEPTED_STATES = [JobStatus.PENDING.value]
 
 
+def _openapi30(schema: Any) -> Any:
+    """JSON Schema -> OpenAPI 3.0: ``anyOf: [X, {"type": "null"}]`` becomes X, nullable."""
+    if isinstance(schema, list):
+        return [_openapi30(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    schema = {key: _openapi30(value) for key, value in schema.items()}
+    options = schema.get("anyOf")
+    if isinstance(options, list) and {"type": "null"} in options:
+        rest = [option for option in options if option != {"type": "null"}]
+        del schema["anyOf"]
+        if len(rest) == 1:
+            schema.update(rest[0])
+        else:
+            schema["anyOf"] = rest
+        schema["nullable"] = True
+    return schema
+
+
 def _register_msgspec(auto_schema: Any, type_: Any) -> dict[str, Any]:
     """The JSON Schema of a msgspec type, its structs registered as components."""
     (schema,), components = msgspec.json.schema_components([type_], ref_template=REF_TEMPLATE)
+    schema = _openapi30(schema)
     for name, component_schema in components.items():
+        component_schema = _openapi30(component_schema)
         component_schema.pop("title", None)
         auto_schema.registry.register_on_missing(
             ResolvedComponent(

@@ -86,8 +86,9 @@ def test_render_writes_to_stdout_and_honours_idle_minutes() -> None:
     active = run("render", "-", "--idle-minutes", "30", stdin=body)
     idle = run("render", "-", "--idle-minutes", "5", stdin=body)
     assert active.returncode == idle.returncode == 0
-    assert b"10 min 30 s" in active.stdout  # the 10.5-minute gap counts...
-    assert b"10 min 30 s" not in idle.stdout  # ...unless the idle threshold is shorter
+    # the 10.5-minute gap counts as active time unless the idle threshold is shorter
+    assert b"<dt>Active time</dt><dd>10 min 30 s</dd>" in active.stdout
+    assert b"<dt>Active time</dt><dd>0 s</dd>" in idle.stdout
 
 
 def test_render_does_not_import_django() -> None:
