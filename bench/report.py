@@ -72,10 +72,14 @@ ROWS: list[tuple[str, str, str, Getter, Getter | None, float | None, float | Non
     ("4. class: progress values seen", "count", "class", _get("progress_values"), None, None,
      None, False),
     ("5. 55 MB body: accepted", "yes=1", "huge", _bool("accepted"), None, None, None, False),
+    ("5. 55 MB body: POST", "ms", "huge", _ms("post_s", "median"), _get("post_x_floor"), None,
+     None, True),
     ("5. 55 MB body: API peak RSS", "MB", "huge", _mb("api_peak_rss_bytes"), None, 400, 400,
      True),
     ("5. 55 MB body: end-to-end", "ms", "huge", _ms("end_to_end_s", "median"),
      _get("end_to_end_x_floor"), None, None, True),
+    ("5. 55 MB body: worker peak RSS", "MB", "huge", _mb("worker_peak_rss_bytes"), None, None,
+     None, True),
 ]  # fmt: skip
 
 
