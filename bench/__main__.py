@@ -1,6 +1,7 @@
 """``python -m bench [options]``: the end-to-end scenarios of issue #5 (see ``--help``).
 
 ``python -m bench micro``: the micro-benchmarks only.
+``python -m bench show <results.json>``: print the tables of an earlier run again.
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import json
 import os
 import platform
 import sys
@@ -224,14 +226,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     return results
 
 
-def main(argv: list[str]) -> int:
-    if argv and argv[0] == "micro":
-        return micro.main(argv[1:])
-    args = parse_args(argv)
-    started = time.perf_counter()
-    results = run(args)
-    results["duration_s"] = time.perf_counter() - started
-    print()
+def show(results: dict[str, Any]) -> None:
     print(report.format_table(report.rows(results)))
     if any(
         (scenario.get(kind) or {}).get("floor")
@@ -245,12 +240,38 @@ def main(argv: list[str]) -> int:
         print(micro.format_rows(results["micro"]))
     cores = results["machine"]["cores"]
     load = results["machine"].get("loadavg_start")
+    versions = results.get("versions", {})
+    settings = results.get("settings", {})
     print(
-        f"\n{cores['available']} cores; load average at start {load}; "
-        f"{results['duration_s']:.0f} s in all"
+        f"\n{cores['available']} cores; load average at start {load}, at end "
+        f"{results['machine'].get('loadavg_end')}; {results.get('duration_s', 0):.0f} s in all"
+        f"\nPython {versions.get('python')}, Django {versions.get('django')}, "
+        f"Celery {versions.get('celery')}, PostgreSQL {versions.get('postgresql')}, "
+        f"Redis {versions.get('redis')}"
+        f"\nWEB_CONCURRENCY={settings.get('web_concurrency')} "
+        f"({settings.get('gunicorn_workers')} gunicorn workers), "
+        f"WEB_THREADS={settings.get('web_threads')}, "
+        f"CELERY_CONCURRENCY={settings.get('celery_concurrency')} "
+        f"({settings.get('celery_pool_processes')} pool processes), "
+        f"{results.get('mode')} run, polling every {settings.get('poll_interval_s', 0) * 1000:g} ms"
     )
     for name, error in results["errors"].items():
         print(f"ERROR {name}: {error}")
+
+
+def main(argv: list[str]) -> int:
+    if argv and argv[0] == "micro":
+        return micro.main(argv[1:])
+    if argv and argv[0] == "show":
+        for name in argv[1:]:
+            show(json.loads(Path(name).read_text()))
+        return 0
+    args = parse_args(argv)
+    started = time.perf_counter()
+    results = run(args)
+    results["duration_s"] = time.perf_counter() - started
+    print()
+    show(results)
     path = report.write_json(results, args.out, results["started_at"])
     print(f"results: {path}")
     return 1 if results["errors"] else 0

@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 MB = 1024 * 1024
 
-# (row label, unit, how to read the measured value, html target, pdf target, lower is better)
-# Targets are medians on a 2-core machine with everything co-located (issue #5).
 Getter = Callable[[dict[str, Any]], float | None]
 
 
@@ -27,59 +26,70 @@ def _get(*path: str) -> Getter:
     return read
 
 
-def _ms(*path: str) -> Getter:
+def _scaled(factor: float, *path: str) -> Getter:
     read = _get(*path)
-    return lambda r: None if (v := read(r)) is None else v * 1000
+    return lambda r: None if (v := read(r)) is None else v * factor
 
 
-def _mb(*path: str) -> Getter:
-    read = _get(*path)
-    return lambda r: None if (v := read(r)) is None else v / MB
+def _p95(key: str) -> Getter:
+    """The p95 in ms, when there were enough runs for it to differ from the median."""
+    p95, runs = _scaled(1000, key, "p95"), _get(key, "n")
+    return lambda r: p95(r) if (runs(r) or 0) >= 5 else None
 
 
-def _bool(*path: str) -> Getter:
-    read = _get(*path)
-    return lambda r: None if (v := read(r)) is None else float(v)
+@dataclass(frozen=True)
+class Row:
+    label: str
+    unit: str
+    scenario: str  # key in results["scenarios"]
+    value: Getter  # the median (or the single figure)
+    html: float | None = None  # target; medians on a 2-core machine, everything co-located
+    pdf: float | None = None
+    lower_is_better: bool = True
+    p95: Getter | None = None
+    floor_ratio: Getter | None = None
 
 
-ROWS: list[tuple[str, str, str, Getter, Getter | None, float | None, float | None, bool]] = [
-    # label, unit, scenario key, median getter, floor-ratio getter, html, pdf, lower-better
-    ("1. seed: POST", "ms", "latency", _ms("post_s", "median"), _get("post_x_floor"),
-     3, 3, True),
-    ("1. seed: end-to-end", "ms", "latency", _ms("end_to_end_s", "median"),
-     _get("end_to_end_x_floor"), 12, 25, True),
-    ("2. throughput c=16", "rep/s", "throughput", _get("reports_per_s"),
-     _get("per_report_x_floor"), 200, 100, False),
-    ("2. throughput non-2xx", "count", "throughput", _get("non_2xx"), None, 0, 0, True),
-    ("3a. 10k: POST", "ms", "big_10k", _ms("post_s", "median"), _get("post_x_floor"),
-     40, 40, True),
-    ("3a. 10k: end-to-end", "ms", "big_10k", _ms("end_to_end_s", "median"),
-     _get("end_to_end_x_floor"), 120, 600, True),
-    ("3a. 10k: API peak RSS", "MB", "big_10k", _mb("api_peak_rss_bytes"), None, None, None,
-     True),
-    ("3a. 10k: worker peak RSS", "MB", "big_10k", _mb("worker_peak_rss_bytes"), None, None,
-     None, True),
-    ("3b. 100k: POST", "ms", "big_100k", _ms("post_s", "median"), _get("post_x_floor"),
-     400, 400, True),
-    ("3b. 100k: end-to-end", "ms", "big_100k", _ms("end_to_end_s", "median"),
-     _get("end_to_end_x_floor"), 1500, 5000, True),
-    ("3b. 100k: API peak RSS", "MB", "big_100k", _mb("api_peak_rss_bytes"), None, None, None,
-     True),
-    ("3b. 100k: worker peak RSS", "MB", "big_100k", _mb("worker_peak_rss_bytes"), None, 300,
-     300, True),
-    ("4. class 1000x100: end-to-end", "ms", "class", _ms("end_to_end_s", "median"),
-     _get("end_to_end_x_floor"), 3000, 15000, True),
-    ("4. class: progress values seen", "count", "class", _get("progress_values"), None, None,
-     None, False),
-    ("5. 55 MB body: accepted", "yes=1", "huge", _bool("accepted"), None, None, None, False),
-    ("5. 55 MB body: POST", "ms", "huge", _ms("post_s", "median"), _get("post_x_floor"), None,
-     None, True),
-    ("5. 55 MB body: API peak RSS", "MB", "huge", _mb("api_peak_rss_bytes"), None, 400, 400,
-     True),
-    ("5. 55 MB body: end-to-end", "ms", "huge", _ms("end_to_end_s", "median"),
-     _get("end_to_end_x_floor"), None, None, True),
-    ("5. 55 MB body: worker peak RSS", "MB", "huge", _mb("worker_peak_rss_bytes"), None, None,
-     None, True),
+def _timing(label: str, scenario: str, what: str, html: float | None, pdf: float | None) -> Row:
+    """A time in ms: median, p95 and the ratio to the floor of ``what`` (post or e2e)."""
+    key = "post_s" if what == "post" else "end_to_end_s"
+    ratio = "post_x_floor" if what == "post" else "end_to_end_x_floor"
+    return Row(
+        label, "ms", scenario, _scaled(1000, key, "median"), html, pdf,
+        p95=_p95(key), floor_ratio=_get(ratio),
+    )  # fmt: skip
+
+
+def _rss(label: str, scenario: str, role: str, target: float | None = None) -> Row:
+    return Row(label, "MB", scenario, _scaled(1 / MB, f"{role}_peak_rss_bytes"), target, target)
+
+
+# The targets of issue #5.
+ROWS: list[Row] = [
+    _timing("1. seed: POST", "latency", "post", 3, 3),
+    _timing("1. seed: end-to-end", "latency", "e2e", 12, 25),
+    Row("2. throughput c=16", "rep/s", "throughput", _get("reports_per_s"), 200, 100,
+        lower_is_better=False, floor_ratio=_get("per_report_x_floor")),
+    Row("2. throughput: non-2xx", "count", "throughput", _get("non_2xx"), 0, 0),
+    Row("2. throughput: job end-to-end", "ms", "throughput",
+        _scaled(1000, "end_to_end_s", "median"), p95=_p95("end_to_end_s")),
+    _timing("3a. 10k: POST", "big_10k", "post", 40, 40),
+    _timing("3a. 10k: end-to-end", "big_10k", "e2e", 120, 600),
+    _rss("3a. 10k: API peak RSS", "big_10k", "api"),
+    _rss("3a. 10k: worker peak RSS", "big_10k", "worker"),
+    _timing("3b. 100k: POST", "big_100k", "post", 400, 400),
+    _timing("3b. 100k: end-to-end", "big_100k", "e2e", 1500, 5000),
+    _rss("3b. 100k: API peak RSS", "big_100k", "api"),
+    _rss("3b. 100k: worker peak RSS", "big_100k", "worker", 300),
+    _timing("4. class 1000x100: end-to-end", "class", "e2e", 3000, 15000),
+    Row("4. class: progress values seen", "count", "class", _get("progress_values"),
+        lower_is_better=False),
+    _rss("4. class: worker peak RSS", "class", "worker"),
+    Row("5. 55 MB body: accepted", "yes=1", "huge", _get("accepted"), lower_is_better=False),
+    _timing("5. 55 MB body: POST", "huge", "post", None, None),
+    _rss("5. 55 MB body: API peak RSS", "huge", "api", 400),
+    _timing("5. 55 MB body: end-to-end", "huge", "e2e", None, None),
+    _rss("5. 55 MB body: worker peak RSS", "huge", "worker"),
 ]  # fmt: skip
 
 
@@ -103,20 +113,25 @@ def _verdict(value: float | None, target: float | None, lower: bool) -> str:
 
 def rows(results: dict[str, Any]) -> list[list[str]]:
     table = []
-    for label, unit, key, read, ratio, html_t, pdf_t, lower in ROWS:
-        scenario = results.get("scenarios", {}).get(key)
+    for row in ROWS:
+        scenario = results.get("scenarios", {}).get(row.scenario)
         if not scenario:
             continue
-        line = [label, unit]
-        for kind, target in (("html", html_t), ("pdf", pdf_t)):
-            measured = scenario.get(kind)
-            value = read(measured) if measured else None
-            sign = "≤" if lower else "≥"
+        line = [row.label, row.unit]
+        for kind, target in (("html", row.html), ("pdf", row.pdf)):
+            measured = scenario.get(kind) or {}
+            value = row.value(measured) if measured else None
+            cell = _fmt(value, row.unit)
+            p95 = row.p95(measured) if row.p95 and measured else None
+            if p95 is not None:
+                cell += f" (p95 {_fmt(p95)})"
+            ratio = row.floor_ratio(measured) if row.floor_ratio and measured else None
+            sign = "≤" if row.lower_is_better else "≥"
             line += [
-                _fmt(value, unit),
-                f"{sign} {_fmt(target, unit)}" if target is not None else "",
-                _verdict(value, target, lower),
-                _fmt(ratio(measured), "") + "x" if ratio and measured and ratio(measured) else "",
+                cell,
+                f"{sign} {_fmt(target, row.unit)}" if target is not None else "",
+                _verdict(value, target, row.lower_is_better),
+                f"{_fmt(ratio)}x" if ratio else "",
             ]
         table.append(line)
     return table

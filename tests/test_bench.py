@@ -56,6 +56,10 @@ def test_table_compares_with_targets() -> None:
     assert e2e[4] == "MISS" and e2e[6] == "-"
     assert "1. seed: end-to-end" in report.format_table(table)
 
+    many = {"median": 0.010, "p95": 0.020, "n": 20}
+    results["scenarios"]["latency"]["html"]["end_to_end_s"] = many
+    assert report.rows(results)[1][2:5] == ["10.0 (p95 20.0)", "≤ 12.0", "ok"]
+
 
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux /proc")
 def test_rss_is_read_from_proc() -> None:
