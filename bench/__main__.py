@@ -1,4 +1,4 @@
-"""``python -m bench [options]``: the end-to-end scenarios of issue #5 (see ``--help``).
+"""``python -m bench [options]``: the end-to-end scenarios of issue #5 (README "Performance").
 
 ``python -m bench micro``: the micro-benchmarks only.
 ``python -m bench show <results.json>``: print the tables of an earlier run again.
@@ -29,7 +29,11 @@ SCENARIOS = ("latency", "throughput", "big", "class", "huge")
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--quick", action="store_true", help="reduced counts (~2 minutes)")
     parser.add_argument("--url", help="benchmark an already running service at this URL")
     parser.add_argument("--api-pid", type=int, help="with --url: gunicorn master pid (for RSS)")
@@ -139,7 +143,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "errors": {},
     }
     scratch = Scratch(args.postgres, args.redis)
-    scratch.create()
+    # With --url the service has its own database; ours then only holds the floor's table.
+    need_scratch = not args.url or not args.no_floor
+    if need_scratch:
+        scratch.create()
     service: Service | None = None
     floor: Floor | None = None
     try:
@@ -157,7 +164,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             service.__enter__()
             url = service.base_url
             api_parent, worker_parent = service.pid("web"), service.pid("worker")
-        results["versions"] = versions(scratch.database_url, args.redis)
+        results["versions"] = versions(
+            scratch.database_url if need_scratch else args.postgres, args.redis
+        )
         if not args.no_floor:
             floor = Floor(scratch.database_url, args.redis, scratch.key_prefix)
         ctx = scenarios.Context(
@@ -217,7 +226,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             if args.keep_logs:
                 print(f"service logs kept in {service.tmp}")
             service.cleanup(keep_logs=args.keep_logs)
-        scratch.drop()
+        if need_scratch:
+            scratch.drop()
     with contextlib.suppress(OSError):
         results["machine"]["loadavg_end"] = os.getloadavg()
     if not args.no_micro:
