@@ -174,10 +174,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             worker=TreePeak(worker_parent),
         )  # fmt: skip
         scenarios.warm_up(ctx, kinds)
+        given = "as configured (--url)" if args.url else "default"
         results["settings"].update(
-            web_concurrency=args.web_concurrency or "default",
-            web_threads=args.web_threads or "default",
-            celery_concurrency=args.celery_concurrency or "default",
+            web_concurrency=args.web_concurrency or given,
+            web_threads=args.web_threads or given,
+            celery_concurrency=args.celery_concurrency or given,
             # What actually runs: the children of gunicorn's master and Celery's main process.
             gunicorn_workers=len(children(api_parent)) if api_parent else None,
             celery_pool_processes=len(children(worker_parent)) if worker_parent else None,
