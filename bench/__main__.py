@@ -173,6 +173,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             url=url, counts=counts, floor=floor, api=TreePeak(api_parent),
             worker=TreePeak(worker_parent),
         )  # fmt: skip
+        if service is not None:
+
+            def restart() -> None:
+                service.restart()
+                ctx.api.parent, ctx.worker.parent = service.pid("web"), service.pid("worker")
+                scenarios.warm_up(ctx, kinds, extra=False)
+
+            ctx.restart = restart
         scenarios.warm_up(ctx, kinds)
         given = "as configured (--url)" if args.url else "default"
         results["settings"].update(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import statistics
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -58,7 +59,9 @@ class Context:
     floor: Floor | None
     api: TreePeak
     worker: TreePeak
-    log: Any = print
+    # Restarts the web server and the worker (managed runs only), so that a memory figure
+    # is not inflated by what the processes kept from earlier scenarios.
+    restart: Callable[[], None] | None = None
 
     def client(self) -> Client:
         return Client.local(self.url)
@@ -97,14 +100,14 @@ def _summary(ctx: Context, kind: str, body: bytes, runs: list[JobResult]) -> dic
     }
 
 
-def warm_up(ctx: Context, kinds: list[str]) -> None:
+def warm_up(ctx: Context, kinds: list[str], *, extra: bool = True) -> None:
     """Wait until a worker answers, then warm both paths (imports, fonts, connections)."""
     body = payloads.sample_body()
     for kind in kinds:
         result = ctx.client().run_job(kind, body, timeout=120)
         if not result.ok:
             raise RuntimeError(f"warm-up {kind} job did not succeed: {result.final_status}")
-        for _ in range(ctx.counts.warmup):
+        for _ in range(ctx.counts.warmup if extra else 0):
             ctx.client().run_job(kind, body, timeout=60)
 
 
@@ -182,10 +185,13 @@ def klass(ctx: Context, kind: str) -> dict[str, Any]:
 
 
 def huge(ctx: Context, kind: str, body: bytes) -> dict[str, Any]:
+    if ctx.restart is not None:
+        ctx.restart()
     with ctx.sampler() as sampler:
         run = ctx.client().run_job(kind, body, timeout=ctx.counts.timeout)
     result = _summary(ctx, kind, body, [run])
     result.update(
+        fresh_processes=ctx.restart is not None,
         accepted=run.post_status == 202,
         post_status=run.post_status,
         final_status=run.final_status,

@@ -149,6 +149,13 @@ class Service:
             time.sleep(0.1)
         raise RuntimeError(f"web server did not start; see {self.tmp / 'web.log'}")
 
+    def restart(self) -> None:
+        """Fresh web and worker processes (new pids; the same database and queues)."""
+        for role in ("web", "worker"):
+            self.stop(role)
+            self.start(role)
+        self.wait_http()
+
     def pid(self, role: str) -> int | None:
         proc = self.processes.get(role)
         return proc.pid if proc is not None else None
