@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install run worker web beat flower superuser test test-fast lint format bench clean
+.PHONY: install run worker web beat flower superuser test lint format bench bench-micro clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -47,8 +47,14 @@ format: install
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
+## Benchmarks (README "Performance"): starts its own service on a fresh database.
+## BENCH_ARGS="--quick" for a ~2 minute run; "--help" lists the options.
 bench: install
 	$(PY) -m bench $(BENCH_ARGS)
+
+## Only the micro-benchmarks (validation, report model, HTML and PDF rendering).
+bench-micro: install
+	$(PY) -m bench micro $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .ruff_cache

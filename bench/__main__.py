@@ -1,0 +1,300 @@
+"""``python -m bench [options]``: the end-to-end scenarios of issue #5 (README "Performance").
+
+``python -m bench micro``: the micro-benchmarks only.
+``python -m bench show <results.json>``: print the tables of an earlier run again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import json
+import os
+import platform
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+from bench import micro, payloads, report, scenarios
+from bench.client import POLL_INTERVAL, Client
+from bench.floor import Floor
+from bench.procs import TreePeak, children, cpu_count
+from bench.service import Scratch, Service
+
+RESULTS = Path(__file__).resolve().parent / "results"
+SCENARIOS = ("latency", "throughput", "big", "class", "huge")
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--quick", action="store_true", help="reduced counts (~2 minutes)")
+    parser.add_argument("--url", help="benchmark an already running service at this URL")
+    parser.add_argument("--api-pid", type=int, help="with --url: gunicorn master pid (for RSS)")
+    parser.add_argument("--worker-pid", type=int, help="with --url: Celery main pid (for RSS)")
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432/postgres"),
+        help="admin URL of a PostgreSQL to create the bench database on",
+    )
+    parser.add_argument("--redis", default=os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379"))
+    parser.add_argument("--web-concurrency", type=int, help="gunicorn processes (default: 2)")
+    parser.add_argument("--web-threads", type=int, help="threads per gunicorn process (4)")
+    parser.add_argument("--celery-concurrency", type=int, help="Celery pool processes (2)")
+    parser.add_argument("--kinds", default="html,pdf", help="html,pdf")
+    parser.add_argument(
+        "--scenarios", default=",".join(SCENARIOS), help=f"any of {','.join(SCENARIOS)}"
+    )
+    parser.add_argument("--jobs", type=int, help="throughput: number of jobs")
+    parser.add_argument("--concurrency", type=int, help="throughput: client threads")
+    parser.add_argument("--runs", type=int, help="latency: runs per kind")
+    parser.add_argument("--no-floor", action="store_true", help="skip measuring the floor")
+    parser.add_argument("--no-micro", action="store_true", help="skip the micro-benchmarks")
+    parser.add_argument("--keep-logs", action="store_true", help="keep the service's logs")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="folder for the JSON file")
+    return parser.parse_args(argv)
+
+
+def versions(database_url: str | None, redis_url: str) -> dict[str, str | None]:
+    import celery
+    import django
+    import gunicorn
+    import msgspec
+    import orjson
+    import psycopg
+    import redis
+    import reportlab
+
+    found: dict[str, str | None] = {
+        "python": platform.python_version(),
+        "django": django.__version__,
+        "celery": celery.__version__,
+        "gunicorn": gunicorn.__version__,
+        "reportlab": reportlab.Version,
+        "msgspec": msgspec.__version__,
+        "orjson": orjson.__version__,
+        "psycopg": psycopg.__version__,
+        "redis_py": redis.__version__,
+        "postgresql": None,
+        "redis": None,
+    }
+    with contextlib.suppress(Exception):
+        with psycopg.connect(database_url or "", connect_timeout=3) as conn:
+            found["postgresql"] = conn.execute("SHOW server_version").fetchone()[0]
+    with contextlib.suppress(Exception):
+        client = redis.Redis.from_url(redis_url, socket_timeout=3)
+        found["redis"] = client.info("server")["redis_version"]
+        client.close()
+    return found
+
+
+def machine() -> dict[str, Any]:
+    info: dict[str, Any] = {"cores": cpu_count(), "platform": platform.platform()}
+    with contextlib.suppress(OSError):
+        info["loadavg_start"] = os.getloadavg()
+    with contextlib.suppress(OSError, ValueError):
+        meminfo = Path("/proc/meminfo").read_text().splitlines()
+        info["mem_total_kb"] = int(meminfo[0].split()[1])
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                info["cpu"] = line.split(":", 1)[1].strip()
+                break
+    return info
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    counts = scenarios.Counts.quick() if args.quick else scenarios.Counts.full()
+    overrides = {
+        "throughput_jobs": args.jobs,
+        "concurrency": args.concurrency,
+        "latency_runs": args.runs,
+    }
+    counts = scenarios.Counts(
+        **{**counts.__dict__, **{k: v for k, v in overrides.items() if v is not None}}
+    )
+    kinds = [k for k in args.kinds.split(",") if k]
+    chosen = [s for s in args.scenarios.split(",") if s]
+    unknown = set(chosen) - set(SCENARIOS) or set(kinds) - {"html", "pdf"}
+    if unknown:
+        raise SystemExit(f"unknown scenario or kind: {', '.join(sorted(unknown))}")
+
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    results: dict[str, Any] = {
+        "started_at": stamp,
+        "machine": machine(),
+        "mode": "quick" if args.quick else "full",
+        "counts": counts.__dict__,
+        "settings": {
+            "poll_interval_s": POLL_INTERVAL,
+            "seed": payloads.SEED,
+            "kinds": kinds,
+            "scenarios": chosen,
+            "url": args.url,
+            "managed": not args.url,
+        },
+        "scenarios": {},
+        "errors": {},
+    }
+    scratch = Scratch(args.postgres, args.redis)
+    # With --url the service has its own database; ours then only holds the floor's table.
+    need_scratch = not args.url or not args.no_floor
+    if need_scratch:
+        scratch.create()
+    service: Service | None = None
+    floor: Floor | None = None
+    try:
+        if args.url:
+            url = args.url.rstrip("/")
+            api_parent, worker_parent = args.api_pid, args.worker_pid
+        else:
+            service = Service(
+                scratch,
+                web_concurrency=args.web_concurrency,
+                web_threads=args.web_threads,
+                celery_concurrency=args.celery_concurrency,
+            )
+            print(f"starting the service on {service.base_url} (database {scratch.name}) ...")
+            service.__enter__()
+            url = service.base_url
+            api_parent, worker_parent = service.pid("web"), service.pid("worker")
+        results["versions"] = versions(
+            scratch.database_url if need_scratch else args.postgres, args.redis
+        )
+        if not args.no_floor:
+            floor = Floor(scratch.database_url, args.redis, scratch.key_prefix)
+        ctx = scenarios.Context(
+            url=url, counts=counts, floor=floor, api=TreePeak(api_parent),
+            worker=TreePeak(worker_parent),
+        )  # fmt: skip
+        if service is not None:
+
+            def restart() -> None:
+                service.restart()
+                ctx.api.parent, ctx.worker.parent = service.pid("web"), service.pid("worker")
+                scenarios.warm_up(ctx, kinds, extra=False)
+
+            ctx.restart = restart
+        scenarios.warm_up(ctx, kinds)
+        given = "as configured (--url)" if args.url else "default"
+        results["settings"].update(
+            web_concurrency=args.web_concurrency or given,
+            web_threads=args.web_threads or given,
+            celery_concurrency=args.celery_concurrency or given,
+            # What actually runs: the children of gunicorn's master and Celery's main process.
+            gunicorn_workers=len(children(api_parent)) if api_parent else None,
+            celery_pool_processes=len(children(worker_parent)) if worker_parent else None,
+        )
+        huge_body = payloads.student_body(counts.huge_events) if "huge" in chosen else b""
+        plan: list[tuple[str, str, Any]] = []
+        for kind in kinds:
+            if "latency" in chosen:
+                plan.append(("latency", kind, lambda k: scenarios.latency(ctx, k)))
+            if "throughput" in chosen:
+                plan.append(("throughput", kind, lambda k: scenarios.throughput(ctx, k)))
+            if "big" in chosen:
+                plan.append(
+                    ("big_10k", kind, lambda k: scenarios.big(ctx, k, 10_000, counts.big_10k_runs))
+                )
+                plan.append(
+                    ("big_100k", kind,
+                     lambda k: scenarios.big(ctx, k, 100_000, counts.big_100k_runs))
+                )  # fmt: skip
+            if "class" in chosen:
+                plan.append(("class", kind, lambda k: scenarios.klass(ctx, k)))
+            if "huge" in chosen:
+                plan.append(("huge", kind, lambda k: scenarios.huge(ctx, k, huge_body)))
+        # Group by scenario so the table reads in order; html then pdf within each.
+        order = {name: i for i, name in enumerate(
+            ["latency", "throughput", "big_10k", "big_100k", "class", "huge"])}  # fmt: skip
+        plan.sort(key=lambda p: (order[p[0]], p[1]))
+        for name, kind, action in plan:
+            start = time.perf_counter()
+            print(f"  {name:<11} {kind:<4} ...", end=" ", flush=True)
+            try:
+                outcome = action(kind)
+            except Exception as exc:
+                traceback.print_exc()
+                results["errors"][f"{name}/{kind}"] = repr(exc)
+                print("error")
+                continue
+            results["scenarios"].setdefault(name, {})[kind] = outcome
+            print(f"{time.perf_counter() - start:.1f} s")
+        Client.local(url).close()
+    finally:
+        if floor is not None:
+            floor.close()
+        if service is not None:
+            service.__exit__(None, None, None)
+            if args.keep_logs:
+                print(f"service logs kept in {service.tmp}")
+            service.cleanup(keep_logs=args.keep_logs)
+        if need_scratch:
+            scratch.drop()
+    with contextlib.suppress(OSError):
+        results["machine"]["loadavg_end"] = os.getloadavg()
+    if not args.no_micro:
+        micro.setup_django()
+        results["micro"] = micro.run(repeat=2 if args.quick else 5, pdf="pdf" in kinds)
+    return results
+
+
+def show(results: dict[str, Any]) -> None:
+    print(report.format_table(report.rows(results)))
+    if any(
+        (scenario.get(kind) or {}).get("floor")
+        for scenario in results["scenarios"].values()
+        for kind in ("html", "pdf")
+    ):
+        print()
+        print(report.floor_table(results))
+    if results.get("micro"):
+        print()
+        print(micro.format_rows(results["micro"]))
+    cores = results["machine"]["cores"]
+    load = results["machine"].get("loadavg_start")
+    versions = results.get("versions", {})
+    settings = results.get("settings", {})
+    print(
+        f"\n{cores['available']} cores; load average at start {load}, at end "
+        f"{results['machine'].get('loadavg_end')}; {results.get('duration_s', 0):.0f} s in all"
+        f"\nPython {versions.get('python')}, Django {versions.get('django')}, "
+        f"Celery {versions.get('celery')}, PostgreSQL {versions.get('postgresql')}, "
+        f"Redis {versions.get('redis')}"
+        f"\nWEB_CONCURRENCY={settings.get('web_concurrency')} "
+        f"({settings.get('gunicorn_workers')} gunicorn workers), "
+        f"WEB_THREADS={settings.get('web_threads')}, "
+        f"CELERY_CONCURRENCY={settings.get('celery_concurrency')} "
+        f"({settings.get('celery_pool_processes')} pool processes), "
+        f"{results.get('mode')} run, polling every {settings.get('poll_interval_s', 0) * 1000:g} ms"
+    )
+    for name, error in results["errors"].items():
+        print(f"ERROR {name}: {error}")
+
+
+def main(argv: list[str]) -> int:
+    if argv and argv[0] == "micro":
+        return micro.main(argv[1:])
+    if argv and argv[0] == "show":
+        for name in argv[1:]:
+            show(json.loads(Path(name).read_text()))
+        return 0
+    args = parse_args(argv)
+    started = time.perf_counter()
+    results = run(args)
+    results["duration_s"] = time.perf_counter() - started
+    print()
+    show(results)
+    path = report.write_json(results, args.out, results["started_at"])
+    print(f"results: {path}")
+    return 1 if results["errors"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,184 @@
+"""Targets, the printed table and the JSON file."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+MB = 1024 * 1024
+
+Getter = Callable[[dict[str, Any]], float | None]
+
+
+def _get(*path: str) -> Getter:
+    def read(result: dict[str, Any]) -> float | None:
+        value: Any = result
+        for key in path:
+            if not isinstance(value, dict) or value.get(key) is None:
+                return None
+            value = value[key]
+        return float(value)
+
+    return read
+
+
+def _scaled(factor: float, *path: str) -> Getter:
+    read = _get(*path)
+    return lambda r: None if (v := read(r)) is None else v * factor
+
+
+def _p95(key: str) -> Getter:
+    """The p95 in ms, when there were enough runs for it to differ from the median."""
+    p95, runs = _scaled(1000, key, "p95"), _get(key, "n")
+    return lambda r: p95(r) if (runs(r) or 0) >= 5 else None
+
+
+@dataclass(frozen=True)
+class Row:
+    label: str
+    unit: str
+    scenario: str  # key in results["scenarios"]
+    value: Getter  # the median (or the single figure)
+    html: float | None = None  # target; medians on a 2-core machine, everything co-located
+    pdf: float | None = None
+    lower_is_better: bool = True
+    p95: Getter | None = None
+    floor_ratio: Getter | None = None
+
+
+def _timing(label: str, scenario: str, what: str, html: float | None, pdf: float | None) -> Row:
+    """A time in ms: median, p95 and the ratio to the floor of ``what`` (post or e2e)."""
+    key = "post_s" if what == "post" else "end_to_end_s"
+    ratio = "post_x_floor" if what == "post" else "end_to_end_x_floor"
+    return Row(
+        label, "ms", scenario, _scaled(1000, key, "median"), html, pdf,
+        p95=_p95(key), floor_ratio=_get(ratio),
+    )  # fmt: skip
+
+
+def _rss(label: str, scenario: str, role: str, target: float | None = None) -> Row:
+    return Row(label, "MB", scenario, _scaled(1 / MB, f"{role}_peak_rss_bytes"), target, target)
+
+
+# The targets of issue #5.
+ROWS: list[Row] = [
+    _timing("1. seed: POST", "latency", "post", 3, 3),
+    _timing("1. seed: end-to-end", "latency", "e2e", 12, 25),
+    Row("2. throughput c=16", "rep/s", "throughput", _get("reports_per_s"), 200, 100,
+        lower_is_better=False, floor_ratio=_get("per_report_x_floor")),
+    Row("2. throughput: non-2xx", "count", "throughput", _get("non_2xx"), 0, 0),
+    Row("2. throughput: job end-to-end", "ms", "throughput",
+        _scaled(1000, "end_to_end_s", "median"), p95=_p95("end_to_end_s")),
+    _timing("3a. 10k: POST", "big_10k", "post", 40, 40),
+    _timing("3a. 10k: end-to-end", "big_10k", "e2e", 120, 600),
+    _rss("3a. 10k: API peak RSS", "big_10k", "api"),
+    _rss("3a. 10k: worker peak RSS", "big_10k", "worker"),
+    _timing("3b. 100k: POST", "big_100k", "post", 400, 400),
+    _timing("3b. 100k: end-to-end", "big_100k", "e2e", 1500, 5000),
+    _rss("3b. 100k: API peak RSS", "big_100k", "api"),
+    _rss("3b. 100k: worker peak RSS", "big_100k", "worker", 300),
+    _timing("4. class 1000x100: end-to-end", "class", "e2e", 3000, 15000),
+    Row("4. class: progress values seen", "count", "class", _get("progress_values"),
+        lower_is_better=False),
+    _rss("4. class: worker peak RSS", "class", "worker"),
+    Row("5. 55 MB body: accepted", "yes=1", "huge", _get("accepted"), lower_is_better=False),
+    _timing("5. 55 MB body: POST", "huge", "post", None, None),
+    _rss("5. 55 MB body: API peak RSS", "huge", "api", 400),
+    _timing("5. 55 MB body: end-to-end", "huge", "e2e", None, None),
+    _rss("5. 55 MB body: worker peak RSS", "huge", "worker"),
+]  # fmt: skip
+
+
+def _fmt(value: float | None, unit: str = "") -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    if unit == "yes=1":
+        return "yes" if value else "NO"
+    if abs(value) >= 100 or unit == "count":
+        return f"{value:,.0f}"
+    if abs(value) >= 10:
+        return f"{value:.1f}"
+    return f"{value:.2f}"
+
+
+def _verdict(value: float | None, target: float | None, lower: bool) -> str:
+    if value is None or target is None:
+        return ""
+    return "ok" if (value <= target if lower else value >= target) else "MISS"
+
+
+def rows(results: dict[str, Any]) -> list[list[str]]:
+    table = []
+    for row in ROWS:
+        scenario = results.get("scenarios", {}).get(row.scenario)
+        if not scenario:
+            continue
+        line = [row.label, row.unit]
+        for kind, target in (("html", row.html), ("pdf", row.pdf)):
+            measured = scenario.get(kind) or {}
+            value = row.value(measured) if measured else None
+            cell = _fmt(value, row.unit)
+            p95 = row.p95(measured) if row.p95 and measured else None
+            if p95 is not None:
+                cell += f" (p95 {_fmt(p95)})"
+            ratio = row.floor_ratio(measured) if row.floor_ratio and measured else None
+            sign = "≤" if row.lower_is_better else "≥"
+            line += [
+                cell,
+                f"{sign} {_fmt(target, row.unit)}" if target is not None else "",
+                _verdict(value, target, row.lower_is_better),
+                f"{_fmt(ratio)}x" if ratio else "",
+            ]
+        table.append(line)
+    return table
+
+
+HEADER = ["scenario", "unit", "html", "target", "", "x floor", "pdf", "target", "", "x floor"]
+
+
+def format_table(table: list[list[str]]) -> str:
+    everything = [HEADER, *table]
+    widths = [max(len(row[i]) for row in everything) for i in range(len(HEADER))]
+    numeric = {2, 3, 5, 6, 7, 9}
+
+    def line(row: list[str]) -> str:
+        cells = [
+            cell.rjust(widths[i]) if i in numeric else cell.ljust(widths[i])
+            for i, cell in enumerate(row)
+        ]
+        return "  ".join(cells).rstrip()
+
+    rule = "-" * len(line(HEADER))
+    return "\n".join([line(HEADER), rule, *(line(r) for r in table)])
+
+
+def floor_table(results: dict[str, Any]) -> str:
+    """The floor's parts per scenario, in ms."""
+    lines = [
+        "floor (ms): parse + INSERT/COMMIT = POST floor; + Redis round trip + write output"
+        " = end-to-end floor"
+    ]
+    for key, scenario in results.get("scenarios", {}).items():
+        for kind in ("html", "pdf"):
+            floor = (scenario.get(kind) or {}).get("floor")
+            if not floor:
+                continue
+            lines.append(
+                f"  {key:<11} {kind:<4} parse {floor['parse_s'] * 1000:8.3f} ({floor['parser']})"
+                f"  insert {floor['insert_commit_s'] * 1000:7.2f}"
+                f"  redis {floor['redis_roundtrip_s'] * 1000:5.3f}"
+                f"  write {floor['write_output_s'] * 1000:6.3f}"
+                f"  = post {floor['post_s'] * 1000:8.2f} / e2e {floor['end_to_end_s'] * 1000:8.2f}"
+            )
+    return "\n".join(lines)
+
+
+def write_json(results: dict[str, Any], directory: Path, stamp: str) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{stamp}.json"
+    path.write_text(json.dumps(results, indent=2, default=str) + "\n")
+    return path

@@ -1,0 +1,189 @@
+"""Start the service for a run: a fresh database, an isolated Redis key prefix, then
+``python -m config.serve web`` and ``worker`` exactly as production starts them.
+
+The same approach as ``tests/stack.py`` (which the bench does not import).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+import redis
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def database_url(admin_url: str, name: str) -> str:
+    base, _, _ = admin_url.rpartition("/")
+    return f"{base}/{name}"
+
+
+@dataclass
+class Scratch:
+    """A database and a Redis key prefix of our own, removed afterwards."""
+
+    postgres: str  # an admin URL we may CREATE DATABASE from
+    redis_url: str
+    name: str = field(default_factory=lambda: f"rt_bench_{uuid.uuid4().hex[:10]}")
+
+    @property
+    def database_url(self) -> str:
+        return database_url(self.postgres, self.name)
+
+    @property
+    def key_prefix(self) -> str:
+        return f"{self.name}:"
+
+    @property
+    def broker_url(self) -> str:
+        return f"{self.redis_url.rstrip('/')}/0"
+
+    def create(self) -> None:
+        with psycopg.connect(self.postgres, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{self.name}"')
+
+    def drop(self) -> None:
+        with psycopg.connect(self.postgres, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+        client = redis.Redis.from_url(self.broker_url)
+        try:
+            keys = list(client.scan_iter(match=f"{self.key_prefix}*", count=1000))
+            if keys:
+                client.delete(*keys)
+        finally:
+            client.close()
+
+
+@dataclass
+class Service:
+    scratch: Scratch
+    web_concurrency: int | None = None
+    web_threads: int | None = None
+    celery_concurrency: int | None = None
+    port: int = field(default_factory=free_port)
+    tmp: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="rt-bench-")))
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        # Production defaults unless a flag says otherwise: drop inherited overrides.
+        for name in ("WEB_CONCURRENCY", "WEB_THREADS", "CELERY_CONCURRENCY", "DEBUG"):
+            env.pop(name, None)
+        env.update(
+            DJANGO_SETTINGS_MODULE="config.settings",
+            DATABASE_URL=self.scratch.database_url,
+            CELERY_BROKER_URL=self.scratch.broker_url,
+            CELERY_BROKER_KEY_PREFIX=self.scratch.key_prefix,
+            SECRET_KEY=secrets.token_urlsafe(50),
+            REPORT_DATA_DIR=str(self.tmp / "var"),
+            PORT=str(self.port),
+            HOST="127.0.0.1",
+            LOG_LEVEL="WARNING",
+            MIGRATE_ON_START="0",
+            PYTHONUNBUFFERED="1",
+        )
+        for name, value in (
+            ("WEB_CONCURRENCY", self.web_concurrency),
+            ("WEB_THREADS", self.web_threads),
+            ("CELERY_CONCURRENCY", self.celery_concurrency),
+        ):
+            if value is not None:
+                env[name] = str(value)
+        return env
+
+    def migrate(self) -> None:
+        subprocess.run(
+            [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
+            cwd=ROOT,
+            env=self.env(),
+            check=True,
+        )
+
+    def start(self, role: str) -> subprocess.Popen[bytes]:
+        env = self.env()
+        if role == "worker":
+            env["CELERY_HOSTNAME"] = f"bench-{self.scratch.name}@%h"
+        with open(self.tmp / f"{role}.log", "ab") as log:  # the child keeps its own copy
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "config.serve", role],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        self.processes[role] = proc
+        return proc
+
+    def wait_http(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.processes["web"].poll() is not None:
+                raise RuntimeError(f"web exited; see {self.tmp / 'web.log'}")
+            with contextlib.suppress(OSError):
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    return
+            time.sleep(0.1)
+        raise RuntimeError(f"web server did not start; see {self.tmp / 'web.log'}")
+
+    def restart(self) -> None:
+        """Fresh web and worker processes (new pids; the same database and queues)."""
+        for role in ("web", "worker"):
+            self.stop(role)
+            self.start(role)
+        self.wait_http()
+
+    def pid(self, role: str) -> int | None:
+        proc = self.processes.get(role)
+        return proc.pid if proc is not None else None
+
+    def stop(self, role: str, timeout: float = 30) -> None:
+        proc = self.processes.pop(role, None)
+        if proc is None or proc.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+
+    def __enter__(self) -> Service:
+        self.migrate()
+        self.start("web")
+        self.start("worker")
+        self.wait_http()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for role in list(self.processes):
+            self.stop(role)
+
+    def cleanup(self, keep_logs: bool = False) -> None:
+        if not keep_logs:
+            shutil.rmtree(self.tmp, ignore_errors=True)

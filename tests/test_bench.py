@@ -1,0 +1,69 @@
+"""Smoke tests of the benchmark suite, so it cannot rot. No timing is asserted."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from bench import micro, payloads, report
+from reports.contract import decode_students
+
+
+def test_payloads_are_deterministic_and_valid() -> None:
+    body = payloads.student_body(50, seed=1)
+    assert body == payloads.student_body(50, seed=1)
+    assert body != payloads.student_body(50, seed=2)
+    (student,) = decode_students(body)
+    assert len(student.events) == 50 == payloads.event_count(body)
+
+    klass = decode_students(payloads.class_body(3, 4, seed=1))
+    assert [len(s.events) for s in klass] == [4, 4, 4]
+    assert len({s.student_id for s in klass}) == 3
+
+    (sample,) = decode_students(payloads.sample_body())
+    assert sample.student_id == "00a9a76518624b02b0ed57263606fc26"
+
+
+def test_micro_benchmarks_run_on_tiny_sizes() -> None:
+    rows = micro.run(sizes=(200,), repeat=1, pdf=True)
+    names = [r["name"] for r in rows]
+    assert names == [
+        "validate (decode_students)",
+        "report model (build_report)",
+        "render html",
+        "render pdf",
+    ]
+    assert all(r["rate"] and r["rate"] > 0 for r in rows)
+    assert rows[-1]["pages"] >= 1
+    assert "render pdf" in micro.format_rows(rows)
+
+
+def test_table_compares_with_targets() -> None:
+    results = {
+        "scenarios": {
+            "latency": {
+                "html": {"post_s": {"median": 0.002}, "end_to_end_s": {"median": 0.050}},
+                "pdf": {"post_s": {"median": 0.004}, "end_to_end_s": None},
+            }
+        }
+    }
+    table = report.rows(results)
+    post, e2e = table
+    assert post[:5] == ["1. seed: POST", "ms", "2.00", "≤ 3.00", "ok"]
+    assert post[6:9] == ["4.00", "≤ 3.00", "MISS"]
+    assert e2e[4] == "MISS" and e2e[6] == "-"
+    assert "1. seed: end-to-end" in report.format_table(table)
+
+    many = {"median": 0.010, "p95": 0.020, "n": 20}
+    results["scenarios"]["latency"]["html"]["end_to_end_s"] = many
+    assert report.rows(results)[1][2:5] == ["10.0 (p95 20.0)", "≤ 12.0", "ok"]
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux /proc")
+def test_rss_is_read_from_proc() -> None:
+    from bench.procs import status_kb
+
+    assert (status_kb(os.getpid(), "VmRSS") or 0) > 0
+    assert (status_kb(os.getpid(), "VmHWM") or 0) > 0
