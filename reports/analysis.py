@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import pairwise
 
 from reports.contract import StudentIn, unit_key, unit_sort_key
 from reports.timeline import Timeline, build_timeline
@@ -120,7 +121,10 @@ class Report:
 
 
 def _aware(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    tz = moment.tzinfo
+    if tz is UTC:  # msgspec gives UTC itself for "Z" and "+00:00": the common case, no copy
+        return moment
+    return moment.replace(tzinfo=UTC) if tz is None else moment.astimezone(UTC)
 
 
 def build_student(student: StudentIn, *, idle_seconds: float) -> StudentReport:
@@ -141,32 +145,30 @@ def build_student(student: StudentIn, *, idle_seconds: float) -> StudentReport:
 
     # Active time: gaps between consecutive events up to the idle threshold, credited to
     # the question of the earlier event (the one the student was working on).
+    t0 = times[0]
+    offsets = [(t - t0).total_seconds() for t in times]  # exact to the microsecond
+    gaps = [b - a for a, b in pairwise(offsets)]
     active = [0.0] * len(distinct)
-    idle_stretches = 0
-    longest = 0.0
-    for k in range(len(times) - 1):
-        gap = (times[k + 1] - times[k]).total_seconds()
+    for q, gap in zip(event_questions, gaps, strict=False):
         if gap <= idle_seconds:
-            active[event_questions[k]] += gap
-        else:
-            idle_stretches += 1
-        longest = max(longest, gap)
+            active[q] += gap
+    idle_stretches = sum(1 for gap in gaps if gap > idle_seconds)
+    longest = max(gaps, default=0.0)
 
-    visits: list[Visit] = []
-    start = 0
-    for k in range(1, len(times) + 1):
-        if k == len(times) or event_questions[k] != event_questions[start]:
-            visits.append(Visit(event_questions[start], k - start, times[start], times[k - 1]))
-            start = k
+    n = len(times)
+    # A visit starts wherever the question changes.
+    starts = [0, *(k for k in range(1, n) if event_questions[k] != event_questions[k - 1])]
+    visits = [
+        Visit(event_questions[a], b - a, times[a], times[b - 1])
+        for a, b in zip(starts, [*starts[1:], n], strict=True)
+    ]
     visit_counts = Counter(v.question for v in visits)
 
     per_pair = Counter(zip(event_questions, event_type_ids, strict=True))
-    first: list[datetime | None] = [None] * len(distinct)
-    last: list[datetime | None] = [None] * len(distinct)
-    for moment, q in zip(times, event_questions, strict=True):
-        if first[q] is None:
-            first[q] = moment
-        last[q] = moment
+    last_index = {q: k for k, q in enumerate(event_questions)}
+    first_index = {q: k for k, q in reversed(list(enumerate(event_questions)))}
+    first = [times[first_index[q]] for q in range(len(distinct))]
+    last = [times[last_index[q]] for q in range(len(distinct))]
     counts = Counter(event_questions)
 
     questions = tuple(
@@ -177,8 +179,8 @@ def build_student(student: StudentIn, *, idle_seconds: float) -> StudentReport:
             events=counts[q],
             by_type=tuple(per_pair[(q, t)] for t in range(len(event_types))),
             visits=visit_counts[q],
-            first=first[q],  # type: ignore[arg-type]
-            last=last[q],  # type: ignore[arg-type]
+            first=first[q],
+            last=last[q],
             active_seconds=active[q],
         )
         for q, unit in enumerate(distinct)
@@ -195,6 +197,7 @@ def build_student(student: StudentIn, *, idle_seconds: float) -> StudentReport:
         active_seconds=sum(active),
         timeline=build_timeline(
             times,
+            offsets,
             event_questions,
             event_type_ids,
             questions=len(distinct),

@@ -79,16 +79,16 @@ class Timeline:
 
 def build_timeline(
     times: Sequence[datetime],
+    secs: Sequence[float],
     event_questions: Sequence[int],
     event_type_ids: Sequence[int],
     *,
     questions: int,
     idle_seconds: float,
 ) -> Timeline:
-    """``times`` sorted; the other two are parallel columns (see StudentReport)."""
+    """``times`` sorted, ``secs`` their offsets from the first in seconds; the other two
+    are parallel columns (see StudentReport)."""
     n = len(times)
-    t0 = times[0]
-    secs = [(t - t0).total_seconds() for t in times]
 
     long_gaps = [(secs[k + 1] - secs[k], -k) for k in range(n - 1)]
     long_gaps = [g for g in long_gaps if g[0] > idle_seconds]
