@@ -95,6 +95,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         )
     if isinstance(exc, drf_exceptions.APIException):
         headers = {}
+        if getattr(exc, "auth_header", None):  # 401: tell the client how to authenticate
+            headers["WWW-Authenticate"] = exc.auth_header  # type: ignore[attr-defined]
         if getattr(exc, "wait", None):
             headers["Retry-After"] = str(int(exc.wait))  # type: ignore[attr-defined]
         code = _DRF_CODES.get(exc.status_code, "ERROR")
