@@ -16,8 +16,12 @@ def compose() -> dict:
 def test_compose_services_and_commands() -> None:
     services = compose()["services"]
     assert set(services) == {"api", "worker", "beat", "flower", "postgres", "redis"}
-    for role, name in [("web", "api"), ("worker", "worker"), ("beat", "beat"),
-                       ("flower", "flower")]:
+    for role, name in [
+        ("web", "api"),
+        ("worker", "worker"),
+        ("beat", "beat"),
+        ("flower", "flower"),
+    ]:
         assert services[name]["command"] == ["python", "-m", "config.serve", role]
     assert services["postgres"]["image"].startswith("postgres:16")
     assert services["api"]["ports"] == ["8000:8000"]
