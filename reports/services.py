@@ -228,7 +228,7 @@ def job_run(*, job_id: uuid.UUID | str, redelivered: bool = False) -> JobStatus 
     if claim is None:
         return None
     job = claim.job
-    _inject_faults()
+    _inject_faults(attempt=claim.attempt)
     try:
         body = bytes(JobInput.objects.values_list("body", flat=True).get(job_id=job.id))
         report = analysis.build_report(
@@ -255,10 +255,10 @@ def job_run(*, job_id: uuid.UUID | str, redelivered: bool = False) -> JobStatus 
     return JobStatus.SUCCESS
 
 
-def _inject_faults() -> None:
-    """Test-only hooks (off unless their settings are set): a slow job, a job that kills
-    the process running it."""
-    if settings.REPORT_FAULT_SLEEP_SECONDS:
+def _inject_faults(*, attempt: int) -> None:
+    """Test-only hooks (off unless their settings are set): a slow first attempt, a job
+    that kills the process running it."""
+    if settings.REPORT_FAULT_SLEEP_SECONDS and attempt == 1:
         time.sleep(settings.REPORT_FAULT_SLEEP_SECONDS)
     if settings.REPORT_FAULT_KILL_WORKER:
         os.kill(os.getpid(), signal.SIGKILL)
