@@ -234,12 +234,26 @@ def test_secret_key_is_mandatory_outside_embedded_mode(tmp_path) -> None:
     assert result.stdout.startswith("ImproperlyConfigured SECRET_KEY must be set"), result
 
 
-def test_debug_is_off_by_default(settings) -> None:
-    from config.env import env_bool
-
-    assert "DEBUG" not in os.environ or os.environ["DEBUG"] in {"0", "false"}
-    assert env_bool("REPORT_TEST_UNSET_VARIABLE", False) is False
-    assert settings.DEBUG is False
+def test_debug_is_off_by_default(tmp_path) -> None:
+    # In a subprocess: pytest-django forces DEBUG off in this one, whatever the settings say.
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from django.conf import "
+            "settings; print(settings.DEBUG)",
+        ],
+        cwd=ROOT,
+        env=_env(
+            SECRET_KEY="x",
+            DJANGO_SETTINGS_MODULE="config.settings",
+            REPORT_DATA_DIR=str(tmp_path),
+        ),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.stdout.strip() == "False", result
 
 
 def test_check_deploy_has_only_tls_warnings(tmp_path) -> None:
