@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.db import DatabaseError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions as drf_exceptions
 from rest_framework import status
@@ -103,7 +103,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return Response(error_body(code, str(exc.detail)), status=exc.status_code, headers=headers)
     if isinstance(exc, Http404):
         return Response(error_body("NOT_FOUND", "Not found."), status=status.HTTP_404_NOT_FOUND)
-    if isinstance(exc, DatabaseError):
+    # Only a database that cannot be reached is "unavailable"; an IntegrityError or a
+    # DataError is a bug and leaves as a 500, not as a retry-later.
+    if isinstance(exc, (OperationalError, InterfaceError)):
         logger.warning("database unavailable: %s", exc)
         return Response(
             error_body("UNAVAILABLE", "The database is unavailable; try again shortly."),
