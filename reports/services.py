@@ -47,7 +47,7 @@ class Submitted:
     replayed: bool  # True: an Idempotency-Key replay, no new job was made
 
 
-_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+_IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
 
 
 def job_create(
@@ -69,7 +69,7 @@ def job_create(
     """
     body_sha256 = hashlib.sha256(body).hexdigest()
     if idempotency_key is not None:
-        if not _IDEMPOTENCY_KEY.match(idempotency_key):
+        if not _IDEMPOTENCY_KEY.fullmatch(idempotency_key):
             raise InvalidInput("Idempotency-Key must be 1-255 visible ASCII characters.")
         earlier = _idempotent_replay(
             owner=owner, key=idempotency_key, kind=kind, body_sha256=body_sha256

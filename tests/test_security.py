@@ -81,7 +81,7 @@ def test_idempotency_keys_expire(client, sample, settings) -> None:
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("key", ["", "a" * 256, "with space", "caf\u00e9"])
+@pytest.mark.parametrize("key", ["", "a" * 256, "with space", "caf\u00e9", "newline\n"])
 def test_malformed_idempotency_keys_are_400(client, sample, key) -> None:
     response = post(client, "html", sample, HTTP_IDEMPOTENCY_KEY=key)
     assert response.status_code == 400
