@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
@@ -9,6 +10,7 @@ import re
 import secrets
 import subprocess
 import sys
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -19,7 +21,7 @@ from django.test import override_settings
 
 from config import serve
 from reports.models import JobStatus, ReportJob
-from tests.stack import Stack
+from tests.stack import Stack, free_port, http
 
 ROOT = Path(__file__).resolve().parent.parent
 TLS_ONLY_WARNINGS = {"security.W004", "security.W008", "security.W012", "security.W016"}
@@ -291,6 +293,42 @@ def test_flower_refuses_to_start_without_basic_auth(tmp_path) -> None:
 def test_flower_command_carries_basic_auth(monkeypatch) -> None:
     monkeypatch.setenv("FLOWER_BASIC_AUTH", "admin:s3cret")
     assert "--basic_auth=admin:s3cret" in serve.flower_command()
+
+
+def test_running_flower_asks_for_basic_auth(tmp_path) -> None:
+    port = free_port()
+    env = {k: v for k, v in _env().items() if k != "DATABASE_URL"}  # embedded broker
+    env.update(
+        FLOWER_BASIC_AUTH="admin:s3cret", FLOWER_PORT=str(port), REPORT_DATA_DIR=str(tmp_path)
+    )
+    env.pop("CELERY_BROKER_URL", None)
+    flower = subprocess.Popen(
+        [sys.executable, "-m", "config.serve", "flower"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}/"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                anonymous = http("GET", url, timeout=5)
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "Flower did not start"
+                time.sleep(0.2)
+        assert anonymous.status == 401
+        headers = {k.lower(): v for k, v in anonymous.headers.items()}
+        assert headers["www-authenticate"].startswith("Basic")
+        token = base64.b64encode(b"admin:s3cret").decode()
+        assert http("GET", url, headers={"Authorization": f"Basic {token}"}).status == 200
+        wrong = base64.b64encode(b"admin:guess").decode()
+        assert http("GET", url, headers={"Authorization": f"Basic {wrong}"}).status == 401
+    finally:
+        flower.terminate()
+        flower.wait(timeout=20)
 
 
 # --- Concurrent identical requests, on the real stack --------------------------------------
