@@ -62,7 +62,6 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
-    "reports.middleware.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Serves /static/ (admin, Swagger UI, the web page) from gunicorn itself: no CDN.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -73,6 +72,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "reports.logs.TaskIdMiddleware",
+    # Innermost (before Prometheus's closing hook), so that its early 413 still passes
+    # through the security headers above; nothing above reads the body (DRF views are
+    # CSRF-exempt).
+    "reports.middleware.BodySizeLimitMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
@@ -199,6 +202,17 @@ REPORT_MAX_BODY_BYTES = env_int("REPORT_MAX_BODY_BYTES", 64 * 1024 * 1024, minim
 DATA_UPLOAD_MAX_MEMORY_SIZE = REPORT_MAX_BODY_BYTES
 REPORT_MAX_EVENTS = env_int("REPORT_MAX_EVENTS", 1_000_000, minimum=1)
 REPORT_IDLE_MINUTES = env_float("REPORT_IDLE_MINUTES", 30.0, minimum=0.0)
+# Back-pressure: POSTs get 429 while this many jobs are PENDING, RETRY or STARTED.
+REPORT_MAX_QUEUED_JOBS = env_int("REPORT_MAX_QUEUED_JOBS", 10_000, minimum=1)
+REPORT_QUEUE_FULL_RETRY_AFTER = env_int("REPORT_QUEUE_FULL_RETRY_AFTER", 30, minimum=1)
+# An Idempotency-Key is remembered this long (Stripe's 24 hours).
+REPORT_IDEMPOTENCY_TTL_SECONDS = env_int("REPORT_IDEMPOTENCY_TTL_SECONDS", 24 * 3600, minimum=1)
+# Optional API keys: when set, every endpoint but /healthz needs `Authorization: Bearer <key>`
+# and a job is visible only with the key that created it. Unset: the service is open.
+REPORT_API_KEYS = env_list("REPORT_API_KEYS", [])
+# Fault injection for the fault tests only; unset (the default) they do nothing.
+REPORT_FAULT_SLEEP_SECONDS = env_float("REPORT_FAULT_SLEEP_SECONDS", 0.0, minimum=0.0)
+REPORT_FAULT_KILL_WORKER = env_bool("REPORT_FAULT_KILL_WORKER", False)
 
 # --- Celery --------------------------------------------------------------------------------
 CELERY_BROKER_URL = env_str(
@@ -210,6 +224,8 @@ CELERY_BROKER_URL = env_str(
 REPORT_JOB_SOFT_TIME_LIMIT = env_int("REPORT_JOB_SOFT_TIME_LIMIT", 240, minimum=1)
 REPORT_JOB_TIME_LIMIT = env_int("REPORT_JOB_TIME_LIMIT", 300, minimum=2)
 REPORT_JOB_MAX_ATTEMPTS = env_int("REPORT_JOB_MAX_ATTEMPTS", 5, minimum=1)
+# A STARTED job's lease is the hard limit plus this grace; after it the sweeper takes over.
+REPORT_JOB_LEASE_GRACE = env_int("REPORT_JOB_LEASE_GRACE", 30, minimum=1)
 # A job PENDING (published) or STARTED (lease expired) this long is re-published.
 REPORT_SWEEP_INTERVAL = env_float("REPORT_SWEEP_INTERVAL", 30.0, minimum=0.1)
 REPORT_SWEEP_PENDING_AFTER = env_float("REPORT_SWEEP_PENDING_AFTER", 300.0, minimum=0.1)
@@ -229,6 +245,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
         "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
         "socket_timeout": 5,
         "socket_connect_timeout": 3,
+        # Publishing (in the request, after commit) tries once and gives up at once when
+        # Redis is down: the row is stored and the sweeper publishes it later. Workers
+        # keep their own reconnect loop (broker_connection_retry).
+        "max_retries": 0,
         # Lets tests and several deployments share one Redis without seeing each other.
         "global_keyprefix": env_str("CELERY_BROKER_KEY_PREFIX", ""),
     }
@@ -298,8 +318,8 @@ LOGGING = {
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["reports.parsers.RawJSONParser"],
-    "DEFAULT_AUTHENTICATION_CLASSES": [],
-    "DEFAULT_PERMISSION_CLASSES": [],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["reports.auth.ApiKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["reports.auth.HasApiKey"],
     "UNAUTHENTICATED_USER": None,
     "EXCEPTION_HANDLER": "reports.exceptions.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

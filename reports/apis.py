@@ -55,13 +55,23 @@ class ReportCreateApi(APIView):
     def post(self, request: Request) -> Response:
         serializer = ReportRequestSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
-        job = services.job_create(kind=self.kind, body=request.data, **serializer.validated_data)
+        submitted = services.job_create(
+            kind=self.kind,
+            body=request.data,
+            owner=request.auth or "",
+            idempotency_key=request.headers.get("Idempotency-Key"),
+            **serializer.validated_data,
+        )
+        job = submitted.job
         bind_task_id(job.id)
         url = request.build_absolute_uri(reverse(f"{self.kind}-detail", args=[job.id]))
+        headers = {"Location": url}
+        if submitted.replayed:
+            headers["Idempotent-Replayed"] = "true"
         return Response(
             {"task_id": str(job.id), "status": job.status, "status_url": url},
             status=status.HTTP_202_ACCEPTED,
-            headers={"Location": url},
+            headers=headers,
         )
 
 
@@ -84,9 +94,11 @@ class ReportDetailApi(APIView):
         bind_task_id(task_id)
         wait = query.validated_data.get("wait")
         if wait:
-            job = selectors.job_wait(task_id=task_id, kind=self.kind, timeout=wait)
+            job = selectors.job_wait(
+                task_id=task_id, kind=self.kind, owner=request.auth, timeout=wait
+            )
         else:
-            job = selectors.job_get(task_id=task_id, kind=self.kind)
+            job = selectors.job_get(task_id=task_id, kind=self.kind, owner=request.auth)
         if job is None:
             return Response(
                 self._body(task_id, "NOT_FOUND", "Task not found."),
@@ -132,7 +144,7 @@ class ReportFileApi(APIView):
     storage (local folder or S3) through this process, same as the PDF status URL."""
 
     def get(self, request: Request, kind: str, task_id: str) -> HttpResponse:
-        job = selectors.job_get(task_id=task_id, kind=kind)
+        job = selectors.job_get(task_id=task_id, kind=kind, owner=request.auth)
         if job is None or job.status != JobStatus.SUCCESS:
             state = "NOT_FOUND" if job is None else job.status
             code = status.HTTP_404_NOT_FOUND if job is None else status.HTTP_409_CONFLICT

@@ -77,7 +77,8 @@ _PATH = re.compile(r" - at `\$(?P<path>[^`]*)`$")
 
 
 def decode_students(body: bytes) -> list[StudentIn]:
-    """Decode and validate a request body; raises msgspec.DecodeError/ValidationError."""
+    """Decode and validate a request body; raises msgspec.DecodeError/ValidationError,
+    UnicodeDecodeError for invalid UTF-8 inside a string, RecursionError for deep nesting."""
     decoded = _decoder.decode(body)
     return [decoded] if isinstance(decoded, StudentIn) else decoded
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.db import DatabaseError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions as drf_exceptions
 from rest_framework import status
@@ -95,13 +95,17 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         )
     if isinstance(exc, drf_exceptions.APIException):
         headers = {}
+        if getattr(exc, "auth_header", None):  # 401: tell the client how to authenticate
+            headers["WWW-Authenticate"] = exc.auth_header  # type: ignore[attr-defined]
         if getattr(exc, "wait", None):
             headers["Retry-After"] = str(int(exc.wait))  # type: ignore[attr-defined]
         code = _DRF_CODES.get(exc.status_code, "ERROR")
         return Response(error_body(code, str(exc.detail)), status=exc.status_code, headers=headers)
     if isinstance(exc, Http404):
         return Response(error_body("NOT_FOUND", "Not found."), status=status.HTTP_404_NOT_FOUND)
-    if isinstance(exc, DatabaseError):
+    # Only a database that cannot be reached is "unavailable"; an IntegrityError or a
+    # DataError is a bug and leaves as a 500, not as a retry-later.
+    if isinstance(exc, (OperationalError, InterfaceError)):
         logger.warning("database unavailable: %s", exc)
         return Response(
             error_body("UNAVAILABLE", "The database is unavailable; try again shortly."),

@@ -43,10 +43,24 @@ class ReportJob(models.Model):
     # While STARTED: after this moment the job is presumed abandoned (dead worker).
     lease_expires_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # sha256 of the API key that created the job ("" when the service runs without keys);
+    # never the key itself.
+    owner = models.CharField(max_length=64, blank=True, default="")
+    # The client's Idempotency-Key (unique per owner while it lives) and the sha256 of the
+    # body it came with: a replay must carry the same body.
+    idempotency_key = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
+    body_sha256 = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["status", "published_at"], name="job_sweep_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "idempotency_key"],
+                condition=models.Q(idempotency_key__isnull=False),
+                name="job_idempotency_key_uniq",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} job {self.id} ({self.status})"

@@ -31,12 +31,19 @@ def _job_id(task_id: str) -> uuid.UUID | None:
         return None
 
 
-def job_get(*, task_id: str, kind: str) -> ReportJob | None:
-    """The job with this id and kind, with its report; None for unknown or malformed ids."""
+def job_get(*, task_id: str, kind: str, owner: str | None = None) -> ReportJob | None:
+    """The job with this id and kind, with its report; None for unknown or malformed ids.
+
+    With an ``owner`` (API keys on), another key's job is None too: indistinguishable
+    from an unknown id.
+    """
     job_id = _job_id(task_id)
     if job_id is None:
         return None
-    return ReportJob.objects.select_related("report").filter(id=job_id, kind=kind).first()
+    jobs = ReportJob.objects.select_related("report").filter(id=job_id, kind=kind)
+    if owner is not None:
+        jobs = jobs.filter(owner=owner)
+    return jobs.first()
 
 
 def report_download_name(*, job: ReportJob) -> str:
@@ -107,10 +114,12 @@ def _wait_poll(job_id: uuid.UUID, deadline: float) -> None:
         delay = min(delay * 2, POLL_MAX)
 
 
-def job_wait(*, task_id: str, kind: str, timeout: float) -> ReportJob | None:
+def job_wait(
+    *, task_id: str, kind: str, timeout: float, owner: str | None = None
+) -> ReportJob | None:
     """Like ``job_get``, but while the job is unfinished wait up to ``timeout`` seconds
     for it to finish, without busy-looping the database. The calling thread blocks."""
-    job = job_get(task_id=task_id, kind=kind)
+    job = job_get(task_id=task_id, kind=kind, owner=owner)
     if job is None or job.status not in ACTIVE_STATUSES or timeout <= 0:
         return job
     deadline = time.monotonic() + timeout
@@ -118,4 +127,4 @@ def job_wait(*, task_id: str, kind: str, timeout: float) -> ReportJob | None:
         _wait_listen(job.id, deadline)
     else:
         _wait_poll(job.id, deadline)
-    return job_get(task_id=task_id, kind=kind)
+    return job_get(task_id=task_id, kind=kind, owner=owner)

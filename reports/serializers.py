@@ -194,6 +194,10 @@ class ReportRequestSerializer(serializers.Serializer):
             ) from None
         except msgspec.DecodeError as exc:
             raise InvalidInput(f"The request body is not valid JSON: {exc}.") from None
+        except UnicodeDecodeError as exc:  # msgspec raises it for bad UTF-8 inside strings
+            raise InvalidInput(f"The request body is not valid UTF-8: {exc.reason}.") from None
+        except RecursionError:  # msgspec's answer to very deep nesting, even in ignored fields
+            raise InvalidInput("The request body is nested too deeply.") from None
         events = sum(len(s.events) for s in students)
         if events > settings.REPORT_MAX_EVENTS:
             raise PayloadTooLarge(

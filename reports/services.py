@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
+import re
+import signal
 import time
 import uuid
 from collections.abc import Callable
@@ -13,12 +17,13 @@ import msgspec
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import InterfaceError, OperationalError, connection, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from reports import analysis
 from reports.contract import StudentIn, decode_students
+from reports.exceptions import Conflict, InvalidInput, TooManyJobs
 from reports.models import ACTIVE_STATUSES, JobInput, JobStatus, Report, ReportJob
 from reports.renderers import render
 
@@ -55,25 +60,67 @@ def job_notify_finished(*, job_id: uuid.UUID | str) -> None:
 # --- Submitting ---------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Submitted:
+    job: ReportJob
+    replayed: bool  # True: an Idempotency-Key replay, no new job was made
+
+
+_IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
+
+
 def job_create(
     *,
     kind: str,
     body: bytes,
     students: list[StudentIn],
     event_count: int,
+    owner: str = "",
+    idempotency_key: str | None = None,
     idle_minutes: float | None = None,
-) -> ReportJob:
-    """Store the job and its input; publish it once the transaction has committed."""
-    with transaction.atomic():
-        job = ReportJob.objects.create(
-            kind=kind,
-            student_count=len(students),
-            event_count=event_count,
-            idle_minutes=settings.REPORT_IDLE_MINUTES if idle_minutes is None else idle_minutes,
-            published_at=timezone.now(),
+) -> Submitted:
+    """Store the job and its input; publish it once the transaction has committed.
+
+    With an ``idempotency_key``, a request that repeats an earlier one (same owner, key,
+    kind and body, within ``REPORT_IDEMPOTENCY_TTL_SECONDS``) gets the earlier job back; the
+    same key with another body is a ``Conflict``. Concurrent twins meet at the unique
+    constraint: the loser reads the winner's job.
+    """
+    body_sha256 = hashlib.sha256(body).hexdigest()
+    if idempotency_key is not None:
+        if not _IDEMPOTENCY_KEY.fullmatch(idempotency_key):
+            raise InvalidInput("Idempotency-Key must be 1-255 visible ASCII characters.")
+        earlier = _idempotent_replay(
+            owner=owner, key=idempotency_key, kind=kind, body_sha256=body_sha256
         )
-        JobInput.objects.create(job=job, body=body)
-        transaction.on_commit(lambda: job_publish(job_id=job.id, kind=kind))
+        if earlier is not None:
+            return Submitted(job=earlier, replayed=True)
+    jobs_check_capacity()
+    try:
+        with transaction.atomic():
+            job = ReportJob.objects.create(
+                kind=kind,
+                student_count=len(students),
+                event_count=event_count,
+                idle_minutes=(
+                    settings.REPORT_IDLE_MINUTES if idle_minutes is None else idle_minutes
+                ),
+                published_at=timezone.now(),
+                owner=owner,
+                idempotency_key=idempotency_key,
+                body_sha256=body_sha256,
+            )
+            JobInput.objects.create(job=job, body=body)
+            transaction.on_commit(lambda: job_publish(job_id=job.id, kind=kind))
+    except IntegrityError:
+        if idempotency_key is None:
+            raise
+        earlier = _idempotent_replay(
+            owner=owner, key=idempotency_key, kind=kind, body_sha256=body_sha256
+        )
+        if earlier is None:
+            raise
+        return Submitted(job=earlier, replayed=True)
     logger.info(
         "job created",
         extra={
@@ -83,7 +130,37 @@ def job_create(
             "events": event_count,
         },
     )
+    return Submitted(job=job, replayed=False)
+
+
+def _idempotent_replay(*, owner: str, key: str, kind: str, body_sha256: str) -> ReportJob | None:
+    """The live job made with this key, if any; an expired key is released for reuse."""
+    job = ReportJob.objects.filter(owner=owner, idempotency_key=key).first()
+    if job is None:
+        return None
+    expired_before = timezone.now() - timedelta(seconds=settings.REPORT_IDEMPOTENCY_TTL_SECONDS)
+    if job.created_at < expired_before:
+        ReportJob.objects.filter(id=job.id, idempotency_key=key).update(idempotency_key=None)
+        return None
+    if job.kind != kind or job.body_sha256 != body_sha256:
+        raise Conflict(
+            "This Idempotency-Key was already used with a different request; "
+            "use a new key for a new request."
+        )
     return job
+
+
+def jobs_check_capacity() -> None:
+    """Refuse new work while the queue is full. The count stops at the limit (LIMIT in a
+    subquery on the status index), so it costs the same however long the backlog is."""
+    limit = settings.REPORT_MAX_QUEUED_JOBS
+    queued = ReportJob.objects.filter(status__in=ACTIVE_STATUSES).values("id")[:limit].count()
+    if queued >= limit:
+        retry_after = settings.REPORT_QUEUE_FULL_RETRY_AFTER
+        raise TooManyJobs(
+            f"{limit} jobs are already waiting or running; try again in {retry_after} s.",
+            headers={"Retry-After": str(retry_after)},
+        )
 
 
 def job_publish(*, job_id: uuid.UUID, kind: str, countdown: float | None = None) -> bool:
@@ -112,7 +189,7 @@ class Claim:
 
 
 def _lease() -> timedelta:
-    return timedelta(seconds=settings.REPORT_JOB_TIME_LIMIT + 30)
+    return timedelta(seconds=settings.REPORT_JOB_TIME_LIMIT + settings.REPORT_JOB_LEASE_GRACE)
 
 
 def job_claim(*, job_id: uuid.UUID | str, redelivered: bool = False) -> Claim | None:
@@ -182,6 +259,7 @@ def job_run(*, job_id: uuid.UUID | str, redelivered: bool = False) -> JobStatus 
     if claim is None:
         return None
     job = claim.job
+    _inject_faults(attempt=claim.attempt)
     try:
         body = bytes(JobInput.objects.values_list("body", flat=True).get(job_id=job.id))
         report = analysis.build_report(
@@ -211,6 +289,15 @@ def job_run(*, job_id: uuid.UUID | str, redelivered: bool = False) -> JobStatus 
         extra={"kind": job.kind, "outcome": JobStatus.SUCCESS, "attempt": claim.attempt},
     )
     return JobStatus.SUCCESS
+
+
+def _inject_faults(*, attempt: int) -> None:
+    """Test-only hooks (off unless their settings are set): a slow first attempt, a job
+    that kills the process running it."""
+    if settings.REPORT_FAULT_SLEEP_SECONDS and attempt == 1:
+        time.sleep(settings.REPORT_FAULT_SLEEP_SECONDS)
+    if settings.REPORT_FAULT_KILL_WORKER:
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def report_store(

@@ -39,9 +39,18 @@ def integration_urls() -> tuple[str, str]:
     return postgres, redis
 
 
-def make_stack(tmp: Path, **env: str) -> Stack:
-    postgres, redis = integration_urls()
-    stack = Stack(postgres_admin_url=postgres, redis_url=redis, tmp=tmp, env_overrides=env)
+def make_stack(
+    tmp: Path, *, postgres: str | None = None, redis: str | None = None, **env: str
+) -> Stack:
+    """A fresh database with migrations; ``postgres``/``redis`` replace the shared services
+    with a test's own instances (the ones a fault test may stop or flush)."""
+    shared_postgres, shared_redis = integration_urls()
+    stack = Stack(
+        postgres_admin_url=postgres or shared_postgres,
+        redis_url=redis or shared_redis,
+        tmp=tmp,
+        env_overrides=env,
+    )
     stack.create_database()
     return stack
 

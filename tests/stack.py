@@ -185,3 +185,169 @@ class Stack:
     def sql(self, query: str, *params: Any) -> list[tuple[Any, ...]]:
         with psycopg.connect(self.database_url, autocommit=True) as conn:
             return conn.execute(query, params).fetchall()
+
+
+# --- Our own Redis and PostgreSQL, for tests that break them ------------------------------
+# The shared services are never stopped or flushed: a test that breaks one starts its own.
+
+
+def _wait_port(port: int, up: bool, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                if up:
+                    return
+        except OSError:
+            if not up:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"port {port} did not go {'up' if up else 'down'} in {timeout} s")
+
+
+@dataclass
+class OwnRedis:
+    """A throw-away redis-server on a free port; stop() and start() keep the port."""
+
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--daemonize",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        _wait_port(self.port, up=True)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+        self.process = None
+        _wait_port(self.port, up=False)
+
+    def cli(self, *args: str) -> str:
+        return subprocess.run(
+            ["redis-cli", "-p", str(self.port), *args],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        ).stdout.strip()
+
+
+PG_BIN = next(
+    (
+        p
+        for p in (Path("/usr/lib/postgresql/15/bin"), Path("/usr/local/bin"))
+        if (p / "initdb").exists()
+    ),
+    Path("/usr/lib/postgresql/15/bin"),
+)
+
+
+@dataclass
+class OwnPostgres:
+    """A throw-away PostgreSQL cluster on a free port, run as the ``postgres`` OS user
+    (PostgreSQL refuses to run as root); stop() and start() keep its data and port."""
+
+    port: int = field(default_factory=free_port)
+    data: Path | None = None
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def admin_url(self) -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _as_postgres(self, *cmd: str) -> list[str]:
+        return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else list(cmd)
+
+    def init(self) -> None:
+        import shutil
+        import tempfile
+
+        self.data = Path(tempfile.mkdtemp(prefix="rt_pg_"))
+        if os.geteuid() == 0:
+            shutil.chown(self.data, "postgres", "postgres")
+        subprocess.run(
+            self._as_postgres(
+                str(PG_BIN / "initdb"),
+                "-D",
+                str(self.data / "db"),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "--no-sync",
+            ),
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+
+    def start(self) -> None:
+        assert self.data is not None
+        self.process = subprocess.Popen(
+            self._as_postgres(
+                str(PG_BIN / "postgres"),
+                "-D",
+                str(self.data / "db"),
+                "-p",
+                str(self.port),
+                "-k",
+                str(self.data),
+                "-c",
+                "listen_addresses=127.0.0.1",
+                "-c",
+                "fsync=off",
+            ),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                psycopg.connect(self.admin_url, connect_timeout=2).close()
+                return
+            except psycopg.OperationalError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+
+    def stop(self) -> None:
+        """Fast shutdown: open sessions are cut, as when the database host goes away."""
+        if self.process is not None and self.process.poll() is None:
+            assert self.data is not None
+            subprocess.run(
+                self._as_postgres(
+                    str(PG_BIN / "pg_ctl"), "stop", "-D", str(self.data / "db"), "-m", "fast"
+                ),
+                capture_output=True,
+                timeout=60,
+            )
+            self.process.wait(timeout=30)
+        self.process = None
+        _wait_port(self.port, up=False)
+
+    def destroy(self) -> None:
+        import shutil
+
+        self.stop()
+        if self.data is not None:
+            shutil.rmtree(self.data, ignore_errors=True)

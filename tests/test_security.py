@@ -1,0 +1,351 @@
+"""Nobody let in: API keys, idempotency keys, back-pressure, headers and deployment checks."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import re
+import secrets
+import subprocess
+import sys
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.test import override_settings
+
+from config import serve
+from reports.models import JobStatus, ReportJob
+from tests.stack import Stack, free_port, http
+
+ROOT = Path(__file__).resolve().parent.parent
+TLS_ONLY_WARNINGS = {"security.W004", "security.W008", "security.W012", "security.W016"}
+
+
+def post(client, kind: str, payload, **extra):
+    body = payload if isinstance(payload, (bytes, str)) else json.dumps(payload)
+    extra.setdefault("content_type", "application/json")
+    return client.post(f"/assignment/{kind}", body, **extra)
+
+
+def assert_security_headers(response) -> None:
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["Referrer-Policy"] == "same-origin"
+
+
+# --- Idempotency-Key ----------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_same_key_same_body_gives_the_same_job(client, sample) -> None:
+    first = post(client, "html", sample, HTTP_IDEMPOTENCY_KEY="order-1")
+    again = post(client, "html", sample, HTTP_IDEMPOTENCY_KEY="order-1")
+    assert first.status_code == again.status_code == 202
+    assert first.json()["task_id"] == again.json()["task_id"]
+    assert again["Idempotent-Replayed"] == "true" and "Idempotent-Replayed" not in first
+    assert ReportJob.objects.count() == 1
+    other = post(client, "html", sample, HTTP_IDEMPOTENCY_KEY="order-2")
+    assert other.json()["task_id"] != first.json()["task_id"]
+    assert post(client, "html", sample).json()["task_id"] != first.json()["task_id"]
+    assert ReportJob.objects.count() == 3
+
+
+@pytest.mark.django_db
+def test_same_key_different_body_or_kind_is_422(client, sample) -> None:
+    assert post(client, "html", sample, HTTP_IDEMPOTENCY_KEY="k").status_code == 202
+    changed = dict(sample, student_id="someone-else")
+    response = post(client, "html", changed, HTTP_IDEMPOTENCY_KEY="k")
+    assert response.status_code == 422
+    assert response.json()["status"] == "CONFLICT"
+    assert "Idempotency-Key" in response.json()["message"]
+    assert post(client, "pdf", sample, HTTP_IDEMPOTENCY_KEY="k").status_code == 422
+    assert ReportJob.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_idempotency_keys_expire(client, sample, settings) -> None:
+    settings.REPORT_IDEMPOTENCY_TTL_SECONDS = 60
+    first = post(client, "html", sample, HTTP_IDEMPOTENCY_KEY="k").json()["task_id"]
+    ReportJob.objects.filter(id=first).update(
+        created_at=ReportJob.objects.get(id=first).created_at - timedelta(seconds=61)
+    )
+    # Expired: the key is free again, even for another body.
+    changed = dict(sample, student_id="someone-else")
+    second = post(client, "html", changed, HTTP_IDEMPOTENCY_KEY="k")
+    assert second.status_code == 202
+    assert second.json()["task_id"] != first
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("key", ["", "a" * 256, "with space", "caf\u00e9", "newline\n"])
+def test_malformed_idempotency_keys_are_400(client, sample, key) -> None:
+    response = post(client, "html", sample, HTTP_IDEMPOTENCY_KEY=key)
+    assert response.status_code == 400
+    assert "Idempotency-Key" in response.json()["message"]
+
+
+# --- Back-pressure ------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@override_settings(REPORT_MAX_QUEUED_JOBS=2, REPORT_QUEUE_FULL_RETRY_AFTER=7)
+def test_a_full_queue_answers_429_with_retry_after(client, sample) -> None:
+    first = post(client, "html", sample, HTTP_IDEMPOTENCY_KEY="first").json()["task_id"]
+    assert post(client, "pdf", sample).status_code == 202
+    response = post(client, "html", sample)
+    assert response.status_code == 429
+    assert response["Retry-After"] == "7"
+    assert response.json()["status"] == "BUSY"
+    assert "2 jobs" in response.json()["message"]
+    assert_security_headers(response)
+    # A replay is not new work: it is answered even while the queue is full.
+    replay = post(client, "html", sample, HTTP_IDEMPOTENCY_KEY="first")
+    assert replay.status_code == 202 and replay.json()["task_id"] == first
+    # STARTED and RETRY count as queued; finished jobs do not.
+    ReportJob.objects.filter(id=first).update(status=JobStatus.RETRY)
+    assert post(client, "html", sample).status_code == 429
+    ReportJob.objects.filter(id=first).update(status=JobStatus.SUCCESS)
+    assert post(client, "html", sample).status_code == 202
+    assert ReportJob.objects.count() == 3
+
+
+# --- API keys -----------------------------------------------------------------------------
+
+KEYS = ["key-one-" + "a" * 24, "key-two-" + "b" * 24]
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"HTTP_AUTHORIZATION": f"Bearer {key}"}
+
+
+@pytest.mark.django_db
+@override_settings(REPORT_API_KEYS=KEYS)
+@pytest.mark.parametrize(
+    "headers", [{}, bearer("wrong"), {"HTTP_AUTHORIZATION": f"Basic {KEYS[0]}"}, bearer("")]
+)
+def test_with_api_keys_every_endpoint_needs_one(client, sample, headers) -> None:
+    task_id = str(uuid.uuid4())
+    for response in [
+        post(client, "html", sample, **headers),
+        client.get(f"/assignment/html/{task_id}", **headers),
+        client.get(f"/assignment/pdf/{task_id}", **headers),
+        client.get(f"/assignment/html/{task_id}/report", **headers),
+    ]:
+        assert response.status_code == 401, response.content
+        assert response["WWW-Authenticate"].startswith("Bearer")
+        assert response.json()["status"] == "UNAUTHORIZED"
+        assert_security_headers(response)
+    assert ReportJob.objects.count() == 0
+    assert client.get("/healthz").status_code != 401
+
+
+@pytest.mark.django_db
+@override_settings(REPORT_API_KEYS=KEYS)
+def test_a_job_is_visible_only_with_the_key_that_made_it(client, sample) -> None:
+    response = post(client, "html", sample, **bearer(KEYS[0]))
+    assert response.status_code == 202
+    task_id = response.json()["task_id"]
+    job = ReportJob.objects.get(id=task_id)
+    assert job.owner == hashlib.sha256(KEYS[0].encode()).hexdigest()
+    row = json.dumps(
+        list(ReportJob.objects.filter(id=task_id).values().get().values()), default=str
+    )
+    assert KEYS[0] not in row  # the key itself is stored nowhere on the job
+    assert client.get(f"/assignment/html/{task_id}", **bearer(KEYS[0])).status_code == 202
+    theirs = client.get(f"/assignment/html/{task_id}", **bearer(KEYS[1]))
+    unknown = client.get(f"/assignment/html/{uuid.uuid4()}", **bearer(KEYS[1]))
+    assert theirs.status_code == unknown.status_code == 404
+    assert theirs.json()["status"] == unknown.json()["status"] == "NOT_FOUND"
+    assert client.get(f"/assignment/html/{task_id}/report", **bearer(KEYS[1])).status_code == 404
+    assert client.get(f"/assignment/html/{task_id}/report", **bearer(KEYS[0])).status_code == 409
+
+
+@pytest.mark.django_db
+@override_settings(REPORT_API_KEYS=KEYS)
+def test_idempotency_keys_are_scoped_per_api_key(client, sample) -> None:
+    mine = post(client, "html", sample, HTTP_IDEMPOTENCY_KEY="same", **bearer(KEYS[0]))
+    theirs = post(client, "html", sample, HTTP_IDEMPOTENCY_KEY="same", **bearer(KEYS[1]))
+    assert mine.status_code == theirs.status_code == 202
+    assert mine.json()["task_id"] != theirs.json()["task_id"]
+
+
+@pytest.mark.django_db
+def test_without_api_keys_the_service_is_open(client, sample) -> None:
+    task_id = post(client, "html", sample).json()["task_id"]
+    assert client.get(f"/assignment/html/{task_id}").status_code == 202
+    assert ReportJob.objects.get(id=task_id).owner == ""
+
+
+# --- Headers on every kind of answer --------------------------------------------------------
+
+
+@pytest.mark.django_db
+@override_settings(REPORT_MAX_BODY_BYTES=2048)
+def test_security_headers_on_post_404_and_413(client, sample) -> None:
+    accepted = post(client, "html", sample)
+    assert accepted.status_code == 202
+    sample["events"] = sample["events"] * 100
+    too_large = post(client, "html", sample)
+    assert too_large.status_code == 413
+    for response in [
+        accepted,
+        too_large,
+        post(client, "html", b"{"),
+        client.get("/nowhere"),
+        client.get(f"/assignment/html/{uuid.uuid4()}"),
+        client.get("/healthz"),
+    ]:
+        assert_security_headers(response)
+
+
+# --- Deployment -----------------------------------------------------------------------------
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG"}}
+    env.update(extra)
+    return env
+
+
+def test_secret_key_is_mandatory_outside_embedded_mode(tmp_path) -> None:
+    code = (
+        "import django\n"
+        "try:\n"
+        "    django.setup()\n"
+        "except Exception as exc:\n"
+        "    print(type(exc).__name__, exc)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=_env(
+            DATABASE_URL="postgres://nobody@127.0.0.1:1/none",
+            DJANGO_SETTINGS_MODULE="config.settings",
+            REPORT_DATA_DIR=str(tmp_path),
+        ),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.stdout.startswith("ImproperlyConfigured SECRET_KEY must be set"), result
+
+
+def test_debug_is_off_by_default(tmp_path) -> None:
+    # In a subprocess: pytest-django forces DEBUG off in this one, whatever the settings say.
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from django.conf import "
+            "settings; print(settings.DEBUG)",
+        ],
+        cwd=ROOT,
+        env=_env(
+            SECRET_KEY="x",
+            DJANGO_SETTINGS_MODULE="config.settings",
+            REPORT_DATA_DIR=str(tmp_path),
+        ),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.stdout.strip() == "False", result
+
+
+def test_check_deploy_has_only_tls_warnings(tmp_path) -> None:
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "ERROR"],
+        cwd=ROOT,
+        env=_env(
+            DATABASE_URL="postgres://reporttask:pw@127.0.0.1:5432/reporttask",
+            SECRET_KEY=secrets.token_urlsafe(50),
+            DEBUG="0",
+            REPORT_DATA_DIR=str(tmp_path),
+        ),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    found = set(re.findall(r"\((\w+\.[EW]\d+)\)", result.stdout + result.stderr))
+    assert found <= TLS_ONLY_WARNINGS, result.stdout + result.stderr
+
+
+def test_flower_refuses_to_start_without_basic_auth(tmp_path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "config.serve", "flower"],
+        cwd=ROOT,
+        env=_env(SECRET_KEY="x", REPORT_DATA_DIR=str(tmp_path), FLOWER_BASIC_AUTH=""),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "FLOWER_BASIC_AUTH" in result.stderr
+
+
+def test_flower_command_carries_basic_auth(monkeypatch) -> None:
+    monkeypatch.setenv("FLOWER_BASIC_AUTH", "admin:s3cret")
+    assert "--basic_auth=admin:s3cret" in serve.flower_command()
+
+
+def test_running_flower_asks_for_basic_auth(tmp_path) -> None:
+    port = free_port()
+    env = {k: v for k, v in _env().items() if k != "DATABASE_URL"}  # embedded broker
+    env.update(
+        FLOWER_BASIC_AUTH="admin:s3cret", FLOWER_PORT=str(port), REPORT_DATA_DIR=str(tmp_path)
+    )
+    env.pop("CELERY_BROKER_URL", None)
+    flower = subprocess.Popen(
+        [sys.executable, "-m", "config.serve", "flower"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}/"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                anonymous = http("GET", url, timeout=5)
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "Flower did not start"
+                time.sleep(0.2)
+        assert anonymous.status == 401
+        headers = {k.lower(): v for k, v in anonymous.headers.items()}
+        assert headers["www-authenticate"].startswith("Basic")
+        token = base64.b64encode(b"admin:s3cret").decode()
+        assert http("GET", url, headers={"Authorization": f"Basic {token}"}).status == 200
+        wrong = base64.b64encode(b"admin:guess").decode()
+        assert http("GET", url, headers={"Authorization": f"Basic {wrong}"}).status == 401
+    finally:
+        flower.terminate()
+        flower.wait(timeout=20)
+
+
+# --- Concurrent identical requests, on the real stack --------------------------------------
+
+
+@pytest.mark.integration
+def test_concurrent_identical_requests_make_one_job(stack: Stack, sample: dict) -> None:
+    key = f"concurrent-{uuid.uuid4()}"
+    sample = dict(sample, student_id=key)
+
+    def submit(_: int):
+        return stack.post("html", sample, headers={"Idempotency-Key": key})
+
+    with ThreadPoolExecutor(16) as pool:
+        results = list(pool.map(submit, range(32)))
+    assert {r.status for r in results} == {202}, [r.body for r in results if r.status != 202]
+    assert len({r.json()["task_id"] for r in results}) == 1
+    assert stack.sql("select count(*) from reports_reportjob where idempotency_key = %s", key) == [
+        (1,)
+    ]
