@@ -11,7 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from drf_spectacular.extensions import OpenApiSerializerExtension, OpenApiSerializerFieldExtension
+from drf_spectacular.extensions import (
+    OpenApiAuthenticationExtension,
+    OpenApiSerializerExtension,
+    OpenApiSerializerFieldExtension,
+)
 from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
@@ -61,6 +65,20 @@ def _register_msgspec(auto_schema: Any, type_: Any) -> dict[str, Any]:
             )
         )
     return schema
+
+
+class ApiKeyAuthenticationExtension(OpenApiAuthenticationExtension):
+    """``Authorization: Bearer <key>``, required only when REPORT_API_KEYS is set."""
+
+    target_class = "reports.auth.ApiKeyAuthentication"
+    name = "ApiKey"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "One of REPORT_API_KEYS; not needed when that setting is empty.",
+        }
 
 
 class MsgspecFieldExtension(OpenApiSerializerFieldExtension):
