@@ -18,6 +18,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from bench import client as client_module
 from bench import micro, payloads, report, scenarios
 from bench.client import POLL_INTERVAL, Client
 from bench.floor import Floor
@@ -54,6 +55,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--jobs", type=int, help="throughput: number of jobs")
     parser.add_argument("--concurrency", type=int, help="throughput: client threads")
     parser.add_argument("--runs", type=int, help="latency: runs per kind")
+    parser.add_argument(
+        "--wait",
+        type=float,
+        metavar="SECONDS",
+        help="long-poll the status URL with ?wait=SECONDS instead of polling every 5 ms",
+    )
     parser.add_argument("--no-floor", action="store_true", help="skip measuring the floor")
     parser.add_argument("--no-micro", action="store_true", help="skip the micro-benchmarks")
     parser.add_argument("--keep-logs", action="store_true", help="keep the service's logs")
@@ -110,6 +117,7 @@ def machine() -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
+    client_module.LONG_POLL = args.wait
     counts = scenarios.Counts.quick() if args.quick else scenarios.Counts.full()
     overrides = {
         "throughput_jobs": args.jobs,
@@ -133,6 +141,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "counts": counts.__dict__,
         "settings": {
             "poll_interval_s": POLL_INTERVAL,
+            "long_poll_wait_s": args.wait,
             "seed": payloads.SEED,
             "kinds": kinds,
             "scenarios": chosen,
@@ -272,7 +281,12 @@ def show(results: dict[str, Any]) -> None:
         f"WEB_THREADS={settings.get('web_threads')}, "
         f"CELERY_CONCURRENCY={settings.get('celery_concurrency')} "
         f"({settings.get('celery_pool_processes')} pool processes), "
-        f"{results.get('mode')} run, polling every {settings.get('poll_interval_s', 0) * 1000:g} ms"
+        f"{results.get('mode')} run, "
+        + (
+            f"long polling with ?wait={settings['long_poll_wait_s']:g}"
+            if settings.get("long_poll_wait_s")
+            else f"polling every {settings.get('poll_interval_s', 0) * 1000:g} ms"
+        )
     )
     for name, error in results["errors"].items():
         print(f"ERROR {name}: {error}")

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 POLL_INTERVAL = 0.005
+# Set by ``--wait N``: poll with ``?wait=N`` (long polling) instead of every 5 ms.
+LONG_POLL: float | None = None
 
 
 @dataclass
@@ -118,6 +120,9 @@ class Client:
             return result
         task_id = answer.json()["task_id"]
         path = f"/assignment/{kind}/{task_id}"
+        if LONG_POLL:
+            path += f"?wait={LONG_POLL:g}"
+            interval = 0.0
         deadline = start + timeout
         next_poll = posted
         while True:

@@ -43,7 +43,10 @@ def job_get(*, task_id: str, kind: str, owner: str | None = None) -> ReportJob |
     jobs = ReportJob.objects.select_related("report").filter(id=job_id, kind=kind)
     if owner is not None:
         jobs = jobs.filter(owner=owner)
-    return jobs.first()
+    try:
+        return jobs.get()  # not .first(): that would add an ORDER BY to a primary-key look-up
+    except ReportJob.DoesNotExist:
+        return None
 
 
 def report_download_name(*, job: ReportJob) -> str:

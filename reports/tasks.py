@@ -6,12 +6,22 @@ import logging
 
 from celery import Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
+from celery.signals import task_postrun, task_prerun
 from django.conf import settings
+from django.db import close_old_connections
 
 from reports import services
 from reports.logs import task_id_bound
 
 logger = logging.getLogger(__name__)
+
+
+@task_prerun.connect
+@task_postrun.connect
+def _drop_unusable_connections(**_: object) -> None:
+    """With CELERY_DB_REUSE_MAX the worker keeps its connection between tasks; like a web
+    request, each task still starts without a broken or over-age one (CONN_MAX_AGE)."""
+    close_old_connections()
 
 
 @shared_task(name="reports.run_job", bind=True, max_retries=None, acks_late=True)
