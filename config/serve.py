@@ -37,7 +37,7 @@ def web_command(metrics_dir: Path | None = None) -> list[str]:
         "--workers",
         str(_env_int("WEB_CONCURRENCY", 2)),
         "--threads",
-        str(_env_int("WEB_THREADS", 4)),
+        str(_env_int("WEB_THREADS", 16)),
         "--worker-class",
         "gthread",
         "--timeout",

@@ -205,6 +205,8 @@ REPORT_IDLE_MINUTES = env_float("REPORT_IDLE_MINUTES", 30.0, minimum=0.0)
 # Back-pressure: POSTs get 429 while this many jobs are PENDING, RETRY or STARTED.
 REPORT_MAX_QUEUED_JOBS = env_int("REPORT_MAX_QUEUED_JOBS", 10_000, minimum=1)
 REPORT_QUEUE_FULL_RETRY_AFTER = env_int("REPORT_QUEUE_FULL_RETRY_AFTER", 30, minimum=1)
+# How long a web process may trust its last count of queued jobs (see jobs_check_capacity).
+REPORT_QUEUE_COUNT_INTERVAL = env_float("REPORT_QUEUE_COUNT_INTERVAL", 1.0, minimum=0.0)
 # An Idempotency-Key is remembered this long (Stripe's 24 hours).
 REPORT_IDEMPOTENCY_TTL_SECONDS = env_int("REPORT_IDEMPOTENCY_TTL_SECONDS", 24 * 3600, minimum=1)
 # Optional API keys: when set, every endpoint but /healthz needs `Authorization: Bearer <key>`

@@ -13,6 +13,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.http import content_disposition_header
 
+from reports.listener import JobListener
 from reports.models import ACTIVE_STATUSES, JobKind, ReportJob
 
 logger = logging.getLogger(__name__)
@@ -82,29 +83,33 @@ def _is_active(job_id: uuid.UUID) -> bool:
     return ReportJob.objects.filter(id=job_id, status__in=ACTIVE_STATUSES).exists()
 
 
-def _wait_listen(job_id: uuid.UUID, deadline: float) -> None:
-    """Block on PostgreSQL LISTEN until the job is announced finished or the deadline.
+_listener: JobListener | None = None
 
-    A dedicated autocommit connection: Django's own may be inside a transaction, and a
-    LISTEN must not outlive the request on a pooled connection. The row is re-checked
-    *after* LISTEN so that a job finishing between the caller's read and the LISTEN is
-    not missed (its NOTIFY went out before anyone listened).
+
+def _wait_listen(job_id: uuid.UUID, deadline: float) -> None:
+    """Wait for the job's announcement on the process's shared LISTEN connection.
+
+    The row is re-checked once LISTEN is in force, so a job finishing just before is not
+    missed, and again every second while waiting (a safety net should an announcement be
+    lost with the listener's connection); without a listener it is polled.
     """
+    global _listener
     from reports.services import JOB_CHANNEL
 
-    listener = connection.get_new_connection(connection.get_connection_params())
+    if _listener is None:
+        _listener = JobListener(JOB_CHANNEL)
+    wanted = str(job_id)
+    event = _listener.register(wanted)
     try:
-        listener.autocommit = True
-        listener.execute(f'LISTEN "{JOB_CHANNEL}"')
-        if not _is_active(job_id):
-            return
-        wanted = str(job_id)
-        while (remaining := deadline - time.monotonic()) > 0:
-            for notify in listener.notifies(timeout=remaining):
-                if notify.payload == wanted:
-                    return
+        _listener.listening.wait(timeout=max(0.0, min(1.0, deadline - time.monotonic())))
+        while _is_active(job_id):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            recheck = 1.0 if _listener.listening.is_set() else POLL_MAX
+            event.wait(timeout=min(remaining, recheck))
     finally:
-        listener.close()
+        _listener.unregister(wanted, event)
 
 
 def _wait_poll(job_id: uuid.UUID, deadline: float) -> None:

@@ -22,6 +22,17 @@ HOW_TO_ENABLE = (
 )
 
 
+@pytest.fixture(autouse=True)
+def _stop_job_listener() -> Iterator[None]:
+    """A long-poll test leaves the process's LISTEN thread (and its connection to the test
+    database) running; end it so the test database can be dropped."""
+    yield
+    from reports import selectors
+
+    if selectors._listener is not None:
+        selectors._listener.stop()
+
+
 @pytest.fixture
 def sample() -> dict:
     import copy

@@ -59,7 +59,9 @@ def _format(dt: datetime, style: int) -> str:
         return dt.isoformat(sep=" ")
     if style == 2:  # no offset: UTC
         return dt.replace(tzinfo=None).isoformat()
-    return dt.astimezone(UTC).isoformat().replace("+00:00", "Z") if dt.year > 1 else "Z"
+    if dt.year == 1:  # converting to UTC could fall before year 1: keep the offset
+        return dt.isoformat()
+    return dt.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 times = st.builds(_format, aware_datetimes, st.integers(0, 3))

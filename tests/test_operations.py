@@ -74,7 +74,8 @@ def test_wait_returns_as_soon_as_another_thread_finishes_the_job(client, sample)
     thread.join()
     assert response.status_code == 200, response.content
     assert response.json()["message"] == "finished by the test"
-    assert 0.45 <= elapsed < 2.5
+    # PostgreSQL: woken by the NOTIFY, well before the listener's 1 s safety re-check.
+    assert 0.45 <= elapsed < (0.9 if connection.vendor == "postgresql" else 2.5)
 
 
 # --- /readyz -------------------------------------------------------------------------------
