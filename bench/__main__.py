@@ -295,6 +295,10 @@ def show(results: dict[str, Any]) -> None:
 def main(argv: list[str]) -> int:
     if argv and argv[0] == "micro":
         return micro.main(argv[1:])
+    if argv and argv[0] == "cpu":
+        from bench import cpu
+
+        return cpu.main(argv[1:])
     if argv and argv[0] == "show":
         for name in argv[1:]:
             show(json.loads(Path(name).read_text()))

@@ -1,0 +1,112 @@
+"""Where the CPU goes per report: ``python -m bench cpu [--kind html] [--jobs 1000] [--wait 30]``.
+
+Runs the throughput scenario (seed sample, 16 clients) against a fresh managed service and
+reads, from /proc, the CPU time (user + system) that each group of processes used during
+it: the gunicorn workers, the Celery worker (main process and pool), every PostgreSQL
+backend, the Redis server, and this client. Divided by the jobs done, that is the CPU
+cost of one report by component; on 2 cores the sum bounds the reachable throughput.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from bench import client as client_module
+from bench import payloads
+from bench.client import Client
+from bench.procs import children
+from bench.service import Scratch, Service
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
+
+
+def _named(name: str) -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == name:
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
+
+
+def _tree(pid: int | None) -> list[int]:
+    if pid is None:
+        return []
+    found = [pid]
+    for child in children(pid):
+        found.extend(_tree(child))
+    return found
+
+
+def snapshot(service: Service) -> dict[str, float]:
+    groups = {
+        "web (gunicorn)": _tree(service.pid("web")),
+        "worker (celery)": _tree(service.pid("worker")),
+        "postgres": _named("postgres"),
+        "redis": _named("redis-server"),
+        "client (this)": [os.getpid()],
+    }
+    return {name: sum(_cpu_seconds(p) for p in pids) for name, pids in groups.items()}
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench cpu", description=__doc__)
+    parser.add_argument("--kind", default="html", choices=["html", "pdf"])
+    parser.add_argument("--jobs", type=int, default=1000)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--wait", type=float, help="long-poll with ?wait= (else 5 ms polls)")
+    parser.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379")
+    args = parser.parse_args(argv)
+    client_module.LONG_POLL = args.wait
+    body = payloads.sample_body()
+    scratch = Scratch(args.postgres, args.redis)
+    scratch.create()
+    try:
+        with Service(scratch) as service:
+            for _ in range(20):  # warm: imports, fonts, connections
+                Client.local(service.base_url).run_job(args.kind, body, timeout=120)
+            before, started = snapshot(service), time.perf_counter()
+            with ThreadPoolExecutor(max_workers=args.concurrency) as pool:
+                runs = list(
+                    pool.map(
+                        lambda _: Client.local(service.base_url).run_job(args.kind, body),
+                        range(args.jobs),
+                    )
+                )
+            seconds = time.perf_counter() - started
+            after = snapshot(service)
+    finally:
+        scratch.drop()
+    done = sum(r.ok for r in runs)
+    polls = sum(r.polls for r in runs)
+    mode = f"?wait={args.wait:g}" if args.wait else "5 ms polls"
+    print(
+        f"{args.kind}: {done}/{args.jobs} reports in {seconds:.1f} s = {done / seconds:.1f}/s "
+        f"at c={args.concurrency}, {mode}, {polls / max(done, 1):.1f} status requests per job"
+    )
+    total = 0.0
+    for name in before:
+        per_job = (after[name] - before[name]) / max(done, 1) * 1000
+        total += per_job
+        print(f"  {name:<18} {per_job:6.2f} ms CPU per report")
+    print(
+        f"  {'all':<18} {total:6.2f} ms CPU per report -> at most "
+        f"{2000 / total if total else 0:.0f} reports/s on {os.cpu_count()} cores"
+    )
+    return 0
