@@ -105,6 +105,20 @@ class Stack:
     def drop_database(self) -> None:
         with psycopg.connect(self.postgres_admin_url, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+        self.drop_redis_keys()
+
+    def drop_redis_keys(self) -> None:
+        """This stack's keys only (its prefix), so the shared Redis is left as found."""
+        import redis
+
+        try:
+            client = redis.Redis.from_url(f"{self.redis_url.rstrip('/')}/0", socket_timeout=5)
+            keys = list(client.scan_iter(match=f"{self.name}:*", count=500))
+            if keys:
+                client.delete(*keys)
+            client.close()
+        except redis.RedisError:
+            pass  # an instance a test stopped on purpose: nothing to clean
 
     def start(self, role: str, name: str | None = None, **extra: str) -> subprocess.Popen[bytes]:
         name = name or role
