@@ -36,7 +36,9 @@ superuser: install
 
 ## Every test. Integration tests need REPORT_TEST_POSTGRES and REPORT_TEST_REDIS (see README).
 test: install
-	SECRET_KEY=$${SECRET_KEY:-test-only-not-secret} $(PY) -m pytest $(PYTEST_ARGS)
+	SECRET_KEY=$${SECRET_KEY:-test-only-not-secret} \
+	CELERY_BROKER_KEY_PREFIX=$${CELERY_BROKER_KEY_PREFIX:-rt_pytest:} \
+	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

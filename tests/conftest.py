@@ -22,6 +22,27 @@ HOW_TO_ENABLE = (
 )
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _forget_published_messages() -> Iterator[None]:
+    """In-process tests that commit publish real messages (nobody consumes them): remove
+    them, and anything else under this run's broker key prefix, when the session ends."""
+    yield
+    from django.conf import settings
+
+    prefix = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("global_keyprefix")
+    if not prefix or not settings.CELERY_BROKER_URL.startswith("redis"):
+        return
+    import redis
+
+    try:
+        client = redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_timeout=5)
+        keys = list(client.scan_iter(match=f"{prefix}*", count=500))
+        if keys:
+            client.delete(*keys)
+    except redis.RedisError:
+        pass
+
+
 @pytest.fixture(autouse=True)
 def _stop_job_listener() -> Iterator[None]:
     """A long-poll test leaves the process's LISTEN thread (and its connection to the test
