@@ -22,8 +22,7 @@ import pytest
 from reports.analysis import build_report
 from reports.contract import StudentIn
 from reports.renderers import render
-
-CHROMIUM = "/usr/bin/chromium"
+from tests.browser import CHROMIUM, CHROMIUM_ARGS
 
 
 def mixed_report():
@@ -144,13 +143,7 @@ def test_html_screenshot_shows_the_report_and_its_charts(tmp_path: Path) -> None
         [
             chromium,
             "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
+            *CHROMIUM_ARGS,
             f"--user-data-dir={tmp_path / 'profile'}",
             f"--screenshot={png}",
             "--window-size=1200,2000",

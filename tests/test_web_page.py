@@ -11,18 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.stack import ROOT, Stack
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 # The README's screenshot is refreshed only on request (REPORT_SAVE_SCREENSHOTS=1), so a
 # test run never leaves the checkout modified.
 SCREENSHOT = ROOT / "docs" / "web-page.png"
