@@ -256,3 +256,11 @@ def test_300_students_with_100_events_each() -> None:
     assert report.event_count == 30_000
     assert sum(report.class_summary.unit_totals) == 30_000
     _check_large(report)
+
+
+def test_counts_are_singular_for_one() -> None:
+    one = report_for(["solo"], events_each=1)
+    html = render_html(one)
+    assert "1 event, last activity" in html and "1 events" not in html
+    assert "Timeline of 1 event on 1 question " in html
+    assert "1 event, last activity" in " ".join(pdf_text(render(one, "pdf").content).split())

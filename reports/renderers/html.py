@@ -11,11 +11,10 @@ from reports.renderers.tables import (
     class_grids,
     class_table,
     fmt_gap,
-    fmt_minutes,
     fmt_tick,
-    fmt_time,
     mark_scale,
     question_table,
+    report_summary,
     stacked,
     student_facts,
     student_type_colours,
@@ -208,10 +207,7 @@ def render_html(report: Report) -> str:
         "<body>",
         "<header>",
         f"<h1>{escape(title)}</h1>",
-        f'<p class="meta">{report.event_count} events, last activity '
-        f"{escape(fmt_time(report.last_activity))} UTC. All times are UTC (time zone: UTC). "
-        f"Active time counts the gaps between events of at most "
-        f"{escape(fmt_minutes(report.idle_minutes))}.</p>",
+        f'<p class="meta">{escape(report_summary(report))}</p>',
         "</header>",
         "<main>",
     ]

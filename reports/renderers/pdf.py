@@ -25,11 +25,10 @@ from reports.renderers.tables import (
     class_grids,
     class_table,
     fmt_gap,
-    fmt_minutes,
     fmt_tick,
-    fmt_time,
     mark_scale,
     question_table,
+    report_summary,
     rgb,
     stacked,
     student_facts,
@@ -414,13 +413,7 @@ def layout_pdf(report: Report) -> list[_Page]:
     title = _title(report)
     layout.new_page()
     layout.heading(title, 18)
-    layout.paragraph(
-        f"{report.event_count} events, last activity {fmt_time(report.last_activity)} UTC. "
-        "All times are UTC (time zone: UTC). Active time counts the gaps between events of "
-        f"at most {fmt_minutes(report.idle_minutes)}.".split(" "),
-        " ",
-        color=MUTED,
-    )
+    layout.paragraph(report_summary(report).split(" "), " ", color=MUTED)
     several = len(report.students) > 1
     if several:
         layout.footer = "Class overview"

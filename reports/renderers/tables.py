@@ -62,11 +62,27 @@ def fmt_tick(moment: datetime, timeline: Timeline) -> str:
     return moment.strftime("%d %b %H:%M")
 
 
+def count(n: int, word: str, plural: str | None = None) -> str:
+    """'1 event', '2 events'."""
+    return f"{n} {word if n == 1 else (plural or word + 's')}"
+
+
+def report_summary(report: Report) -> str:
+    """The sentence under the title, the same in both formats."""
+    return (
+        f"{count(report.event_count, 'event')}, last activity "
+        f"{fmt_time(report.last_activity)} UTC. All times are UTC (time zone: UTC). "
+        f"Active time counts the gaps between events of at most "
+        f"{fmt_minutes(report.idle_minutes)}."
+    )
+
+
 def timeline_summary(student: StudentReport, idle_minutes: float) -> str:
     """The chart's text alternative."""
     tl = student.timeline
     parts = [
-        f"Timeline of {student.event_count} events on {len(student.questions)} questions "
+        f"Timeline of {count(student.event_count, 'event')} on "
+        f"{count(len(student.questions), 'question')} "
         f"from {fmt_time(student.first)} to {fmt_time(student.last)} UTC."
     ]
     if tl.breaks:
