@@ -247,6 +247,7 @@ def test_postgres_down_answers_503_json_and_recovers_by_itself(tmp_path: Path, s
     finally:
         if s is not None:
             s.stop_all()
+            s.drop_redis_keys()  # its database goes with pg; its queue is in the shared Redis
         pg.destroy()
 
 
