@@ -23,6 +23,8 @@ from pathlib import Path
 import psycopg
 import redis
 
+from config.serve import spawn
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -126,15 +128,7 @@ class Service:
         env = self.env()
         if role == "worker":
             env["CELERY_HOSTNAME"] = f"bench-{self.scratch.name}@%h"
-        with open(self.tmp / f"{role}.log", "ab") as log:  # the child keeps its own copy
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "config.serve", role],
-                cwd=ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        proc = spawn(role, env=env, log=self.tmp / f"{role}.log")
         self.processes[role] = proc
         return proc
 

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 PY = sys.executable
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _env_int(name: str, default: int) -> int:
@@ -105,6 +106,21 @@ def flower_command() -> list[str]:
         f"--port={os.environ.get('FLOWER_PORT', '5555')}",
         f"--basic_auth={auth}",
     ]
+
+
+def spawn(role: str, *, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """Start one role as a child process, exactly as production runs it, output appended to
+    ``log``; in its own session, so that its whole tree can be signalled at once (the tests
+    and the benchmark start the service this way)."""
+    with open(log, "ab") as out:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(
+            [PY, "-m", "config.serve", role],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
 
 def migrate() -> None:

@@ -19,6 +19,8 @@ from typing import Any
 
 import psycopg
 
+from config.serve import spawn
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -122,18 +124,10 @@ class Stack:
 
     def start(self, role: str, name: str | None = None, **extra: str) -> subprocess.Popen[bytes]:
         name = name or role
-        log = open(self.tmp / f"{name}.log", "ab")
         env = self.env(MIGRATE_ON_START="0", **extra)
         if role == "worker":
             env.setdefault("CELERY_HOSTNAME", f"{name}-{self.name}@%h")
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "config.serve", role],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        proc = spawn(role, env=env, log=self.tmp / f"{name}.log")
         self.processes[name] = proc
         if role == "web":
             self.wait_http()
