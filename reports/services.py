@@ -34,10 +34,6 @@ class TransientError(Exception):
     """Worth retrying: a dependency (database, storage, broker) failed, not the input."""
 
 
-class PermanentError(Exception):
-    """Retrying cannot help: the message says why the job failed."""
-
-
 # PostgreSQL channel on which finished jobs are announced (payload: the job id); the
 # long-polling selector ``job_wait`` listens on it.
 JOB_CHANNEL = "report_jobs"

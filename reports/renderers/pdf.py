@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import io
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from reportlab import rl_config
 from reportlab.lib.pagesizes import A4
@@ -504,28 +506,25 @@ def _draw(canvas: Canvas, ops: list[Op]) -> None:
             canvas.drawText(text)
             font = None  # the text object set its own font
         elif kind == "bars":
-            parts = ["q"]
-            fill_now = None
-            for x, y, w, h, fill in op[1]:
-                if fill != fill_now:
-                    parts.append("{:.3f} {:.3f} {:.3f} rg".format(*fill))
-                    fill_now = fill
-                parts.append(f"{x:.2f} {y:.2f} {w:.2f} {h:.2f} re f")
-            parts.append("Q")
-            canvas.addLiteral("\n".join(parts))
+            _paint(
+                canvas,
+                "q",
+                "rg",
+                ((f, f"{x:.2f} {y:.2f} {w:.2f} {h:.2f} re f") for x, y, w, h, f in op[1]),
+            )
         elif kind == "dots":
             # Hundreds of marks per chart: written as PDF operators directly (a zero-length
-            # line with round caps is a filled circle of the line's width) inside q/Q, which
-            # is ~20x cheaper than canvas.circle()'s four Bézier curves each.
-            parts = ["q 1 J"]
-            stroke = None
-            for x, y, r, fill in op[1]:
-                if fill != stroke:
-                    parts.append("{:.3f} {:.3f} {:.3f} RG".format(*fill))
-                    stroke = fill
-                parts.append(f"{2 * r:.2f} w {x:.2f} {y:.2f} m {x:.2f} {y:.2f} l S")
-            parts.append("Q")
-            canvas.addLiteral("\n".join(parts))
+            # line with round caps is a filled circle of the line's width), which is ~20x
+            # cheaper than canvas.circle()'s four Bézier curves each.
+            _paint(
+                canvas,
+                "q 1 J",
+                "RG",
+                (
+                    (f, f"{2 * r:.2f} w {x:.2f} {y:.2f} m {x:.2f} {y:.2f} l S")
+                    for x, y, r, f in op[1]
+                ),
+            )
         elif kind == "vtext":
             _, x, y, name, size, rgb_, s = op
             canvas.saveState()
@@ -557,3 +556,19 @@ def _draw(canvas: Canvas, ops: list[Op]) -> None:
             canvas.setFillColorRGB(*fill)
             canvas.rect(x, y, w, h, stroke=0, fill=1)
             color = None
+
+
+def _paint(
+    canvas: Canvas, prologue: str, colour_op: str, shapes: Iterable[tuple[Any, str]]
+) -> None:
+    """Many small shapes as raw PDF operators inside q/Q, setting the colour (fill "rg" or
+    stroke "RG") only when it changes."""
+    parts = [prologue]
+    current = None
+    for rgb_, operators in shapes:
+        if rgb_ != current:
+            parts.append("{:.3f} {:.3f} {:.3f} {}".format(*rgb_, colour_op))
+            current = rgb_
+        parts.append(operators)
+    parts.append("Q")
+    canvas.addLiteral("\n".join(parts))
