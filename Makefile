@@ -34,7 +34,7 @@ flower: install
 superuser: install
 	$(PY) manage.py createsuperuser
 
-## Every test. Integration tests need REPORT_TEST_POSTGRES and REPORT_TEST_REDIS (see README).
+## Every test. Integration tests need REPORT_TEST_POSTGRES and REPORT_TEST_REDIS (see CONTRIBUTING.md).
 test: install
 	SECRET_KEY=$${SECRET_KEY:-test-only-not-secret} \
 	CELERY_BROKER_KEY_PREFIX=$${CELERY_BROKER_KEY_PREFIX:-rt_pytest:} \
@@ -49,7 +49,7 @@ format: install
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-## Benchmarks (README "Performance"): starts its own service on a fresh database.
+## Benchmarks (docs/performance.md): starts its own service on a fresh database.
 ## BENCH_ARGS="--quick" for a ~2 minute run; "--help" lists the options.
 bench: install
 	$(PY) -m bench $(BENCH_ARGS)

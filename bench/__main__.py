@@ -1,4 +1,4 @@
-"""``python -m bench [options]``: the end-to-end scenarios of issue #5 (README "Performance").
+"""``python -m bench [options]``: the end-to-end scenarios of issue #5 (docs/performance.md).
 
 ``python -m bench micro``: the micro-benchmarks only.
 ``python -m bench show <results.json>``: print the tables of an earlier run again.

@@ -293,7 +293,7 @@ CELERY_WORKER_QUEUES = env_list("CELERY_WORKER_QUEUES", ["html", "pdf", "mainten
 
 # --- Long polling: GET /assignment/<kind>/<id>?wait=<seconds> ----------------------------
 # Each waiting request holds one gunicorn thread (and, on PostgreSQL, one LISTEN
-# connection) for up to this long; see README "Long polling".
+# connection) for up to this long; see docs/api.md "Long polling".
 REPORT_MAX_WAIT = env_float("REPORT_MAX_WAIT", 30.0, minimum=0.1)
 
 # --- Logs --------------------------------------------------------------------------------

@@ -194,7 +194,7 @@ def test_pdf_pages_are_a4_with_vector_charts(tmp_path: Path) -> None:
         assert (width, height) == (414, 585)  # A4 at 50 dpi
         ink, _colour = coloured_pixels(data)
         assert ink > 500, f"page {index + 1} looks blank"
-    if os.environ.get("REPORT_SCREENSHOT_DIR"):  # the README's picture: sharper
+    if os.environ.get("REPORT_SCREENSHOT_DIR"):  # the docs' picture: sharper
         subprocess.run(
             [pdftoppm, "-r", "80", "-png", "-f", "2", "-l", "2", "-singlefile",
              str(tmp_path / "report.pdf"), str(tmp_path / "docs")],

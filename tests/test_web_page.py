@@ -14,7 +14,7 @@ import pytest
 from tests.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.stack import ROOT, Stack
 
-# The README's screenshot is refreshed only on request (REPORT_SAVE_SCREENSHOTS=1), so a
+# The docs' screenshot is refreshed only on request (REPORT_SAVE_SCREENSHOTS=1), so a
 # test run never leaves the checkout modified.
 SCREENSHOT = ROOT / "docs" / "web-page.png"
 
