@@ -13,8 +13,11 @@ $(UV):
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check 'uv>=0.5,<1'
 
+# --compile-bytecode: every process (and the tests start many) imports Django, DRF, Celery
+# and ReportLab from .pyc files instead of compiling them again, which matters where
+# PYTHONDONTWRITEBYTECODE is set (a process then compiles every module it imports).
 $(VENV)/.installed: $(UV) pyproject.toml uv.lock
-	$(UV) sync --frozen --python $(PYTHON)
+	$(UV) sync --frozen --compile-bytecode --python $(PYTHON)
 	touch $@
 
 install: $(VENV)/.installed
@@ -35,7 +38,14 @@ superuser: install
 	$(PY) manage.py createsuperuser
 
 ## Every test. Integration tests need REPORT_TEST_POSTGRES and REPORT_TEST_REDIS (see CONTRIBUTING.md).
+# pytest keeps its last three temporary folders per user and deletes older ones: a folder of
+# its own per checkout keeps two checkouts' test runs from deleting each other's files.
+TEST_TMP ?= /tmp/report-task-tests-$(shell printf '%s' "$(CURDIR)" | cksum | cut -d' ' -f1)
+
 test: install
+	mkdir -p $(TEST_TMP)
+	$(PY) -m compileall -q config reports tests bench
+	PYTEST_DEBUG_TEMPROOT=$(TEST_TMP) \
 	SECRET_KEY=$${SECRET_KEY:-test-only-not-secret} \
 	CELERY_BROKER_KEY_PREFIX=$${CELERY_BROKER_KEY_PREFIX:-rt_pytest:} \
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -1,4 +1,4 @@
-"""Run the service: ``python -m config.serve [all|web|worker|beat|flower]``.
+"""Run the service: ``python -m config.serve [all|web|worker|beat|flower] [extra args]``.
 
 ``all`` (what ``make run`` uses) migrates, then runs the web server, one Celery worker
 and the beat scheduler (the sweeper) as child processes, and stops them all together.
@@ -108,13 +108,15 @@ def flower_command() -> list[str]:
     ]
 
 
-def spawn(role: str, *, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+def spawn(
+    role: str, *, env: dict[str, str], log: Path, args: tuple[str, ...] = ()
+) -> subprocess.Popen[bytes]:
     """Start one role as a child process, exactly as production runs it, output appended to
     ``log``; in its own session, so that its whole tree can be signalled at once (the tests
-    and the benchmark start the service this way)."""
+    and the benchmark start the service this way). ``args`` go to the role's command."""
     with open(log, "ab") as out:  # the child keeps its own copy of the descriptor
         return subprocess.Popen(
-            [PY, "-m", "config.serve", role],
+            [PY, "-m", "config.serve", role, *args],
             cwd=ROOT,
             env=env,
             stdout=out,
@@ -182,6 +184,7 @@ def main(argv: list[str]) -> int:
 
     django.setup()
     role = argv[0] if argv else "all"
+    extra = argv[1:]  # passed on to the role's command (e.g. a worker's --include)
     roles = {
         "web": web_command,
         "worker": worker_command,
@@ -197,6 +200,7 @@ def main(argv: list[str]) -> int:
     if role == "web" and os.environ.get("MIGRATE_ON_START", "1") == "1":
         migrate()
     command = web_command(prepare_web()) if role == "web" else roles[role]()
+    command.extend(extra)
     os.execv(PY, command)  # noqa: S606 - replace this process: signals go straight to it
     return 0
 

@@ -212,9 +212,6 @@ REPORT_IDEMPOTENCY_TTL_SECONDS = env_int("REPORT_IDEMPOTENCY_TTL_SECONDS", 24 * 
 # Optional API keys: when set, every endpoint but /healthz needs `Authorization: Bearer <key>`
 # and a job is visible only with the key that created it. Unset: the service is open.
 REPORT_API_KEYS = env_list("REPORT_API_KEYS", [])
-# Fault injection for the fault tests only; unset (the default) they do nothing.
-REPORT_FAULT_SLEEP_SECONDS = env_float("REPORT_FAULT_SLEEP_SECONDS", 0.0, minimum=0.0)
-REPORT_FAULT_KILL_WORKER = env_bool("REPORT_FAULT_KILL_WORKER", False)
 
 # --- Celery --------------------------------------------------------------------------------
 CELERY_BROKER_URL = env_str(
@@ -257,6 +254,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
     if CELERY_BROKER_URL.startswith(("redis://", "rediss://", "unix://"))
     else {}
 )
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    # kombu's Redis transport, fixed so a worker survives losing Redis mid-job (see there).
+    CELERY_BROKER_TRANSPORT = "config.broker:RedisTransport"
 # Publishing must not hang a request while the broker is down: the job row is stored
 # first and the sweeper publishes whatever was not.
 CELERY_TASK_PUBLISH_RETRY = False

@@ -9,7 +9,7 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
-from reports import services
+from reports.jobs import sweep
 from reports.models import JobStatus, Report, ReportJob
 
 
@@ -72,7 +72,7 @@ class ReportJobAdmin(admin.ModelAdmin):
         return False  # jobs come from the API, with their input
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False  # read-only: state changes go through services (see the action)
+        return False  # read-only: state changes go through the job lifecycle (see the action)
 
     def has_rerun_permission(self, request: HttpRequest) -> bool:
         return super().has_change_permission(request)
@@ -80,7 +80,7 @@ class ReportJobAdmin(admin.ModelAdmin):
     @admin.action(description="Re-run failed jobs", permissions=["rerun"])
     def rerun_failed(self, request: HttpRequest, queryset: QuerySet[ReportJob]) -> None:
         selected = list(queryset.values_list("id", flat=True))
-        rerun = services.jobs_rerun(job_ids=selected)
+        rerun = sweep.jobs_rerun(job_ids=selected)
         skipped = len(selected) - rerun
         self.message_user(request, f"{rerun} failed job(s) queued again.", messages.SUCCESS)
         if skipped:

@@ -1,4 +1,4 @@
-"""HTTP endpoints: validate, delegate to services/selectors, answer. Nothing else here."""
+"""HTTP endpoints: validate, delegate to the job lifecycle and selectors, answer."""
 
 from __future__ import annotations
 
@@ -13,9 +13,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from reports import health, schema, selectors, services
+from reports import health, schema, selectors
 from reports import metrics as job_metrics
 from reports.exceptions import InvalidInput, error_body
+from reports.jobs import submit
 from reports.logs import bind_task_id
 from reports.models import JobKind, JobStatus, ReportJob
 from reports.renderers.html import CONTENT_SECURITY_POLICY
@@ -55,7 +56,7 @@ class ReportCreateApi(APIView):
     def post(self, request: Request) -> Response:
         serializer = ReportRequestSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
-        submitted = services.job_create(
+        submitted = submit.job_create(
             kind=self.kind,
             body=request.data,
             owner=request.auth or "",

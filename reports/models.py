@@ -32,7 +32,13 @@ class ReportJob(models.Model):
         max_length=16, choices=JobStatus.choices, default=JobStatus.PENDING, db_index=True
     )
     message = models.TextField(blank=True, default="")
+    # Tries since the job was (re)submitted; at REPORT_JOB_MAX_ATTEMPTS it ends as FAILURE.
     attempts = models.PositiveIntegerField(default=0)
+    # The fencing token: +1 on every claim and never reset (a re-run keeps counting), so
+    # only the run holding the current value can store the report or end the job.
+    fence = models.PositiveBigIntegerField(default=0)
+    # The run holding the job, "<celery node>/<pid>" (after it ends: the one that ran it).
+    worker = models.CharField(max_length=255, blank=True, default="")
     student_count = models.PositiveIntegerField(default=0)
     event_count = models.PositiveIntegerField(default=0)
     idle_minutes = models.FloatField()

@@ -94,7 +94,7 @@ def _wait_listen(job_id: uuid.UUID, deadline: float) -> None:
     lost with the listener's connection); without a listener it is polled.
     """
     global _listener
-    from reports.services import JOB_CHANNEL
+    from reports.jobs.notify import JOB_CHANNEL
 
     if _listener is None:
         _listener = JobListener(JOB_CHANNEL)

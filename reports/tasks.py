@@ -1,54 +1,83 @@
-"""Celery tasks: thin wrappers that take ids and call services."""
+"""Celery tasks: thin wrappers that take ids and call the job lifecycle."""
 
 from __future__ import annotations
 
 import logging
+import os
+from typing import Any
 
+from billiard.einfo import ExceptionWithTraceback
+from billiard.exceptions import TimeLimitExceeded, WorkerLostError
 from celery import Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
-from celery.signals import task_postrun, task_prerun
+from celery.worker.request import Request
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import connection
 
-from reports import services
+from reports.jobs import claim, run, sweep
 from reports.logs import task_id_bound
 
 logger = logging.getLogger(__name__)
 
 
-@task_prerun.connect
-@task_postrun.connect
-def _drop_unusable_connections(**_: object) -> None:
-    """With CELERY_DB_REUSE_MAX the worker keeps its connection between tasks; like a web
-    request, each task still starts without a broken or over-age one (CONN_MAX_AGE)."""
-    close_old_connections()
+def holder_name(node: str, pid: int) -> str:
+    """Who holds a job while it runs: the Celery node and the pool process."""
+    return f"{node}/{pid}"
 
 
-@shared_task(name="reports.run_job", bind=True, max_retries=None, acks_late=True)
-def run_job(self: Task, job_id: str) -> str | None:
+class JobRequest(Request):  # type: ignore[misc]
+    """Runs in the worker's main process, which sees a pool process die or overrun its hard
+    time limit; it says so in the job's row before Celery requeues or acknowledges the
+    message, so that the job is not left to wait for its lease to expire."""
+
+    def on_failure(
+        self, exc_info: Any, send_failed_event: bool = True, return_ok: bool = False
+    ) -> None:
+        exc = exc_info.exception
+        if isinstance(exc, ExceptionWithTraceback):
+            exc = exc.exc
+        job_id = self.args[0] if self.args else self.id
+        holder = holder_name(self.hostname, self.worker_pid) if self.worker_pid else None
+        try:
+            if holder and isinstance(exc, WorkerLostError | SystemExit | KeyboardInterrupt):
+                claim.job_release(job_id=job_id, holder=holder)
+            elif holder and isinstance(exc, TimeLimitExceeded):
+                run.job_fail(job_id=job_id, holder=holder, message=_too_long())
+        except run.DATABASE_ERRORS as error:  # the lease still ends it, later
+            logger.warning("job %s: could not record the lost run: %s", job_id, error)
+        super().on_failure(exc_info, send_failed_event=send_failed_event, return_ok=return_ok)
+
+
+def _too_long() -> str:
+    return (
+        f"The report took longer than {settings.REPORT_JOB_SOFT_TIME_LIMIT} s to build "
+        "and was stopped."
+    )
+
+
+@shared_task(
+    name="reports.run_job", bind=True, max_retries=None, acks_late=True, Request=JobRequest
+)
+def run_job(self: Task, job_id: str, released: int | None = None) -> str | None:
     with task_id_bound(job_id):
-        return _run_job(self, job_id)
-
-
-def _run_job(self: Task, job_id: str) -> str | None:
-    redelivered = bool((self.request.delivery_info or {}).get("redelivered"))
-    try:
-        outcome = services.job_run(job_id=job_id, redelivered=redelivered)
-    except services.TransientError as exc:
-        countdown = services.retry_countdown(self.request.retries)
-        logger.warning("job %s: %s; retrying in %.1f s", job_id, exc, countdown)
-        services.job_mark_retry(job_id=job_id, message=str(exc), countdown=countdown)
-        raise self.retry(countdown=countdown, exc=exc) from exc
-    except SoftTimeLimitExceeded:
-        services.job_fail(
-            job_id=job_id,
-            message=f"The report took longer than {settings.REPORT_JOB_SOFT_TIME_LIMIT} s "
-            "to build and was stopped.",
-        )
-        return "FAILURE"
-    return outcome
+        holder = holder_name(self.request.hostname, os.getpid())
+        try:
+            return run.job_run(job_id=job_id, holder=holder, released=released)
+        except run.TransientError as exc:
+            connection.close()  # perhaps broken: the retry opens a new one
+            countdown = run.retry_countdown(self.request.retries)
+            logger.warning("job %s: %s; retrying in %.1f s", job_id, exc, countdown)
+            run.job_mark_retry(
+                job_id=job_id, fence=exc.fence, message=str(exc), countdown=countdown
+            )
+            raise self.retry(
+                args=[job_id], kwargs={"released": exc.fence}, countdown=countdown, exc=exc
+            ) from exc
+        except SoftTimeLimitExceeded:
+            run.job_fail(job_id=job_id, holder=holder, message=_too_long())
+            return "FAILURE"
 
 
 @shared_task(name="reports.sweep_jobs", ignore_result=True)
 def sweep_jobs() -> dict[str, int]:
-    return services.jobs_sweep()
+    return sweep.jobs_sweep()

@@ -88,6 +88,9 @@ class Stack:
             CELERY_CONCURRENCY="2",
             LOG_LEVEL="WARNING",
             PYTHONUNBUFFERED="1",
+            # WhiteNoise serves static files from the apps (WHITENOISE_USE_FINDERS); copying
+            # and compressing them first costs a web start ~10 s of CPU.
+            COLLECTSTATIC_ON_START="0",
         )
         env.update(self.env_overrides)
         env.update(extra)
@@ -122,12 +125,19 @@ class Stack:
         except redis.RedisError:
             pass  # an instance a test stopped on purpose: nothing to clean
 
-    def start(self, role: str, name: str | None = None, **extra: str) -> subprocess.Popen[bytes]:
+    def start(
+        self, role: str, name: str | None = None, *, faults: bool = False, **extra: str
+    ) -> subprocess.Popen[bytes]:
+        """Start a role as production does; ``faults``: a worker that also loads
+        tests/fault_hooks.py (slow and poison jobs, chosen by their input)."""
         name = name or role
         env = self.env(MIGRATE_ON_START="0", **extra)
+        args: tuple[str, ...] = ()
         if role == "worker":
             env.setdefault("CELERY_HOSTNAME", f"{name}-{self.name}@%h")
-        proc = spawn(role, env=env, log=self.tmp / f"{name}.log")
+            if faults:
+                args = ("--include", "tests.fault_hooks")
+        proc = spawn(role, env=env, log=self.tmp / f"{name}.log", args=args)
         self.processes[name] = proc
         if role == "web":
             self.wait_http()
@@ -151,7 +161,7 @@ class Stack:
         for name in list(self.processes):
             self.stop(name)
 
-    def wait_http(self, timeout: float = 30) -> None:
+    def wait_http(self, timeout: float = 90) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:

@@ -41,6 +41,11 @@ def job_row(stack: Stack, task_id: str) -> tuple:
     return row
 
 
+def fence_of(stack: Stack, task_id: str) -> tuple[str, int, str]:
+    [row] = stack.sql("select status, fence, worker from reports_reportjob where id = %s", task_id)
+    return row
+
+
 def pool_children(pid: int) -> list[int]:
     children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
     return [int(c) for c in children]
@@ -51,18 +56,35 @@ def report_files(stack: Stack) -> list[str]:
     return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
 
 
-def assert_done_once(stack: Stack, task_id: str, attempts: int) -> None:
+# Three events on two questions: the finished report must show all of them, in order.
+EVENTS = [
+    {"type": "saved_code", "created_time": "2024-07-21 03:04:55+00:00", "unit": "17"},
+    {"type": "run", "created_time": "2024-07-21 03:05:55+00:00", "unit": 4},
+    {"type": "submit", "created_time": "2024-07-21 03:06:55+00:00", "unit": "17"},
+]
+EVENT_ORDER = "Event Order: Q2 -> Q1 -> Q2"
+
+
+def job_for(name: str) -> dict:
+    """A job whose student id starts with ``name`` (``slow<N>-…`` and ``poison-…`` carry a
+    fault for workers started with ``faults=True``: see tests/fault_hooks.py)."""
+    return {"namespace": "ns", "student_id": f"{name}-{uuid.uuid4().hex[:8]}", "events": EVENTS}
+
+
+def assert_done_once(stack: Stack, task_id: str, attempts: int) -> str:
+    """SUCCESS after ``attempts`` runs, one report row, one file, and the report is complete.
+    Returns the stored HTML."""
     status, tries, _, message = job_row(stack, task_id)
     assert (status, tries) == ("SUCCESS", attempts), message
-    assert stack.sql("select count(*) from reports_report where task_id = %s", task_id) == [(1,)]
-    assert [f for f in report_files(stack) if f.startswith(task_id)] == [f"{task_id}.html"]
+    [(html, name)] = stack.sql("select html, file from reports_report where task_id = %s", task_id)
+    files = [f for f in report_files(stack) if f.startswith(task_id)]
+    assert [f"reports/{f}" for f in files] == [name]
+    assert EVENT_ORDER in html
+    assert (stack.tmp / "var" / "media" / name).read_text() == html
+    return html
 
 
-def sample_for(name: str, sample: dict) -> dict:
-    return dict(sample, student_id=f"{name}-{uuid.uuid4().hex[:8]}")
-
-
-# --- Workers that die -----------------------------------------------------------------------
+# --- Workers that die, or only seem to ---------------------------------------------------
 
 
 @pytest.fixture(scope="module")
@@ -78,15 +100,17 @@ def fault_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         s.drop_database()
 
 
-def test_sigkill_of_the_pool_child_mid_job_redelivers_it(fault_stack: Stack, sample) -> None:
-    """reject_on_worker_lost puts the message back (flagged redelivered) at once; the claim
-    takes the STARTED job over, long before its lease (default: 330 s) would expire."""
+def test_sigkill_of_the_pool_child_mid_job_redelivers_it(fault_stack: Stack) -> None:
+    """The worker's main process sees its pool process die: it releases the job (the dead
+    run's name is in the row) and Celery requeues the message (reject_on_worker_lost), so
+    the next run takes the job over at once, long before its lease (330 s) would expire."""
     s = fault_stack
-    worker = s.start("worker", name="slow", CELERY_CONCURRENCY="1", REPORT_FAULT_SLEEP_SECONDS="2")
+    worker = s.start("worker", name="slow", faults=True, CELERY_CONCURRENCY="1")
     try:
-        task_id = s.post("html", sample_for("kill-child", sample)).json()["task_id"]
+        task_id = s.post("html", job_for("slow3")).json()["task_id"]
         wait_for("the job to start", lambda: job_row(s, task_id)[:2] == ("STARTED", 1))
         [child] = wait_for("the pool child", lambda: pool_children(worker.pid))
+        assert fence_of(s, task_id)[2].endswith(f"/{child}")
         killed_at = time.monotonic()
         os.kill(child, signal.SIGKILL)
         done = s.wait_done("html", task_id, timeout=30)
@@ -94,13 +118,12 @@ def test_sigkill_of_the_pool_child_mid_job_redelivers_it(fault_stack: Stack, sam
         assert time.monotonic() - killed_at < 30  # redelivered, not swept after the lease
         assert_done_once(s, task_id, attempts=2)
         assert "WorkerLostError" in s.log("slow")
+        assert "released for another run" in s.log("slow")
     finally:
         s.stop("slow")
 
 
-def test_sigkill_of_the_whole_worker_is_recovered_by_a_new_worker(
-    fault_stack: Stack, sample
-) -> None:
+def test_sigkill_of_the_whole_worker_is_recovered_by_a_new_worker(fault_stack: Stack) -> None:
     """With the whole worker gone nobody rejects the message (Redis would restore it only
     after the visibility timeout, an hour); the lease expires and the sweeper re-publishes."""
     s = fault_stack
@@ -109,12 +132,12 @@ def test_sigkill_of_the_whole_worker_is_recovered_by_a_new_worker(
         "REPORT_JOB_TIME_LIMIT": "4",
         "REPORT_JOB_LEASE_GRACE": "1",
     }
-    s.start("worker", name="doomed", REPORT_FAULT_SLEEP_SECONDS="2", **short)
+    s.start("worker", name="doomed", faults=True, **short)
     try:
-        task_id = s.post("html", sample_for("kill-worker", sample)).json()["task_id"]
+        task_id = s.post("html", job_for("slow3")).json()["task_id"]
         wait_for("the job to start", lambda: job_row(s, task_id)[:2] == ("STARTED", 1))
         s.stop("doomed", sig=signal.SIGKILL)
-        s.start("worker", name="rescuer", **short)
+        s.start("worker", name="rescuer", faults=True, **short)
         done = s.wait_done("html", task_id, timeout=30)
         assert done.status == 200 and done.json()["status"] == "SUCCESS", done.body
         assert_done_once(s, task_id, attempts=2)
@@ -123,17 +146,17 @@ def test_sigkill_of_the_whole_worker_is_recovered_by_a_new_worker(
         s.stop("rescuer")
 
 
-def test_a_job_that_keeps_killing_its_worker_ends_as_failure(fault_stack: Stack, sample) -> None:
+def test_a_job_that_keeps_killing_its_worker_ends_as_failure(fault_stack: Stack) -> None:
     s = fault_stack
     s.start(
         "worker",
         name="killer",
+        faults=True,
         CELERY_CONCURRENCY="1",
-        REPORT_FAULT_KILL_WORKER="1",
         REPORT_JOB_MAX_ATTEMPTS="2",
     )
     try:
-        task_id = s.post("html", sample_for("poison", sample)).json()["task_id"]
+        task_id = s.post("html", job_for("poison")).json()["task_id"]
         done = s.wait_done("html", task_id, timeout=45)
         assert done.status == 200, done.body
         body = done.json()
@@ -143,6 +166,56 @@ def test_a_job_that_keeps_killing_its_worker_ends_as_failure(fault_stack: Stack,
         assert s.sql("select count(*) from reports_report where task_id = %s", task_id) == [(0,)]
     finally:
         s.stop("killer")
+
+
+def test_a_run_that_outlives_its_lease_cannot_overwrite_the_run_that_took_over(
+    fault_stack: Stack,
+) -> None:
+    """Two workers get the same job: a duplicate message while the first run holds a valid
+    lease does nothing; once the lease has expired (the first run is slow, not dead) the
+    sweeper re-publishes and the second worker takes over; when the first run finally ends,
+    its report is dropped, not stored over the second's.
+
+    The workers' lease is 5 s (REPORT_JOB_TIME_LIMIT=4 plus 1 s grace) while the web
+    process publishes with the default 300 s hard limit, so Celery lets the slow run go on
+    past its lease: the situation fencing exists for (a paused VM, a mismatched deploy)."""
+    from reports.jobs.publish import RedisPublisher
+
+    s = fault_stack
+    short = {
+        "REPORT_JOB_SOFT_TIME_LIMIT": "3",
+        "REPORT_JOB_TIME_LIMIT": "4",
+        "REPORT_JOB_LEASE_GRACE": "1",
+        "CELERY_CONCURRENCY": "1",
+    }
+    names = ("fence-1", "fence-2")
+    for name in names:
+        s.start("worker", name=name, faults=True, LOG_LEVEL="INFO", **short)
+    try:
+        for name in names:
+            wait_for(f"{name} to be ready", lambda name=name: " ready." in s.log(name), 60)
+        task_id = s.post("html", job_for("slow15")).json()["task_id"]
+        wait_for("run 1 to start", lambda: fence_of(s, task_id)[:2] == ("STARTED", 1))
+        holder_a = fence_of(s, task_id)[2]
+        slow, other = names if holder_a.startswith(names[0]) else names[::-1]
+        # The same job again, now: the busy worker has no room, the other one takes it.
+        duplicate = RedisPublisher(s.redis_url, key_prefix=f"{s.name}:", time_limits=(300, 240))
+        duplicate.publish(task_id=task_id, queue="html")
+        redis = duplicate.client
+        wait_for("the duplicate to be taken", lambda: redis.llen(f"{s.name}:html") == 0)
+        time.sleep(0.5)
+        assert fence_of(s, task_id) == ("STARTED", 1, holder_a)  # the lease still holds
+        done = s.wait_done("html", task_id, timeout=30)
+        assert done.json()["status"] == "SUCCESS", done.body
+        _, fence, holder_b = fence_of(s, task_id)
+        assert fence == 2 and holder_b.startswith(f"{other}-")
+        wait_for("run 1 to end", lambda: "lost the job to a newer run" in s.log(slow), 30)
+        html = assert_done_once(s, task_id, attempts=2)
+        assert html.endswith("<!-- fence 2 -->")
+        assert fence_of(s, task_id) == ("SUCCESS", 2, holder_b)
+    finally:
+        for name in names:
+            s.stop(name)
 
 
 # --- Redis loses the queue, or is down --------------------------------------------------------
@@ -162,13 +235,11 @@ def own_redis() -> Iterator[OwnRedis]:
 SWEEP_FAST = {"REPORT_SWEEP_INTERVAL": "1", "REPORT_SWEEP_PENDING_AFTER": "2"}
 
 
-def test_flushall_while_jobs_are_queued_loses_nothing(
-    tmp_path: Path, own_redis: OwnRedis, sample
-) -> None:
+def test_flushall_while_jobs_are_queued_loses_nothing(tmp_path: Path, own_redis: OwnRedis) -> None:
     s = make_stack(tmp_path, redis=own_redis.url, **SWEEP_FAST)
     try:
         s.start("web")
-        ids = [s.post("html", sample_for(f"flush{i}", sample)).json()["task_id"] for i in range(5)]
+        ids = [s.post("html", job_for(f"flush{i}")).json()["task_id"] for i in range(5)]
         assert own_redis.cli("llen", f"{s.name}:html") == "5"
         own_redis.cli("flushall")
         assert own_redis.cli("dbsize") == "0"
@@ -184,18 +255,18 @@ def test_flushall_while_jobs_are_queued_loses_nothing(
 
 
 def test_redis_down_at_post_time_answers_202_and_the_sweeper_publishes_later(
-    tmp_path: Path, own_redis: OwnRedis, sample
+    tmp_path: Path, own_redis: OwnRedis
 ) -> None:
     s = make_stack(tmp_path, redis=own_redis.url, **SWEEP_FAST)
     try:
         s.start("web")
         s.start("worker")
         s.start("beat")
-        warm = s.post("html", sample_for("warm", sample)).json()["task_id"]
+        warm = s.post("html", job_for("warm")).json()["task_id"]
         assert s.wait_done("html", warm).json()["status"] == "SUCCESS"
         own_redis.stop()
         started = time.monotonic()
-        accepted = s.post("html", sample_for("redis-down", sample))
+        accepted = s.post("html", job_for("redis-down"))
         elapsed = time.monotonic() - started
         assert accepted.status == 202, accepted.body
         assert elapsed < 1.5, f"POST took {elapsed:.1f} s with Redis down"
@@ -212,23 +283,63 @@ def test_redis_down_at_post_time_answers_202_and_the_sweeper_publishes_later(
         s.drop_database()
 
 
+def test_redis_killed_while_a_job_runs_the_job_ends_once_and_the_worker_carries_on(
+    tmp_path: Path, own_redis: OwnRedis
+) -> None:
+    """No sweeper here: the running job must finish on its own, and the same worker process
+    must reconnect and take new jobs without a restart."""
+    s = make_stack(tmp_path, redis=own_redis.url)
+    try:
+        s.start("web")
+        worker = s.start("worker", faults=True)
+        task_id = s.post("html", job_for("slow3")).json()["task_id"]
+        wait_for("the job to start", lambda: job_row(s, task_id)[0] == "STARTED")
+        own_redis.stop()
+        time.sleep(1)
+        own_redis.start()  # back, and empty
+        done = s.wait_done("html", task_id, timeout=30)
+        assert done.json()["status"] == "SUCCESS", done.body
+        assert_done_once(s, task_id, attempts=1)
+        after = s.post("html", job_for("after-redis"))
+        assert after.status == 202, after.body
+        later = s.wait_done("html", after.json()["task_id"], timeout=60)
+        assert later.json()["status"] == "SUCCESS", later.body
+        assert_done_once(s, after.json()["task_id"], attempts=1)
+        assert worker.poll() is None  # the same worker process
+    finally:
+        s.stop_all()
+        s.drop_database()
+
+
 # --- PostgreSQL is down ---------------------------------------------------------------------
 
 
-def test_postgres_down_answers_503_json_and_recovers_by_itself(tmp_path: Path, sample) -> None:
+@pytest.fixture
+def own_postgres() -> Iterator[OwnPostgres]:
     integration_urls()
     pg = OwnPostgres()
     pg.init()
     pg.start()
-    s = None
     try:
-        s = make_stack(tmp_path, postgres=pg.admin_url)
+        yield pg
+    finally:
+        pg.destroy()
+
+
+def test_postgres_down_answers_503_json_and_recovers_by_itself(
+    tmp_path: Path, own_postgres: OwnPostgres
+) -> None:
+    """Every answer is a 503 JSON while PostgreSQL is down; once it is back, the API and the
+    worker recover by themselves and a job accepted before the outage ends complete."""
+    pg = own_postgres
+    s = make_stack(tmp_path, postgres=pg.admin_url)
+    try:
         s.start("web")
-        task_id = s.post("html", sample).json()["task_id"]
+        task_id = s.post("html", job_for("before")).json()["task_id"]
         assert s.get("/healthz").status == 200
         pg.stop()
         for result in [
-            s.post("html", sample),
+            s.post("html", job_for("during")),
             s.get(f"/assignment/html/{task_id}"),
             s.get(f"/assignment/pdf/{uuid.uuid4()}"),
         ]:
@@ -240,23 +351,54 @@ def test_postgres_down_answers_503_json_and_recovers_by_itself(tmp_path: Path, s
         assert health.status == 503
         assert health.json()["checks"]["database"].startswith("unavailable")
         assert health.json()["checks"]["broker"] == "ok"
+        s.start("worker")  # starts while the database is down
         pg.start()
-        wait_for("the API to recover", lambda: s.post("html", sample).status == 202, timeout=20)
-        assert s.get(f"/assignment/html/{task_id}").status == 202
-        assert s.get("/healthz").status == 200
+        wait_for("the API to recover", lambda: s.get("/healthz").status == 200, timeout=20)
+        done = s.wait_done("html", task_id, timeout=30)
+        assert done.json()["status"] == "SUCCESS", done.body
+        assert_done_once(s, task_id, attempts=1)
+        after = s.post("html", job_for("after"))
+        assert after.status == 202
+        assert s.wait_done("html", after.json()["task_id"]).json()["status"] == "SUCCESS"
     finally:
-        if s is not None:
-            s.stop_all()
-            s.drop_redis_keys()  # its database goes with pg; its queue is in the shared Redis
-        pg.destroy()
+        s.stop_all()
+        s.drop_redis_keys()  # its database goes with pg; its queue is in the shared Redis
+
+
+def test_postgres_stopped_while_a_job_runs_is_retried_with_backoff_not_swept(
+    tmp_path: Path, own_postgres: OwnPostgres
+) -> None:
+    """The run cannot store its report nor record its retry (the database is what failed);
+    the retry goes through the broker anyway, carrying the run's fence, and takes the job
+    over once PostgreSQL is back. No sweeper runs here: recovery cannot come from it."""
+    pg = own_postgres
+    s = make_stack(tmp_path, postgres=pg.admin_url)
+    try:
+        s.start("web")
+        s.start("worker", faults=True)
+        task_id = s.post("html", job_for("slow3")).json()["task_id"]
+        wait_for("the job to start", lambda: job_row(s, task_id)[0] == "STARTED")
+        pg.stop()
+        time.sleep(5)
+        pg.start()
+        back = time.monotonic()
+        wait_for("the API to recover", lambda: s.get("/healthz").status == 200, timeout=20)
+        done = s.wait_done("html", task_id, timeout=60)
+        assert done.json()["status"] == "SUCCESS", done.body
+        assert time.monotonic() - back < 30  # the backoff (1, 2, 4, 8 s ...), not a sweep
+        assert_done_once(s, task_id, attempts=2)
+        assert "retrying in" in s.log("worker")
+    finally:
+        s.stop_all()
+        s.drop_redis_keys()
 
 
 # --- Load -------------------------------------------------------------------------------------
 
 
-def test_1000_posts_at_concurrency_16_all_succeed(stack: Stack, sample) -> None:
+def test_1000_posts_at_concurrency_16_all_succeed(stack: Stack) -> None:
     before = stack.sql("select count(*) from reports_reportjob")[0][0]
-    payload = sample_for("load", sample)
+    payload = job_for("load")
 
     def one(_: int) -> tuple[int, str]:
         result = stack.post("html", payload)
@@ -282,5 +424,12 @@ def test_1000_posts_at_concurrency_16_all_succeed(stack: Stack, sample) -> None:
     wait_for("1000 jobs to succeed", all_succeeded, timeout=120)
     finished = time.monotonic() - started
     for task_id in list(ids)[:20]:
-        assert stack.get(f"/assignment/html/{task_id}").json()["status"] == "SUCCESS"
+        answer = stack.get(f"/assignment/html/{task_id}").json()
+        assert answer["status"] == "SUCCESS" and EVENT_ORDER in answer["data"]["report"]
+    [(complete,)] = stack.sql(
+        "select count(*) from reports_report where task_id = any(%s) and html like %s",
+        [uuid.UUID(i) for i in ids],
+        f"%{EVENT_ORDER}%",
+    )
+    assert complete == 1000
     print(f"1000 POSTs in {posted:.1f} s; all SUCCESS after {finished:.1f} s")

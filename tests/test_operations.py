@@ -11,7 +11,7 @@ import pytest
 from django.db import connection
 from django.db.migrations.recorder import MigrationRecorder
 
-from reports import services
+from reports.jobs import run
 from reports.logs import JsonFormatter, TaskIdFilter, task_id_bound
 from reports.models import JobStatus, ReportJob
 
@@ -38,7 +38,7 @@ def test_wait_answers_at_once_for_unknown_and_finished_jobs(client, sample) -> N
     started = time.monotonic()
     assert client.get("/assignment/html/nope?wait=5").status_code == 404
     task_id = post(client, "pdf", sample).json()["task_id"]
-    services.job_fail(job_id=task_id, message="broken")
+    run.job_fail(job_id=task_id, message="broken")
     response = client.get(f"/assignment/pdf/{task_id}?wait=5")
     assert response.status_code == 200 and response.json()["status"] == "FAILURE"
     assert time.monotonic() - started < 2
@@ -62,7 +62,7 @@ def test_wait_returns_as_soon_as_another_thread_finishes_the_job(client, sample)
     def finish_later() -> None:
         time.sleep(0.5)
         try:
-            services.job_fail(job_id=task_id, message="finished by the test")
+            run.job_fail(job_id=task_id, message="finished by the test")
         finally:
             connection.close()
 
@@ -115,8 +115,8 @@ def _sample(text: str, name: str, **labels: str) -> float:
 def test_metrics_count_jobs_by_kind_and_outcome(client, sample, settings, tmp_path) -> None:
     settings.MEDIA_ROOT = tmp_path
     ids = [post(client, kind, sample).json()["task_id"] for kind in ("html", "html", "pdf")]
-    assert services.job_run(job_id=ids[0]) == JobStatus.SUCCESS
-    services.job_fail(job_id=ids[2], message="broken")
+    assert run.job_run(job_id=ids[0], holder="test/1") == JobStatus.SUCCESS
+    run.job_fail(job_id=ids[2], message="broken")
     text = client.get("/metrics").content.decode()
     assert _sample(text, "report_jobs_submitted_total", kind="html") == 2
     assert _sample(text, "report_jobs_submitted_total", kind="pdf") == 1
@@ -181,9 +181,9 @@ def test_the_post_view_tags_its_logs_with_the_new_task_id(client, sample) -> Non
 def test_admin_lists_filters_and_searches_jobs(admin_client, sample, settings, tmp_path) -> None:
     settings.MEDIA_ROOT = tmp_path
     done = post(admin_client, "html", sample).json()["task_id"]
-    services.job_run(job_id=done)
+    run.job_run(job_id=done, holder="test/1")
     other = post(admin_client, "pdf", dict(sample, student_id="someone-else")).json()["task_id"]
-    services.job_fail(job_id=other, message="Something specific went wrong")
+    run.job_fail(job_id=other, message="Something specific went wrong")
     url = "/admin/reports/reportjob/"
     page = admin_client.get(url, {"status__exact": "FAILURE"}).content.decode()
     assert other in page and done not in page and "Something specific went wrong" in page
@@ -204,7 +204,7 @@ def test_admin_action_reruns_only_failed_jobs_and_publishes_after_commit(
     failed = post(admin_client, "html", sample).json()["task_id"]
     pending = post(admin_client, "html", sample).json()["task_id"]
     ReportJob.objects.filter(id=failed).update(attempts=3)
-    services.job_fail(job_id=failed, message="broken")
+    run.job_fail(job_id=failed, message="broken")
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = admin_client.post(
             "/admin/reports/reportjob/",

@@ -209,13 +209,13 @@ def test_html_report_lands_in_the_bucket_and_report_url_is_presigned(
     done = s3_stack.wait_done("html", task_id)
     assert done.status == 200, (done.body, s3_stack.log("worker"))
     data = done.json()["data"]
-    assert stored(bucket, f"reports/{task_id}.html").decode() == data["report"]
+    assert stored(bucket, f"reports/{task_id}.1.html").decode() == data["report"]
     assert "Event Order: Q1" in data["report"]
     assert not (s3_stack.tmp / "var" / "media").exists()  # nothing written locally
 
     url = data["report_url"]
     query = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)
-    assert url.startswith(f"{s3_endpoint}/{BUCKET}/reports/{task_id}.html?")
+    assert url.startswith(f"{s3_endpoint}/{BUCKET}/reports/{task_id}.1.html?")
     assert query["X-Amz-Expires"] == ["600"] and "X-Amz-Signature" in query
     download = http("GET", url)  # straight from the object store, not through the API
     assert download.status == 200
@@ -235,6 +235,6 @@ def test_pdf_is_streamed_from_the_bucket(s3_stack: Stack, bucket, sample) -> Non
     assert done.status == 200, (done.body, s3_stack.log("worker"))
     assert done.headers["Content-Type"] == "application/pdf"
     assert done.headers["Content-Disposition"] == f'attachment; filename="report-{task_id}.pdf"'
-    assert done.body == stored(bucket, f"reports/{task_id}.pdf")
+    assert done.body == stored(bucket, f"reports/{task_id}.1.pdf")
     text = "\n".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(done.body)).pages)
     assert "Student ID: second" in text and "Event Order: Q1" in text

@@ -1,0 +1,1 @@
+"""The job lifecycle: submit (store and publish), run (claim, build, store), sweep."""

@@ -1,0 +1,218 @@
+"""Running a claimed job: build the report model, render it, store it under the fence."""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+
+import msgspec
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import InterfaceError, OperationalError, transaction
+from django.utils import timezone
+
+from reports import analysis
+from reports.contract import decode_students
+from reports.jobs.claim import Claim, job_claim
+from reports.jobs.notify import job_notify_finished
+from reports.models import ACTIVE_STATUSES, JobStatus, Report, ReportJob
+from reports.renderers import Rendered, render
+
+logger = logging.getLogger(__name__)
+
+DATABASE_ERRORS = (OperationalError, InterfaceError)  # unreachable, not a bug
+BAD_INPUT = (msgspec.DecodeError, ValueError, OverflowError)
+
+
+class TransientError(Exception):
+    """Worth retrying: a dependency (database, storage) failed, not the input.
+
+    ``fence`` is the fencing token of the run that gave up, if it had claimed the job: the
+    retry may take the job over from it at once.
+    """
+
+    def __init__(self, message: str, *, fence: int | None) -> None:
+        super().__init__(message)
+        self.fence = fence
+
+
+def job_run(
+    *, job_id: uuid.UUID | str, holder: str, released: int | None = None
+) -> JobStatus | None:
+    """Claim the job and run it to the end; None when there was nothing to do (a duplicate
+    delivery) or this run lost the job to another. Raises TransientError when a retry may
+    succeed."""
+    try:
+        claimed = job_claim(job_id=job_id, holder=holder, released=released)
+    except DATABASE_ERRORS as exc:
+        raise TransientError(f"database unavailable: {exc}", fence=released) from exc
+    if claimed is None:
+        return None
+    claim, body = claimed
+    try:
+        if body is None:
+            job_fail(job_id=claim.job_id, fence=claim.fence, message="The job's input is missing.")
+            return JobStatus.FAILURE
+        report, rendered = job_build(claim=claim, body=body)
+        del body, claimed
+        stored = report_store(claim=claim, report=report, rendered=rendered)
+    except DATABASE_ERRORS as exc:
+        raise TransientError(f"database unavailable: {exc}", fence=claim.fence) from exc
+    except OSError as exc:
+        raise TransientError(f"could not write the report file: {exc}", fence=claim.fence) from exc
+    except BAD_INPUT as exc:
+        message = f"The input could not be turned into a report: {exc}"
+        job_fail(job_id=claim.job_id, fence=claim.fence, message=message)
+        logger.warning("job failed", extra={"kind": claim.kind, "outcome": JobStatus.FAILURE})
+        return JobStatus.FAILURE
+    if not stored:
+        logger.warning(
+            "job %s: run %d on %s lost the job to a newer run; its report was dropped",
+            claim.job_id,
+            claim.fence,
+            holder,
+            extra={"kind": claim.kind, "outcome": "STALE", "fence": claim.fence},
+        )
+        return None
+    logger.info(
+        "job finished",
+        extra={"kind": claim.kind, "outcome": JobStatus.SUCCESS, "attempt": claim.attempt},
+    )
+    return JobStatus.SUCCESS
+
+
+def job_build(*, claim: Claim, body: bytes) -> tuple[analysis.Report, Rendered]:
+    """The report model from the stored input, and its rendering in the job's format."""
+    report = analysis.build_report(
+        decode_students(body),
+        idle_minutes=claim.idle_minutes,
+        on_student=_progress_writer(claim),
+    )
+    return report, render(report, claim.kind)
+
+
+def _progress_writer(claim: Claim) -> Callable[[int], None] | None:
+    if claim.student_count < 2:
+        return None
+    last = 0.0
+
+    def write(done: int) -> None:
+        nonlocal last
+        now = time.monotonic()
+        if done == claim.student_count or now - last >= 0.5:
+            last = now
+            ReportJob.objects.filter(
+                id=claim.job_id, status=JobStatus.STARTED, fence=claim.fence
+            ).update(progress_done=done)
+
+    return write
+
+
+def report_file_name(*, job_id: uuid.UUID | str, fence: int, extension: str) -> str:
+    """One name per run: a stale run can never overwrite the file of the run that won."""
+    return f"reports/{job_id}.{fence}.{extension}"
+
+
+def report_store(*, claim: Claim, report: analysis.Report, rendered: Rendered) -> bool:
+    """Write this run's file (outside any transaction: it may be slow), then, only if the
+    run still holds the job, the report row and SUCCESS in one transaction. False: a newer
+    run holds the job, and this run's file is removed again."""
+    name = report_file_name(job_id=claim.job_id, fence=claim.fence, extension=rendered.extension)
+    name = default_storage.save(name, ContentFile(rendered.content))
+    with transaction.atomic():
+        won = ReportJob.objects.filter(
+            id=claim.job_id, status=JobStatus.STARTED, fence=claim.fence
+        ).update(
+            status=JobStatus.SUCCESS,
+            finished_at=timezone.now(),
+            lease_expires_at=None,
+            progress_done=claim.student_count,
+            message="",
+        )
+        if won:
+            _report_row_save(claim=claim, report=report, rendered=rendered, name=name)
+            job_notify_finished(job_id=claim.job_id)
+    if not won:
+        default_storage.delete(name)
+        return False
+    for fence in range(1, claim.fence):  # files of earlier runs that died before storing
+        default_storage.delete(
+            report_file_name(job_id=claim.job_id, fence=fence, extension=rendered.extension)
+        )
+    return True
+
+
+def _report_row_save(
+    *, claim: Claim, report: analysis.Report, rendered: Rendered, name: str
+) -> None:
+    student_ids = report.student_ids
+    row = Report(
+        job_id=claim.job_id,
+        task_id=claim.job_id,
+        student_id=student_ids[0] if len(student_ids) == 1 else None,
+        student_ids=student_ids,
+        html=rendered.content.decode("utf-8") if rendered.extension == "html" else "",
+        file=name,
+        content_type=rendered.content_type,
+        size=len(rendered.content),
+    )
+    # One INSERT ... ON CONFLICT (job) DO UPDATE: a re-run replaces the earlier row.
+    Report.objects.bulk_create(
+        [row],
+        update_conflicts=True,
+        unique_fields=["job"],
+        update_fields=["student_id", "student_ids", "html", "file", "content_type", "size"],
+    )
+
+
+def job_fail(
+    *,
+    job_id: uuid.UUID | str,
+    message: str,
+    fence: int | None = None,
+    holder: str | None = None,
+) -> bool:
+    """End an unfinished job as FAILURE. With ``fence`` or ``holder``, only while that run
+    still holds it (a stale run cannot fail a job another run is finishing)."""
+    jobs = ReportJob.objects.filter(id=job_id, status__in=ACTIVE_STATUSES)
+    if fence is not None:
+        jobs = jobs.filter(fence=fence)
+    if holder is not None:
+        jobs = jobs.filter(worker=holder, status=JobStatus.STARTED)
+    with transaction.atomic():
+        failed = jobs.update(
+            status=JobStatus.FAILURE,
+            message=message[:2000],
+            finished_at=timezone.now(),
+            lease_expires_at=None,
+        )
+        if failed:
+            job_notify_finished(job_id=job_id)
+    return bool(failed)
+
+
+def job_mark_retry(
+    *, job_id: uuid.UUID | str, fence: int | None, message: str, countdown: float
+) -> None:
+    """Record that the job waits for a retry, if the database lets us: when the database is
+    what failed, the retry is scheduled anyway (it carries the fence it may take over)."""
+    if fence is None:
+        return
+    try:
+        ReportJob.objects.filter(id=job_id, status=JobStatus.STARTED, fence=fence).update(
+            status=JobStatus.RETRY,
+            message=message[:2000],
+            lease_expires_at=None,
+            published_at=timezone.now() + timedelta(seconds=countdown),
+        )
+    except DATABASE_ERRORS as exc:
+        logger.warning("job %s: could not record the retry (%s); retrying anyway", job_id, exc)
+
+
+def retry_countdown(retries: int) -> float:
+    """Exponential backoff with full jitter: up to 1, 2, 4 ... 60 seconds."""
+    return random.uniform(0.5, min(60.0, 2.0**retries))  # noqa: S311

@@ -1,0 +1,147 @@
+"""Submitting a job: store it and its input in one transaction, publish it after commit."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from reports.exceptions import Conflict, InvalidInput, TooManyJobs
+from reports.jobs import db
+from reports.jobs.publish import job_publish
+from reports.models import ACTIVE_STATUSES, JobInput, ReportJob
+
+logger = logging.getLogger(__name__)
+
+_IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
+_INSERT_INPUT = f"INSERT INTO {JobInput._meta.db_table} (job_id, body) VALUES (%s, %s)"  # noqa: S608
+
+
+@dataclass(frozen=True)
+class Submitted:
+    job: ReportJob
+    replayed: bool  # True: an Idempotency-Key replay, no new job was made
+
+
+def job_create(
+    *,
+    kind: str,
+    body: bytes,
+    student_count: int,
+    event_count: int,
+    owner: str = "",
+    idempotency_key: str | None = None,
+    idle_minutes: float | None = None,
+) -> Submitted:
+    """Store the job and its input; publish it once the transaction has committed.
+
+    With an ``idempotency_key``, a request that repeats an earlier one (same owner, key,
+    kind and body, within ``REPORT_IDEMPOTENCY_TTL_SECONDS``) gets the earlier job back; the
+    same key with another body is a ``Conflict``. Concurrent twins meet at the unique
+    constraint: the loser reads the winner's job.
+    """
+    body_sha256 = hashlib.sha256(body).hexdigest()
+    if idempotency_key is not None:
+        if not _IDEMPOTENCY_KEY.fullmatch(idempotency_key):
+            raise InvalidInput("Idempotency-Key must be 1-255 visible ASCII characters.")
+        earlier = _idempotent_replay(
+            owner=owner, key=idempotency_key, kind=kind, body_sha256=body_sha256
+        )
+        if earlier is not None:
+            return Submitted(job=earlier, replayed=True)
+    jobs_check_capacity()
+    job = ReportJob(
+        kind=kind,
+        student_count=student_count,
+        event_count=event_count,
+        idle_minutes=settings.REPORT_IDLE_MINUTES if idle_minutes is None else idle_minutes,
+        published_at=timezone.now(),
+        owner=owner,
+        idempotency_key=idempotency_key,
+        body_sha256=body_sha256,
+    )
+    try:
+        with transaction.atomic():
+            job.save(force_insert=True)
+            # The body as a binary parameter (see reports.jobs.db), not through the ORM.
+            db.execute(_INSERT_INPUT, [db.pk(job.id), body])
+            transaction.on_commit(lambda: job_publish(job_id=job.id, kind=kind))
+    except IntegrityError:
+        if idempotency_key is None:
+            raise
+        earlier = _idempotent_replay(
+            owner=owner, key=idempotency_key, kind=kind, body_sha256=body_sha256
+        )
+        if earlier is None:
+            raise
+        return Submitted(job=earlier, replayed=True)
+    _queued.value += 1
+    logger.info(
+        "job created",
+        extra={
+            "task_id": str(job.id),
+            "kind": kind,
+            "students": student_count,
+            "events": event_count,
+        },
+    )
+    return Submitted(job=job, replayed=False)
+
+
+def _idempotent_replay(*, owner: str, key: str, kind: str, body_sha256: str) -> ReportJob | None:
+    """The live job made with this key, if any; an expired key is released for reuse."""
+    job = ReportJob.objects.filter(owner=owner, idempotency_key=key).first()
+    if job is None:
+        return None
+    expired_before = timezone.now() - timedelta(seconds=settings.REPORT_IDEMPOTENCY_TTL_SECONDS)
+    if job.created_at < expired_before:
+        ReportJob.objects.filter(id=job.id, idempotency_key=key).update(idempotency_key=None)
+        return None
+    if job.kind != kind or job.body_sha256 != body_sha256:
+        raise Conflict(
+            "This Idempotency-Key was already used with a different request; "
+            "use a new key for a new request."
+        )
+    return job
+
+
+@dataclass
+class _QueueCount:
+    """This process's last count of queued jobs, plus the jobs it created since."""
+
+    value: int = 0
+    at: float = float("-inf")
+
+
+_queued = _QueueCount()
+
+
+def jobs_check_capacity() -> None:
+    """Refuse new work while the queue is full.
+
+    Counting is a round trip that grows with the backlog (up to the limit: the LIMIT in a
+    subquery on the status index bounds it), so a process counts again only when its last
+    count is older than REPORT_QUEUE_COUNT_INTERVAL or within 10% of the limit; in between
+    it adds the jobs it created itself. The cap is therefore exact near the limit and
+    approximate (by what other processes accepted meanwhile) far below it.
+    """
+    limit = settings.REPORT_MAX_QUEUED_JOBS
+    now = time.monotonic()
+    if now - _queued.at >= settings.REPORT_QUEUE_COUNT_INTERVAL or _queued.value >= limit * 0.9:
+        _queued.value = (
+            ReportJob.objects.filter(status__in=ACTIVE_STATUSES).values("id")[:limit].count()
+        )
+        _queued.at = now
+    if _queued.value >= limit:
+        retry_after = settings.REPORT_QUEUE_FULL_RETRY_AFTER
+        raise TooManyJobs(
+            f"{limit} jobs are already waiting or running; try again in {retry_after} s.",
+            headers={"Retry-After": str(retry_after)},
+        )

@@ -1,0 +1,77 @@
+"""Keeping promises: publish again what may be lost; start failed jobs afresh on request."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from reports.jobs.claim import job_end_if_exhausted
+from reports.jobs.publish import job_publish
+from reports.models import JobStatus, ReportJob
+
+logger = logging.getLogger(__name__)
+
+
+def jobs_sweep(*, now: datetime | None = None) -> dict[str, int]:
+    """Re-publish jobs whose message may be lost; end those that are out of attempts.
+
+    PENDING/RETRY jobs published longer ago than the threshold (or never published), and
+    STARTED jobs whose lease has expired (their worker died), are published again. The
+    claim (``reports.jobs.claim``) makes any duplicate delivery a no-op.
+    """
+    now = now or timezone.now()
+    stale_before = now - timedelta(seconds=settings.REPORT_SWEEP_PENDING_AFTER)
+    lost = ReportJob.objects.filter(
+        Q(status__in=[JobStatus.PENDING, JobStatus.RETRY])
+        & (Q(published_at__isnull=True) | Q(published_at__lt=stale_before))
+        | Q(status=JobStatus.STARTED, lease_expires_at__lt=now)
+    ).values_list("id", "kind", "attempts")[:1000]
+    republished = failed = 0
+    for job_id, kind, attempts in lost:
+        if attempts >= settings.REPORT_JOB_MAX_ATTEMPTS:
+            job_end_if_exhausted(job_id=job_id, released=None)
+            failed += 1
+            continue
+        ReportJob.objects.filter(id=job_id).update(published_at=now)
+        if job_publish(job_id=job_id, kind=kind):
+            republished += 1
+    if republished or failed:
+        logger.info("sweep: republished %d job(s), failed %d", republished, failed)
+    return {"republished": republished, "failed": failed}
+
+
+def jobs_rerun(*, job_ids: list[uuid.UUID] | list[str]) -> int:
+    """Give FAILURE jobs a fresh start: PENDING, no attempts, no message, no result; each
+    is published once the transaction commits. Jobs in any other state are left alone.
+    The fence keeps counting, so a run from before cannot finish the new one. Returns how
+    many were reset."""
+    with transaction.atomic():
+        jobs = list(
+            ReportJob.objects.select_for_update()
+            .filter(id__in=job_ids, status=JobStatus.FAILURE)
+            .values_list("id", "kind")
+        )
+        ids = [job_id for job_id, _ in jobs]
+        ReportJob.objects.filter(id__in=ids).update(
+            status=JobStatus.PENDING,
+            attempts=0,
+            message="",
+            progress_done=0,
+            started_at=None,
+            finished_at=None,
+            lease_expires_at=None,
+            published_at=timezone.now(),
+        )
+        for job_id, kind in jobs:
+            transaction.on_commit(
+                lambda job_id=job_id, kind=kind: job_publish(job_id=job_id, kind=kind)
+            )
+    if jobs:
+        logger.info("re-running %d failed job(s)", len(jobs))
+    return len(jobs)

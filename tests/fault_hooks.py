@@ -1,0 +1,41 @@
+"""Faults for the fault tests, loaded only into the workers they start
+(``python -m config.serve worker --include tests.fault_hooks``); nothing in the shipped code
+can make a job sleep or kill its worker.
+
+A job's input says which fault it carries, in its student id:
+
+- ``slow<N>-…``: the first attempt sleeps N seconds after its claim (a slow run);
+- ``poison-…``: every attempt kills the pool process running it (SIGKILL).
+
+Every HTML report these workers render ends with ``<!-- fence N -->``, the fencing token of the
+run that rendered it, so a test can tell which run's report was kept.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import time
+
+from reports.jobs import run
+from reports.renderers import Rendered
+
+_FAULT = re.compile(rb'"student_id"\s*:\s*"(?:slow(?P<seconds>\d+)|(?P<poison>poison))-')
+_build = run.job_build
+
+
+def job_build(*, claim: run.Claim, body: bytes) -> tuple[run.analysis.Report, Rendered]:
+    fault = _FAULT.search(body)
+    if fault and fault["poison"]:
+        os.kill(os.getpid(), signal.SIGKILL)
+    if fault and fault["seconds"] and claim.attempt == 1:
+        time.sleep(int(fault["seconds"]))
+    report, rendered = _build(claim=claim, body=body)
+    if rendered.extension != "html":
+        return report, rendered
+    marker = f"<!-- fence {claim.fence} -->".encode()
+    return report, Rendered(rendered.extension, rendered.content_type, rendered.content + marker)
+
+
+run.job_build = job_build

@@ -1,0 +1,136 @@
+"""The job lifecycle in this process, on the configured database: claims, fencing, release,
+retries. (The same rules under real worker processes: tests/test_faults.py.)"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+
+from reports.jobs import claim, run, submit
+from reports.models import JobStatus, Report, ReportJob
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def media(settings, tmp_path: Path) -> Path:
+    settings.MEDIA_ROOT = tmp_path
+    return tmp_path / "reports"
+
+
+def new_job(sample: dict, kind: str = "html") -> str:
+    body = json.dumps(sample).encode()
+    job = submit.job_create(kind=kind, body=body, student_count=1, event_count=1).job
+    return str(job.id)
+
+
+def files(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+
+def expire_lease(task_id: str) -> None:
+    ReportJob.objects.filter(id=task_id).update(
+        lease_expires_at=timezone.now() - timedelta(seconds=1)
+    )
+
+
+def test_a_duplicate_delivery_of_a_finished_job_does_nothing(sample, media) -> None:
+    task_id = new_job(sample)
+    assert run.job_run(job_id=task_id, holder="a/1") == JobStatus.SUCCESS
+    assert run.job_run(job_id=task_id, holder="b/2") is None
+    job = ReportJob.objects.get(id=task_id)
+    assert (job.status, job.attempts, job.fence, job.worker) == ("SUCCESS", 1, 1, "a/1")
+    assert files(media) == [f"{task_id}.1.html"]
+
+
+def test_a_running_job_is_not_taken_over_while_its_lease_holds(sample) -> None:
+    task_id = new_job(sample)
+    assert claim.job_claim(job_id=task_id, holder="a/1") is not None
+    assert claim.job_claim(job_id=task_id, holder="b/2") is None  # e.g. a redelivery
+    job = ReportJob.objects.get(id=task_id)
+    assert (job.status, job.fence, job.worker) == ("STARTED", 1, "a/1")
+
+
+def test_a_stale_run_cannot_store_over_the_run_that_took_the_job_over(sample, media) -> None:
+    task_id = new_job(sample)
+    stale, body = claim.job_claim(job_id=task_id, holder="a/1")
+    expire_lease(task_id)  # a slow run, past its lease: another worker takes the job over
+    assert run.job_run(job_id=task_id, holder="b/2") == JobStatus.SUCCESS
+    report, rendered = run.job_build(claim=stale, body=body)
+    assert run.report_store(claim=stale, report=report, rendered=rendered) is False
+    job = ReportJob.objects.get(id=task_id)
+    assert (job.status, job.fence, job.worker) == ("SUCCESS", 2, "b/2")
+    assert Report.objects.get(task_id=task_id).file.name == f"reports/{task_id}.2.html"
+    assert files(media) == [f"{task_id}.2.html"]  # the stale run removed its own file
+    assert run.job_fail(job_id=task_id, fence=stale.fence, message="late") is False
+
+
+def test_the_run_that_wins_removes_the_files_of_earlier_runs(sample, media) -> None:
+    task_id = new_job(sample)
+    assert claim.job_claim(job_id=task_id, holder="a/1") is not None
+    media.mkdir(parents=True)
+    (media / f"{task_id}.1.html").write_text("written by a run that then died")
+    expire_lease(task_id)
+    assert run.job_run(job_id=task_id, holder="b/2") == JobStatus.SUCCESS
+    assert files(media) == [f"{task_id}.2.html"]
+
+
+def test_a_run_that_gave_the_job_up_can_be_taken_over_at_once(sample, media) -> None:
+    """The retry of a transient error carries the fence its run held (``released``)."""
+    task_id = new_job(sample)
+    first, _ = claim.job_claim(job_id=task_id, holder="a/1")
+    assert run.job_run(job_id=task_id, holder="b/2", released=first.fence + 7) is None
+    assert run.job_run(job_id=task_id, holder="b/2", released=first.fence) == JobStatus.SUCCESS
+    assert ReportJob.objects.get(id=task_id).fence == 2
+
+
+def test_a_dead_holder_is_released_only_by_its_own_name(sample) -> None:
+    task_id = new_job(sample)
+    claim.job_claim(job_id=task_id, holder="node@a/41")
+    assert claim.job_release(job_id=task_id, holder="node@a/42") is False
+    assert claim.job_claim(job_id=task_id, holder="node@b/7") is None
+    assert claim.job_release(job_id=task_id, holder="node@a/41") is True
+    taken = claim.job_claim(job_id=task_id, holder="node@b/7")
+    assert taken is not None and taken[0].fence == 2
+
+
+def test_failing_is_fenced_by_holder(sample) -> None:
+    task_id = new_job(sample)
+    claim.job_claim(job_id=task_id, holder="a/1")
+    assert run.job_fail(job_id=task_id, holder="b/2", message="not mine") is False
+    assert run.job_fail(job_id=task_id, holder="a/1", message="too long") is True
+    assert ReportJob.objects.get(id=task_id).status == JobStatus.FAILURE
+
+
+def test_retry_is_recorded_only_for_the_holding_run(sample) -> None:
+    task_id = new_job(sample)
+    first, _ = claim.job_claim(job_id=task_id, holder="a/1")
+    run.job_mark_retry(job_id=task_id, fence=first.fence + 1, message="x", countdown=1)
+    assert ReportJob.objects.get(id=task_id).status == JobStatus.STARTED
+    run.job_mark_retry(job_id=task_id, fence=first.fence, message="db down", countdown=1)
+    job = ReportJob.objects.get(id=task_id)
+    assert (job.status, job.message, job.lease_expires_at) == ("RETRY", "db down", None)
+
+
+def test_a_job_out_of_attempts_ends_as_failure(sample, settings) -> None:
+    settings.REPORT_JOB_MAX_ATTEMPTS = 2
+    task_id = new_job(sample)
+    for holder in ("a/1", "b/2"):
+        assert claim.job_claim(job_id=task_id, holder=holder) is not None
+        expire_lease(task_id)
+    assert claim.job_claim(job_id=task_id, holder="c/3") is None
+    job = ReportJob.objects.get(id=task_id)
+    assert job.status == JobStatus.FAILURE and job.message.startswith("Gave up after 2")
+
+
+def test_missing_input_fails_the_job(sample) -> None:
+    from reports.models import JobInput
+
+    task_id = new_job(sample)
+    JobInput.objects.filter(job_id=task_id).delete()
+    assert run.job_run(job_id=task_id, holder="a/1") == JobStatus.FAILURE
+    assert ReportJob.objects.get(id=task_id).message == "The job's input is missing."
