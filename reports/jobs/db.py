@@ -63,3 +63,32 @@ def pk(value: Any) -> Any:
     from reports.models import ReportJob
 
     return ReportJob._meta.pk.get_db_prep_value(value, connection)  # type: ignore[union-attr]
+
+
+def insert_row(instance: Any, *, source: str = "") -> tuple[str, list[Any]]:
+    """``INSERT`` SQL and parameters for a new model instance: every concrete field, with the
+    defaults the model filled in (the ORM's save would compile the same statement anew).
+    ``source``: insert ``SELECT <values> FROM <source>`` (a row only if the source has one)."""
+    meta = instance._meta
+    fields = meta.concrete_fields
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    # Only the model's own table and column names go into the text; values are bound.
+    values = f"VALUES ({placeholders})"
+    if source:
+        values = f"SELECT {placeholders} FROM {source}"  # noqa: S608
+    sql = f"INSERT INTO {meta.db_table} ({columns}) {values}"
+    return sql, [f.get_db_prep_save(getattr(instance, f.attname), connection) for f in fields]
+
+
+def on_conflict_update(instance: Any, *, unique: str, keep: tuple[str, ...]) -> str:
+    """``ON CONFLICT (<unique>) DO UPDATE`` of every column but ``keep`` (and the key)."""
+    meta = instance._meta
+    quote = connection.ops.quote_name
+    unique_column = meta.get_field(unique).column
+    updated = [
+        f"{quote(f.column)} = EXCLUDED.{quote(f.column)}"
+        for f in meta.concrete_fields
+        if f.name not in keep and f.column != unique_column and not f.primary_key
+    ]
+    return f" ON CONFLICT ({quote(unique_column)}) DO UPDATE SET {', '.join(updated)}"

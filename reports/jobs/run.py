@@ -17,8 +17,9 @@ from django.utils import timezone
 
 from reports import analysis
 from reports.contract import decode_students
+from reports.jobs import db
 from reports.jobs.claim import Claim, job_claim
-from reports.jobs.notify import job_notify_finished
+from reports.jobs.notify import JOB_CHANNEL, job_notify_finished
 from reports.models import ACTIVE_STATUSES, JobStatus, Report, ReportJob
 from reports.renderers import Rendered, render
 
@@ -119,24 +120,13 @@ def report_file_name(*, job_id: uuid.UUID | str, fence: int, extension: str) -> 
 
 def report_store(*, claim: Claim, report: analysis.Report, rendered: Rendered) -> bool:
     """Write this run's file (outside any transaction: it may be slow), then, only if the
-    run still holds the job, the report row and SUCCESS in one transaction. False: a newer
-    run holds the job, and this run's file is removed again."""
+    run still holds the job, the report row and SUCCESS together. False: a newer run holds
+    the job, and this run's file is removed again."""
     name = report_file_name(job_id=claim.job_id, fence=claim.fence, extension=rendered.extension)
     name = default_storage.save(name, ContentFile(rendered.content))
-    with transaction.atomic():
-        won = ReportJob.objects.filter(
-            id=claim.job_id, status=JobStatus.STARTED, fence=claim.fence
-        ).update(
-            status=JobStatus.SUCCESS,
-            finished_at=timezone.now(),
-            lease_expires_at=None,
-            progress_done=claim.student_count,
-            message="",
-        )
-        if won:
-            _report_row_save(claim=claim, report=report, rendered=rendered, name=name)
-            job_notify_finished(job_id=claim.job_id)
-    if not won:
+    if not _finish(
+        claim=claim, row=_report_row(claim=claim, report=report, rendered=rendered, name=name)
+    ):
         default_storage.delete(name)
         return False
     for fence in range(1, claim.fence):  # files of earlier runs that died before storing
@@ -146,13 +136,12 @@ def report_store(*, claim: Claim, report: analysis.Report, rendered: Rendered) -
     return True
 
 
-def _report_row_save(
-    *, claim: Claim, report: analysis.Report, rendered: Rendered, name: str
-) -> None:
+def _report_row(*, claim: Claim, report: analysis.Report, rendered: Rendered, name: str) -> Report:
     student_ids = report.student_ids
-    row = Report(
+    return Report(
         job_id=claim.job_id,
         task_id=claim.job_id,
+        created_at=timezone.now(),
         student_id=student_ids[0] if len(student_ids) == 1 else None,
         student_ids=student_ids,
         html=rendered.content.decode("utf-8") if rendered.extension == "html" else "",
@@ -160,13 +149,34 @@ def _report_row_save(
         content_type=rendered.content_type,
         size=len(rendered.content),
     )
-    # One INSERT ... ON CONFLICT (job) DO UPDATE: a re-run replaces the earlier row.
-    Report.objects.bulk_create(
-        [row],
-        update_conflicts=True,
-        unique_fields=["job"],
-        update_fields=["student_id", "student_ids", "html", "file", "content_type", "size"],
-    )
+
+
+_WIN = f"""
+UPDATE {ReportJob._meta.db_table} SET status = 'SUCCESS', finished_at = %s,
+    lease_expires_at = NULL, progress_done = student_count, message = ''
+WHERE id = %s AND status = 'STARTED' AND fence = %s
+"""  # noqa: S608
+
+
+def _finish(*, claim: Claim, row: Report) -> bool:
+    """SUCCESS and the report row (one per job: a re-run replaces it), only for the run that
+    holds the fence. On PostgreSQL one statement that also announces the job (NOTIFY is
+    delivered at commit); elsewhere a transaction of two."""
+    win = [db.timestamp(timezone.now()), db.pk(claim.job_id), claim.fence]
+    upsert = db.on_conflict_update(row, unique="job", keep=("id", "task_id", "created_at"))
+    if db.is_postgresql():
+        insert, values = db.insert_row(row, source="won")
+        sql = (
+            f"WITH won AS ({_WIN} RETURNING id), saved AS ({insert}{upsert} RETURNING 1) "  # noqa: S608
+            "SELECT pg_notify(%s, %s) FROM won"
+        )
+        return bool(db.fetchone(sql, [*win, *values, JOB_CHANNEL, str(claim.job_id)]))
+    insert, values = db.insert_row(row)
+    with transaction.atomic():
+        if not db.execute(_WIN, win):
+            return False
+        db.execute(insert + upsert, values)
+    return True
 
 
 def job_fail(
