@@ -273,7 +273,9 @@ CELERY_TASK_SEND_SENT_EVENT = env_bool("CELERY_TASK_SEND_SENT_EVENT", False)
 # Keep the worker's database connection across tasks (Celery closes it around every task
 # otherwise); reports/tasks.py still drops broken or over-age connections before each task.
 CELERY_DB_REUSE_MAX = env_int("CELERY_DB_REUSE_MAX", 1000, minimum=0)
-CELERY_WORKER_SEND_TASK_EVENTS = True
+# Task events (three Redis PUBLISHes per job) are off unless asked for: Flower switches them
+# on in the running workers itself (its enable_events, on by default), so it still works.
+CELERY_WORKER_SEND_TASK_EVENTS = env_bool("CELERY_WORKER_SEND_TASK_EVENTS", False)
 CELERY_TASK_SOFT_TIME_LIMIT = REPORT_JOB_SOFT_TIME_LIMIT
 CELERY_TASK_TIME_LIMIT = REPORT_JOB_TIME_LIMIT
 CELERY_TASK_DEFAULT_QUEUE = "html"
@@ -319,7 +321,13 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Celery's "Task … received" and "… succeeded in" lines repeat, per job, what the
+        # service's own "job finished" line says (with the task id and the outcome).
+        "celery.worker.strategy": {"level": env_str("CELERY_TASK_LOG_LEVEL", "WARNING")},
+        "celery.app.trace": {"level": env_str("CELERY_TASK_LOG_LEVEL", "WARNING")},
+    },
 }
 
 REST_FRAMEWORK = {
