@@ -42,12 +42,13 @@ def _group(layout: Layout, summary: ClassSummary, group: UnitGroup, scale: HeatS
     extra = 10.5 * 2.9 + head_h + 8  # the caption, the header row, spacing
     rows = list(zip(summary.students, summary.counts, strict=True))
     chunks = split_rows([_ROW] * len(rows), layout.room() - extra, page_room() - extra)
+    if chunks[0] == 0:  # too few rows fit here: the table starts on the next page
+        layout.new_page()
+        del chunks[0]
     start = 0
     for page, count in enumerate(chunks):
-        if page or count == 0:
+        if page:
             layout.new_page()
-        if count == 0:
-            continue
         if start == 0:
             layout.heading(group.caption, 10.5, 1.4)
         _header(layout, labels, id_w, cell_w, head_h, upright)

@@ -89,12 +89,13 @@ def table(
     title_h = 11.5 * (density.heading_gap + 1.5) if title else 0.0
     extra = title_h + head[1] + 12  # title, header row, spacing
     chunks = split_rows([h for _lines, h in body], layout.room() - extra, page_room() - extra)
+    if chunks[0] == 0:  # too few rows fit here: the table starts on the next page
+        layout.new_page()
+        del chunks[0]
     start = 0
     for page, count in enumerate(chunks):
-        if page or count == 0:
+        if page:
             layout.new_page()
-        if count == 0:
-            continue
         if title and start == 0:
             layout.heading(title, 11.5, density.heading_gap)
         if start == 0:
