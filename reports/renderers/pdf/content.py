@@ -62,7 +62,9 @@ class Painter:
             if (resource, size) != self.font:
                 self.out.append(f"/{resource} {size:g} Tf")
                 self.font = (resource, size)
-            self.out.append(f"({data.translate(_ESCAPE)}) Tj")
+            if "(" in data or ")" in data or "\\" in data or "\r" in data:
+                data = data.translate(_ESCAPE)
+            self.out.append(f"({data}) Tj")
 
     def _line_end(self, size: float) -> None:
         """Move to the next line, so text extraction sees a line end (as ReportLab wrote it)."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from reports.analysis import ARROW, Report, StudentReport
 from reports.renderers.pdf.chart import chart
 from reports.renderers.pdf.fonts import REGULAR, register_fonts
@@ -13,6 +15,7 @@ from reports.renderers.pdf.layout import (
     MUTED,
     NORMAL,
     PAGE_W,
+    TIGHTEST,
     WIDTH,
     Density,
     Layout,
@@ -79,30 +82,71 @@ def _class_section(layout: Layout, report: Report) -> None:
     heat_map(layout, report.class_summary)
 
 
+@dataclass(frozen=True, slots=True)
+class _Texts:
+    """What a student's section says, made once however many densities are tried."""
+
+    facts: list[tuple[str, str]]
+    order: list[str]  # the event order line's words
+    visits: list[str]
+    header: list[str]
+    rows: list[list[str]]
+    numeric: frozenset[int]
+
+
+def _texts(student: StudentReport) -> _Texts:
+    aliases = [q.alias for q in student.questions]
+    words = ["Event Order:", *(aliases[i] for i in student.event_questions)]
+    header, rows = question_table(student)
+    return _Texts(
+        facts=student_facts(student),
+        # "Event Order: Q1 -> Q2": the first separator is a plain space.
+        order=[f"{words[0]} {words[1]}", *words[2:]],
+        visits=visit_path(student).split(" → "),
+        header=header,
+        rows=rows,
+        numeric=frozenset(range(2, 4 + len(student.event_types))),
+    )
+
+
 def _student_page(layout: Layout, report: Report, student: StudentReport, first: bool) -> None:
-    """A student's section on one page when any density makes it fit, else flowing on."""
+    """A student's section on one page when any density makes it fit, else flowing on at
+    the normal density. Tried in the order normal, tightest, tight: at most three layouts."""
     layout.footer = f"Student ID: {student.student_id}"
     if first:
         layout.pages[-1].footer = layout.footer
     else:
         layout.new_page()
+    texts = _texts(student)
     start = layout.mark()
-    for density in DENSITIES:
-        _student(layout, report, student, density)
-        spanned = layout.pages_since(start)
-        if spanned == 1:
+    _student(layout, report, student, texts, NORMAL)
+    if layout.pages_since(start) == 1:
+        return
+    normal = layout.back_to(start)
+    if layout.pages_since(start) + len(normal.pages) > 2:  # no density saves a whole page
+        layout.redo(normal)
+        return
+    _student(layout, report, student, texts, TIGHTEST)
+    if layout.pages_since(start) > 1:
+        layout.back_to(start)
+        layout.redo(normal)
+        return
+    tightest = layout.back_to(start)
+    for density in DENSITIES[1:-1]:
+        _student(layout, report, student, texts, density)
+        if layout.pages_since(start) == 1:
             return
         layout.back_to(start)
-        if spanned > 2:  # far too long for any density to save a page
-            break
-    _student(layout, report, student, NORMAL)
+    layout.redo(tightest)
 
 
-def _student(layout: Layout, report: Report, student: StudentReport, density: Density) -> None:
+def _student(
+    layout: Layout, report: Report, student: StudentReport, texts: _Texts, density: Density
+) -> None:
     gap = density.heading_gap
     layout.heading(f"Student ID: {student.student_id}", 15, gap)
     layout.paragraph(f"Namespace: {student.namespace}".split(" "), " ", colour=MUTED)
-    for label, value in student_facts(student):
+    for label, value in texts.facts:
         layout.need(density.fact_leading)
         layout.y -= density.fact_leading
         layout.text(MARGIN, label, REGULAR, 9.5, MUTED)
@@ -111,12 +155,7 @@ def _student(layout: Layout, report: Report, student: StudentReport, density: De
     layout.heading("Timeline", 11.5, gap)
     chart(layout, report, student, density)
     layout.heading("Event order", 11.5, gap)
-    aliases = [q.alias for q in student.questions]
-    words = ["Event Order:", *(aliases[i] for i in student.event_questions)]
-    # "Event Order: Q1 -> Q2": the first separator is a plain space.
-    layout.paragraph([f"{words[0]} {words[1]}", *words[2:]], ARROW, size=9)
+    layout.paragraph(texts.order, ARROW, size=9)
     layout.heading("Visits", 11.5, gap)
-    layout.paragraph(visit_path(student).split(" → "), " → ", size=9)
-    header, rows = question_table(student)
-    numeric = frozenset(range(2, 4 + len(student.event_types)))
-    table(layout, header, rows, numeric, title="Questions", density=density)
+    layout.paragraph(texts.visits, " → ", size=9)
+    table(layout, texts.header, texts.rows, texts.numeric, title="Questions", density=density)

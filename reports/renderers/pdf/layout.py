@@ -51,7 +51,7 @@ DENSITIES = (
     Density(_chart_size(8.5, 150.0), 7.5, 2.0, 11.5, 1.0),
     Density(_chart_size(6.5, 110.0), 7.0, 1.4, 10.5, 0.8),
 )
-NORMAL = DENSITIES[0]
+NORMAL, TIGHTEST = DENSITIES[0], DENSITIES[-1]
 
 
 @cache
@@ -71,6 +71,13 @@ class Mark:
 
     pages: int
     ops: int
+    y: float
+
+
+@dataclass(frozen=True, slots=True)
+class Cut:
+    ops: list[Op]  # on the page where the mark was
+    pages: list[Page]  # the pages after it
     y: float
 
 
@@ -101,10 +108,18 @@ class Layout:
     def pages_since(self, mark: Mark) -> int:
         return len(self.pages) - mark.pages + 1
 
-    def back_to(self, mark: Mark) -> None:
+    def back_to(self, mark: Mark) -> Cut:
+        """Undo everything since ``mark``; what was undone can be put back with ``redo``."""
+        cut = Cut(self.pages[mark.pages - 1].ops[mark.ops :], self.pages[mark.pages :], self.y)
         del self.pages[mark.pages :]
         del self.ops[mark.ops :]
         self.y = mark.y
+        return cut
+
+    def redo(self, cut: Cut) -> None:
+        self.ops.extend(cut.ops)
+        self.pages.extend(cut.pages)
+        self.y = cut.y
 
     def text(
         self, x: float, s: str, font: str = REGULAR, size: float = 9.5, colour: Colour = INK

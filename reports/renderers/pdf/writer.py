@@ -33,12 +33,12 @@ def write_pdf(pages: Sequence[Page], *, title: str, date: str) -> bytes:
             f"/Resources {_RESOURCES} 0 R /Contents {kid + 1} 0 R >>".encode()
         )
         bodies.append(content)
-    names = []
+    names, first_font = [], len(bodies) + 1
     for resource, objects in fonts.subsets():
         names.append(f"/{resource} {len(bodies) + 1} 0 R")
         bodies.extend(objects.bodies(len(bodies) + 1))
     bodies[_RESOURCES - 1] = f"<< /ProcSet [/PDF /Text] /Font << {' '.join(names)} >> >>".encode()
-    return _serialize(bodies)
+    return _serialize(bodies, first_font)
 
 
 def _info(title: str, date: str) -> bytes:
@@ -54,7 +54,7 @@ def _text_string(text: str) -> str:
     return "<FEFF" + text.encode("utf-16-be").hex().upper() + ">"
 
 
-def _serialize(bodies: list[bytes]) -> bytes:
+def _serialize(bodies: list[bytes], first_font: int) -> bytes:
     out = [b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n"]
     position = len(out[0])
     offsets = []
@@ -63,8 +63,9 @@ def _serialize(bodies: list[bytes]) -> bytes:
         offsets.append(position)
         out.append(chunk)
         position += len(chunk)
-    # The file's identifier is a digest of its objects: stable for the same input.
-    digest = hashlib.md5(b"".join(out), usedforsecurity=False).hexdigest()
+    # The file's identifier: a digest of what this document alone holds (its info and its
+    # pages; the font subsets follow from the text), so it is stable for the same input.
+    digest = hashlib.md5(b"".join(out[1:first_font]), usedforsecurity=False).hexdigest()
     out.append(b"xref\n0 %d\n0000000000 65535 f \n" % (len(bodies) + 1))
     out.append(b"".join(b"%010d 00000 n \n" % offset for offset in offsets))
     out.append(
