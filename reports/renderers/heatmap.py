@@ -8,17 +8,18 @@ from dataclasses import dataclass
 from reports.analysis import ClassSummary
 
 # ColorBrewer "Blues": one hue, lighter to darker, so the order of the shades reads the same
-# with every colour-vision deficiency and in greyscale print. Level 0 (no events) is white.
-HEAT_COLOURS = ("#eff3ff", "#c6dbef", "#9ecae1", "#6baed6", "#4292c6", "#2171b5", "#084594")
+# with every colour-vision deficiency and in greyscale print. Its lightest step is left out:
+# next to white (no events) it is hard to see. Shade 0 (no events) is white.
+HEAT_COLOURS = ("#c6dbef", "#9ecae1", "#6baed6", "#4292c6", "#2171b5", "#084594")
 EMPTY_COLOUR = "#ffffff"
 # From this shade on the number is white: black on #2171b5 would be under 4.5:1 contrast.
-WHITE_TEXT_FROM = 6
+WHITE_TEXT_FROM = 5
 UNITS_PER_GRID = 16  # unit columns per heat-map table; more units make more tables
 
 
 @dataclass(frozen=True, slots=True)
 class HeatScale:
-    """Counts to shades. Shade 0 is no events (white), shades 1-7 are HEAT_COLOURS; the
+    """Counts to shades. Shade 0 is no events (white), shades 1-6 are HEAT_COLOURS; the
     counts 1..max are split into equal ranges, one shade each, spread over the whole scale
     so that the largest count is always the darkest."""
 

@@ -41,6 +41,16 @@ _HEAT_CSS = "".join(
 _CSS = (Path(__file__).parent / "report.css").read_text(encoding="utf-8") + _HEAT_CSS
 
 
+def _scroll_box(caption: str, table: list[str]) -> list[str]:
+    """A long table in a box that scrolls, keeping its header row in view."""
+    label = escape(caption)
+    return [
+        f'<div class="scroll" tabindex="0" role="region" aria-label="{label}">',
+        *table,
+        "</div>",
+    ]
+
+
 def _table(
     header: list[str], rows: list[list[str]], numeric: set[int], caption: str = ""
 ) -> list[str]:
@@ -189,7 +199,8 @@ def _class_section(report: Report) -> list[str]:
         '<section class="class" aria-labelledby="class-h">',
         '<h2 id="class-h">Class overview</h2>',
     ]
-    out.extend(_table(header, rows, {1, 2}, "One row per student"))
+    caption = "One row per student"
+    out.extend(_scroll_box(caption, _table(header, rows, {1, 2}, caption)))
     out.extend(_heat_map(report.class_summary))
     out.append("</section>")
     return out
@@ -200,21 +211,19 @@ def _heat_map(summary: ClassSummary) -> list[str]:
     scale = heat_scale(summary)
     out = []
     for group in unit_groups(summary):
-        out.append(
-            '<div class="heat" tabindex="0" role="region" '
-            f'aria-label="{escape(group.caption)}"><table class="heat">'
-        )
-        out.append(f"<caption>{escape(group.caption)}</caption><thead><tr>")
-        out.append('<th scope="col">Student</th>')
-        out.extend(f'<th scope="col">{escape(summary.units[u])}</th>' for u in group.columns)
-        out.append("</tr></thead><tbody>")
+        table = ['<table class="heat">', f"<caption>{escape(group.caption)}</caption>"]
+        table.append('<thead><tr><th scope="col">Student</th>')
+        table.extend(f'<th scope="col">{escape(summary.units[u])}</th>' for u in group.columns)
+        table.append("</tr></thead><tbody>")
         for student, counts in zip(summary.students, summary.counts, strict=True):
-            out.append(f'<tr><th scope="row">{escape(student)}</th>')
+            table.append(f'<tr><th scope="row">{escape(student)}</th>')
             for u in group.columns:
-                out.append(f'<td class="h{scale.shade(counts[u])}">{counts[u]}</td>')
-            out.append("</tr>")
-        out.append("</tbody></table></div>")
+                table.append(f'<td class="h{scale.shade(counts[u])}">{counts[u]}</td>')
+            table.append("</tr>")
+        table.append("</tbody></table>")
+        out.extend(_scroll_box(group.caption, table))
     out.append('<ul class="legend heat-legend" aria-label="Shades: events per cell">')
+    out.append("<li>Events per cell:</li>")
     for label, shade in scale.legend():
         out.append(f'<li><span class="h{shade}" aria-hidden="true"></span>{label}</li>')
     out.append("</ul>")
