@@ -90,7 +90,7 @@ def _ticks(tl: Timeline, scale: Scale, top: float) -> list[Op]:
 
 def _breaks(tl: Timeline, scale: Scale, top: float) -> list[Op]:
     """Each compressed idle stretch: a white gap with a dashed zigzag, labelled with its length."""
-    plot_h, ops = scale.plot_h, []
+    plot_h, ops = scale.plot_h, list[Op]()
     for brk in tl.breaks:
         x = scale.x(brk.x)
         ops.append(("rect", x - 2.5, top - plot_h - 1, 5, plot_h + 2, WHITE))

@@ -36,7 +36,7 @@ def register_fonts() -> None:
 
 
 def width(text: str, font: str, size: float) -> float:
-    return pdfmetrics.stringWidth(text, font, size)
+    return float(pdfmetrics.stringWidth(text, font, size))
 
 
 def _face(font: str) -> TTFontFile:
@@ -59,7 +59,7 @@ class DocumentFonts:
             self.used.add((font, 0))
             return [(_PREFIX[font] + "0", text)]
         runs: list[tuple[str, str]] = []
-        current, chars = -1, []
+        current, chars = -1, list[str]()
         for char in text:
             subset, code = self._code(font, ord(char))
             if subset != current and chars:
