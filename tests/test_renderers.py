@@ -244,10 +244,13 @@ def _text_ops(pages):
             elif op[0] == "texts":
                 for x, _y, s in op[4]:
                     yield x, op[1], op[2], s
+            elif op[0] == "cells":
+                for x, _y, s, _colour in op[3]:
+                    yield x, op[1], op[2], s
 
 
 def test_pdf_wide_tables_and_long_ids_stay_on_the_page() -> None:
-    from reports.renderers.pdf import MARGIN, PAGE_W, _width, layout_pdf
+    from reports.renderers.pdf import MARGIN, PAGE_W, layout_pdf, text_width
 
     types = [f"event type number {k}" for k in range(24)]
     long_id = "x" * 255
@@ -264,11 +267,27 @@ def test_pdf_wide_tables_and_long_ids_stay_on_the_page() -> None:
         ]
     )
     for x, font, size, s in _text_ops(layout_pdf(report)):
-        assert x + _width(s, font, size) <= PAGE_W - MARGIN + 0.5, s
+        assert x + text_width(s, font, size) <= PAGE_W - MARGIN + 0.5, s
     content = render(report, "pdf").content
     for number, page in enumerate(pypdf.PdfReader(io.BytesIO(content)).pages, start=1):
         footer = page.extract_text().splitlines()[-2]
         assert footer.startswith("Student ID: xxx") and footer.endswith("…")
+
+
+def test_pdf_heat_map_with_long_ids_and_many_long_units_stays_on_the_page() -> None:
+    from reports.renderers.pdf import MARGIN, PAGE_W, layout_pdf, text_width
+
+    units = [f"unit with a rather long name {k}" for k in range(30)]
+    report = report_of([_grid_student("y" * 200, units), _grid_student("short", units[:3])])
+    pages = layout_pdf(report)
+    for x, font, size, s in _text_ops(pages):
+        assert x + text_width(s, font, size) <= PAGE_W - MARGIN + 0.5, s
+    overview = [p for p in pages if p.footer == "Class overview"]
+    upright = [op for p in overview for op in p.ops if op[0] == "vtext"]
+    assert len(upright) == 30  # long unit names drawn upwards, once per unit
+    labels = [op[-1] for op in upright]
+    assert all("…" in s for s in labels) and len(set(labels)) == 30  # cut, still told apart
+    assert any(s.endswith(" name 12") for s in labels)
 
 
 def _check_large(report) -> None:

@@ -8,6 +8,4 @@ operators), ``fonts`` (DejaVu Sans, subsets cached per process) and ``writer`` (
 from reports.renderers.pdf.document import layout_pdf, render_pdf
 from reports.renderers.pdf.layout import MARGIN, PAGE_W, text_width
 
-_width = text_width  # the name the tests have used
-
 __all__ = ["MARGIN", "PAGE_W", "layout_pdf", "render_pdf", "text_width"]

@@ -16,13 +16,14 @@ from reports.renderers.pdf.layout import (
     Layout,
     Op,
     ellipsis,
+    ellipsis_middle,
     text_width,
 )
 from reports.renderers.pdf.tables import page_room, split_rows
 from reports.renderers.tables import rgb
 
 _SIZE, _ROW = 6.5, 10.0  # the numbers' font size and a row's height: ~70 students a page
-_MAX_CELL, _MAX_HEAD = 12 * MM, 50.0
+_MAX_CELL, _MAX_HEAD = 12 * MM, 80.0
 
 
 def heat_map(layout: Layout, summary: ClassSummary) -> None:
@@ -71,7 +72,7 @@ def _header(
     for i, label in enumerate(labels):
         centre = MARGIN + id_w + (i + 0.5) * cell_w
         if upright:  # long unit names are drawn upwards, cut to the header's height
-            text = ellipsis(label, _MAX_HEAD, BOLD, _SIZE)
+            text = ellipsis_middle(label, _MAX_HEAD, BOLD, _SIZE)
             layout.ops.append(("vtext", centre + _SIZE * 0.35, base, BOLD, _SIZE, INK, text))
         else:
             texts.append((centre - text_width(label, BOLD, _SIZE) / 2, base, label))

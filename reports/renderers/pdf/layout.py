@@ -194,3 +194,17 @@ def ellipsis(text: str, room: float, font: str = REGULAR, size: float = 7.5) -> 
         else:
             high = mid - 1
     return text[:low] + "…"
+
+
+def ellipsis_middle(text: str, room: float, font: str, size: float) -> str:
+    """``text`` with its middle replaced by "…" so that it fits ``room``: the end of a
+    label often tells similar ones apart ("unit 1…part 12")."""
+    if text_width(text, font, size) <= room:
+        return text
+    keep = len(text)
+    while keep > 1:
+        keep -= 1
+        head, tail = text[: (keep + 1) // 2], text[len(text) - keep // 2 :]
+        if width(head + "…" + tail, font, size) <= room:
+            return head + "…" + tail
+    return "…"
