@@ -60,36 +60,25 @@ def chart_scale(timeline: Timeline, size: ChartSize, *, left: float, width: floa
     )
 
 
-@dataclass(frozen=True, slots=True)
-class Dot:
-    x: float
-    y: float  # down from the plot's top
-    event_type: int
-
-
-@dataclass(frozen=True, slots=True)
-class Bar:
-    x: float  # left edge
-    y: float  # top edge, down from the plot's top
-    w: float
-    h: float
-    event_type: int
+# Plain tuples, not objects: a chart has up to 600 marks and a class hundreds of charts.
+Dot = tuple[float, float, int]  # x, y (down from the plot's top), event type
+Bar = tuple[float, float, float, float, int]  # left x, top y (down), width, height, event type
 
 
 def chart_marks(timeline: Timeline, scale: Scale) -> tuple[list[Dot], list[Bar]]:
     """A dot per single-event mark; a bar per folded mark, stacked by type (bottom up)."""
     largest = timeline.max_events_per_mark
-    dots, bars = [], []
+    dots: list[Dot] = []
+    bars: list[Bar] = []
+    left, width, row, bar_w = scale.left, scale.width, scale.row, scale.bar_w
     for mark in timeline.marks:
-        x = scale.x(mark.x)
-        y = scale.middle(mark.question)
+        x = left + mark.x * width
+        y = (mark.question + 0.5) * row
         if mark.events == 1:
-            dots.append(Dot(x, y, mark.event_type))
+            dots.append((x, y, mark.event_type))
             continue
-        height = scale.row * (0.35 + 0.5 * mark_scale(mark.events, largest))
+        height = row * (0.35 + 0.5 * mark_scale(mark.events, largest))
         base = y + height / 2
         for event_type, offset, part in stacked(mark, height):
-            bars.append(
-                Bar(x - scale.bar_w / 2, base - offset - part, scale.bar_w, part, event_type)
-            )
+            bars.append((x - bar_w / 2, base - offset - part, bar_w, part, event_type))
     return dots, bars

@@ -167,16 +167,16 @@ def _breaks(tl: Timeline, scale: Scale) -> list[str]:
 
 def _marks(tl: Timeline, scale: Scale, colours: list[str]) -> list[str]:
     dots, bars = chart_marks(tl, scale)
+    r = f"{scale.radius:.1f}"
     out = ['<g fill-opacity="0.85">']
-    for dot in dots:
+    for x, y, event_type in dots:
         out.append(
-            f'<circle cx="{dot.x:.1f}" cy="{_TOP + dot.y:.1f}" r="{scale.radius:.1f}" '
-            f'fill="{colours[dot.event_type]}"/>'
+            f'<circle cx="{x:.1f}" cy="{_TOP + y:.1f}" r="{r}" fill="{colours[event_type]}"/>'
         )
-    for bar in bars:
+    for x, y, w, h, event_type in bars:
         out.append(
-            f'<rect x="{bar.x:.1f}" y="{_TOP + bar.y:.2f}" width="{bar.w:.1f}" '
-            f'height="{bar.h:.2f}" fill="{colours[bar.event_type]}"/>'
+            f'<rect x="{x:.1f}" y="{_TOP + y:.2f}" width="{w:.1f}" '
+            f'height="{h:.2f}" fill="{colours[event_type]}"/>'
         )
     out.append("</g>")
     return out

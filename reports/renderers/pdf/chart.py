@@ -105,9 +105,10 @@ def _breaks(tl: Timeline, scale: Scale, top: float) -> list[Op]:
 
 def _marks(tl: Timeline, scale: Scale, top: float, colours: list[Colour]) -> list[Op]:
     dots, bars = chart_marks(tl, scale)
+    r = scale.radius
     return [
-        ("bars", [(b.x, top - b.y - b.h, b.w, b.h, colours[b.event_type]) for b in bars]),
-        ("dots", [(d.x, top - d.y, scale.radius, colours[d.event_type]) for d in dots]),
+        ("bars", [(x, top - y - h, w, h, colours[t]) for x, y, w, h, t in bars]),
+        ("dots", [(x, top - y, r, colours[t]) for x, y, t in dots]),
     ]
 
 

@@ -19,6 +19,7 @@ from reports.renderers.pdf.layout import (
     WIDTH,
     Density,
     Layout,
+    Op,
     Page,
     ellipsis,
     text_width,
@@ -65,7 +66,7 @@ def render_pdf(report: Report) -> bytes:
     return write_pdf(pages, title=title(report), date=date)
 
 
-def _footer(text: str, number: int, total: int) -> list[tuple[object, ...]]:
+def _footer(text: str, number: int, total: int) -> list[Op]:
     right = f"Page {number} of {total}"
     right_w = text_width(right, REGULAR, 7.5)
     left = ellipsis(text, WIDTH - right_w - 12)
