@@ -92,6 +92,8 @@ def test_split_rows_keeps_5_rows_on_the_first_and_the_last_page() -> None:
 def test_the_base_font_subset_is_shared_and_other_characters_get_their_own() -> None:
     fonts = DocumentFonts()
     assert fonts.runs("DejaVuSans", "Q1 -> Q2") == [("R0", "Q1 -> Q2")]
+    arrow = chr(BASE.index(ord("→")))
+    assert fonts.runs("DejaVuSans", "Q1 → Q2…") == [("R0", f"Q1 {arrow} Q2{chr(BASE.index(8230))}")]
     runs = fonts.runs("DejaVuSans", "Zoë → Дмитрий")
     assert [r for r, _ in runs] == ["R0", "R1", "R0", "R1"]
     assert runs[2] == ("R0", " " + chr(BASE.index(ord("→"))) + " ")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import zlib
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ FONT_ZLIB = (9, zlib.DEFLATED, 15, 9)
 _OWN = "…→"
 BASE: tuple[int, ...] = (0,) * 32 + tuple(range(32, 127)) + (0,) + tuple(ord(c) for c in _OWN)
 _BASE_CODE = {ord(c): 128 + i for i, c in enumerate(_OWN)}
+_OUTSIDE_BASE = re.compile(f"[^\x00-\x7f{_OWN}]")
 
 
 @cache
@@ -60,6 +62,9 @@ class DocumentFonts:
         if text.isascii():  # the common case: all in the base subset, at their own codes
             self.used.add((font, 0))
             return [(_PREFIX[font] + "0", text)]
+        if not _OUTSIDE_BASE.search(text):  # "Q1 → Q2": still one run in the base subset
+            self.used.add((font, 0))
+            return [(_PREFIX[font] + "0", text.translate(_BASE_CODE))]
         runs: list[tuple[str, str]] = []
         current, chars = -1, list[str]()
         for char in text:
