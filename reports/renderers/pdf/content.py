@@ -37,9 +37,8 @@ class Painter:
 
     def page(self, ops: Iterable[tuple[Any, ...]]) -> bytes:
         self.out = []
-        self.fill = self.stroke = self.line_width = self.font = self.leading = (
-            None  # each page starts afresh
-        )
+        # Each content stream starts in the default graphics state.
+        self.fill = self.stroke = self.line_width = self.font = self.leading = None
         for op in ops:
             self._ops[op[0]](*op[1:])
         return "\n".join(self.out).encode("latin-1")
