@@ -1,7 +1,9 @@
 """Micro-benchmarks of the project's own code, to locate a regression the scenarios show.
 
 ``python -m bench micro [--quick]``: validation (``decode_students``), the report model
-(``build_report``), HTML rendering and PDF rendering, each on 10k and 100k events.
+(``build_report``), HTML rendering and PDF rendering, each on 10k and 100k events; and the
+seed's one-event sample built and rendered in process (median of many runs).
+``python -m bench micro --seed-only`` runs only the latter.
 """
 
 from __future__ import annotations
@@ -86,6 +88,30 @@ def run(
     return out
 
 
+def seed(repeat: int = 2000) -> list[dict[str, Any]]:
+    """The seed sample (one student, one event) built and rendered, each format: median
+    wall time, and median CPU time of this process (less disturbed by a busy machine)."""
+    from reports.analysis import build_report
+    from reports.contract import decode_students
+    from reports.renderers import render
+
+    students = decode_students(payloads.sample_body())
+    out = []
+    for kind in ("html", "pdf"):
+        content = render(build_report(students, idle_minutes=30.0), kind).content  # warm up
+        walls, cpus = [], []
+        for _ in range(repeat):
+            wall, cpu = time.perf_counter(), time.process_time()
+            render(build_report(students, idle_minutes=30.0), kind)
+            cpus.append(time.process_time() - cpu)
+            walls.append(time.perf_counter() - wall)
+        median = statistics.median(walls)
+        row = _row(f"seed build+render {kind}", 1, median, min(walls), 1, "reports/s")
+        row.update(output_bytes=len(content), cpu_median_s=statistics.median(cpus))
+        out.append(row)
+    return out
+
+
 def _row(name: str, size: int, median: float, best: float, work: int, unit: str) -> dict[str, Any]:
     return {
         "name": name,
@@ -101,9 +127,12 @@ def format_rows(rows: list[dict[str, Any]]) -> str:
     lines = [f"{'micro-benchmark':<28} {'events':>8} {'median ms':>10} {'best ms':>9} rate"]
     for r in rows:
         extra = f"  ({r['pages']} pages, {r['events_per_s']:,.0f} events/s)" if "pages" in r else ""
+        if "cpu_median_s" in r:
+            extra = f"  (CPU median {r['cpu_median_s'] * 1000:.3f} ms, {r['output_bytes']:,} bytes)"
+        digits = 3 if r["median_s"] < 0.01 else 1
         lines.append(
-            f"{r['name']:<28} {r['events']:>8,} {r['median_s'] * 1000:>10.1f}"
-            f" {r['best_s'] * 1000:>9.1f} {r['rate']:>12,.0f} {r['unit']}{extra}"
+            f"{r['name']:<28} {r['events']:>8,} {r['median_s'] * 1000:>10.{digits}f}"
+            f" {r['best_s'] * 1000:>9.{digits}f} {r['rate']:>12,.0f} {r['unit']}{extra}"
         )
     return "\n".join(lines)
 
@@ -115,10 +144,15 @@ def main(argv: list[str] | None = None) -> int:
         "--sizes", default="10000,100000", help="comma-separated event counts (10000,100000)"
     )
     parser.add_argument("--no-pdf", action="store_true", help="skip PDF rendering")
+    parser.add_argument(
+        "--seed-only", action="store_true", help="only the seed sample's build+render (2,000 runs)"
+    )
     args = parser.parse_args(argv)
     setup_django()
-    sizes = tuple(int(s) for s in args.sizes.split(",") if s)
-    rows = run(sizes, repeat=2 if args.quick else 5, pdf=not args.no_pdf)
+    rows = seed(500 if args.quick else 2000)
+    if not args.seed_only:
+        sizes = tuple(int(s) for s in args.sizes.split(",") if s)
+        rows += run(sizes, repeat=2 if args.quick else 5, pdf=not args.no_pdf)
     print(format_rows(rows))
     return 0
 

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import pairwise
+from typing import Any
 
 from reports.contract import StudentIn, unit_key, unit_sort_key
 from reports.timeline import Timeline, build_timeline
@@ -89,14 +90,24 @@ class StudentReport:
 
 @dataclass(frozen=True, slots=True)
 class ClassSummary:
-    """Event counts by unit (rows, unit order) and student (columns, input order)."""
+    """Event counts by student (rows, input order) and unit (columns, unit order)."""
 
+    students: tuple[str, ...]  # the student ids, as displayed
     units: tuple[str, ...]  # as displayed
-    counts: tuple[tuple[int, ...], ...]  # counts[unit][student]
+    counts: tuple[tuple[int, ...], ...]  # counts[student][unit]
 
     @property
     def unit_totals(self) -> tuple[int, ...]:
+        return tuple(sum(column) for column in zip(*self.counts, strict=True))
+
+    @property
+    def student_totals(self) -> tuple[int, ...]:
         return tuple(sum(row) for row in self.counts)
+
+    @property
+    def max_count(self) -> int:
+        """The largest count in any cell (0 for an empty grid)."""
+        return max((max(row, default=0) for row in self.counts), default=0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,63 +138,32 @@ def _aware(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if tz is None else moment.astimezone(UTC)
 
 
+@dataclass(frozen=True, slots=True)
+class _Columns:
+    """The events sorted by time (ties keep input order), as parallel columns."""
+
+    times: tuple[datetime, ...]
+    units: list[str]  # unit_key of each event
+    types: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class _Gaps:
+    active: list[float]  # active seconds per question
+    idle_stretches: int
+    longest: float
+
+
 def build_student(student: StudentIn, *, idle_seconds: float) -> StudentReport:
-    events = student.events
-    raw_times = [_aware(e.created_time) for e in events]
-    order = sorted(range(len(events)), key=raw_times.__getitem__)  # stable: ties keep input order
-    times = tuple([raw_times[i] for i in order])
-
-    units = [unit_key(events[i].unit) for i in order]
-    distinct = sorted(set(units), key=unit_sort_key)
-    question_of = {unit: index for index, unit in enumerate(distinct)}
-    event_questions = tuple([question_of[u] for u in units])
-
-    type_names = [events[i].type for i in order]
-    event_types = tuple(sorted(set(type_names)))
-    type_of = {name: index for index, name in enumerate(event_types)}
-    event_type_ids = tuple([type_of[t] for t in type_names])
-
-    # Active time: gaps between consecutive events up to the idle threshold, credited to
-    # the question of the earlier event (the one the student was working on).
-    t0 = times[0]
-    offsets = [(t - t0).total_seconds() for t in times]  # exact to the microsecond
-    gaps = [b - a for a, b in pairwise(offsets)]
-    active = [0.0] * len(distinct)
-    for q, gap in zip(event_questions, gaps, strict=False):
-        if gap <= idle_seconds:
-            active[q] += gap
-    idle_stretches = sum(1 for gap in gaps if gap > idle_seconds)
-    longest = max(gaps, default=0.0)
-
-    n = len(times)
-    # A visit starts wherever the question changes.
-    starts = [0, *(k for k in range(1, n) if event_questions[k] != event_questions[k - 1])]
-    visits = [
-        Visit(event_questions[a], b - a, times[a], times[b - 1])
-        for a, b in zip(starts, [*starts[1:], n], strict=True)
-    ]
-    visit_counts = Counter(v.question for v in visits)
-
-    per_pair = Counter(zip(event_questions, event_type_ids, strict=True))
-    last_index = {q: k for k, q in enumerate(event_questions)}
-    first_index = {q: k for k, q in reversed(list(enumerate(event_questions)))}
-    first = [times[first_index[q]] for q in range(len(distinct))]
-    last = [times[last_index[q]] for q in range(len(distinct))]
-    counts = Counter(event_questions)
-
-    questions = tuple(
-        QuestionSummary(
-            alias=f"Q{q + 1}",
-            unit=display_text(unit),
-            key=unit,
-            events=counts[q],
-            by_type=tuple(per_pair[(q, t)] for t in range(len(event_types))),
-            visits=visit_counts[q],
-            first=first[q],
-            last=last[q],
-            active_seconds=active[q],
-        )
-        for q, unit in enumerate(distinct)
+    columns = _chronological(student)
+    distinct, event_questions = _indexed(columns.units, unit_sort_key)
+    event_types, event_type_ids = _indexed(columns.types, None)
+    times = columns.times
+    offsets = [(t - times[0]).total_seconds() for t in times]  # exact to the microsecond
+    gaps = _gaps(offsets, event_questions, len(distinct), idle_seconds)
+    visits = _visits(event_questions, times)
+    questions = _questions(
+        distinct, event_types, times, event_questions, event_type_ids, visits, gaps
     )
     return StudentReport(
         namespace=display_text(student.namespace),
@@ -193,8 +173,8 @@ def build_student(student: StudentIn, *, idle_seconds: float) -> StudentReport:
         times=times,
         event_questions=event_questions,
         event_type_ids=event_type_ids,
-        visits=tuple(visits),
-        active_seconds=sum(active),
+        visits=visits,
+        active_seconds=sum(gaps.active),
         timeline=build_timeline(
             times,
             offsets,
@@ -203,21 +183,101 @@ def build_student(student: StudentIn, *, idle_seconds: float) -> StudentReport:
             questions=len(distinct),
             idle_seconds=idle_seconds,
         ),
-        idle_stretches=idle_stretches,
-        longest_idle_seconds=longest,
+        idle_stretches=gaps.idle_stretches,
+        longest_idle_seconds=gaps.longest,
+    )
+
+
+def _chronological(student: StudentIn) -> _Columns:
+    events = student.events
+    raw_times = [_aware(e.created_time) for e in events]
+    order = sorted(range(len(events)), key=raw_times.__getitem__)  # stable: ties keep input order
+    return _Columns(
+        times=tuple([raw_times[i] for i in order]),
+        units=[unit_key(events[i].unit) for i in order],
+        types=[events[i].type for i in order],
+    )
+
+
+def _indexed(
+    values: list[str], sort_key: Callable[[str], Any] | None
+) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    """The distinct values in order, and each value's index among them."""
+    distinct = tuple(sorted(set(values), key=sort_key))
+    index_of = {value: index for index, value in enumerate(distinct)}
+    return distinct, tuple([index_of[v] for v in values])
+
+
+def _gaps(
+    offsets: list[float], event_questions: Sequence[int], questions: int, idle_seconds: float
+) -> _Gaps:
+    """Active time: gaps between consecutive events up to the idle threshold, credited to
+    the question of the earlier event (the one the student was working on)."""
+    gaps = [b - a for a, b in pairwise(offsets)]
+    active = [0.0] * questions
+    for q, gap in zip(event_questions, gaps, strict=False):
+        if gap <= idle_seconds:
+            active[q] += gap
+    return _Gaps(
+        active=active,
+        idle_stretches=sum(1 for gap in gaps if gap > idle_seconds),
+        longest=max(gaps, default=0.0),
+    )
+
+
+def _visits(event_questions: Sequence[int], times: Sequence[datetime]) -> tuple[Visit, ...]:
+    """A visit starts wherever the question changes."""
+    n = len(times)
+    starts = [0, *(k for k in range(1, n) if event_questions[k] != event_questions[k - 1])]
+    return tuple(
+        Visit(event_questions[a], b - a, times[a], times[b - 1])
+        for a, b in zip(starts, [*starts[1:], n], strict=True)
+    )
+
+
+def _questions(
+    distinct: Sequence[str],
+    event_types: Sequence[str],
+    times: Sequence[datetime],
+    event_questions: Sequence[int],
+    event_type_ids: Sequence[int],
+    visits: Sequence[Visit],
+    gaps: _Gaps,
+) -> tuple[QuestionSummary, ...]:
+    visit_counts = Counter(v.question for v in visits)
+    per_pair = Counter(zip(event_questions, event_type_ids, strict=True))
+    last_index = {q: k for k, q in enumerate(event_questions)}
+    first_index = {q: k for k, q in reversed(list(enumerate(event_questions)))}
+    counts = Counter(event_questions)
+    return tuple(
+        QuestionSummary(
+            alias=f"Q{q + 1}",
+            unit=display_text(unit),
+            key=unit,
+            events=counts[q],
+            by_type=tuple(per_pair[(q, t)] for t in range(len(event_types))),
+            visits=visit_counts[q],
+            first=times[first_index[q]],
+            last=times[last_index[q]],
+            active_seconds=gaps.active[q],
+        )
+        for q, unit in enumerate(distinct)
     )
 
 
 def build_class_summary(students: Sequence[StudentReport]) -> ClassSummary:
     keys = sorted({q.key for s in students for q in s.questions}, key=unit_sort_key)
-    row_of = {key: index for index, key in enumerate(keys)}
-    counts = [[0] * len(students) for _ in keys]
-    for column, student in enumerate(students):
+    column_of = {key: index for index, key in enumerate(keys)}
+    counts = []
+    for student in students:
+        row = [0] * len(keys)
         for q in student.questions:
-            counts[row_of[q.key]][column] = q.events
+            row[column_of[q.key]] = q.events
+        counts.append(tuple(row))
     return ClassSummary(
+        students=tuple(s.student_id for s in students),
         units=tuple(display_text(k) for k in keys),
-        counts=tuple(tuple(row) for row in counts),
+        counts=tuple(counts),
     )
 
 

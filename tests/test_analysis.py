@@ -248,6 +248,9 @@ def test_class_summary_grids_units_across_students() -> None:
     # Aliases differ per student (amy's Q1 is unit 10, bob's Q2 is), the grid is by unit.
     assert [q.unit for q in report.students[0].questions] == ["10", "x"]
     assert [q.unit for q in report.students[1].questions] == ["2", "10"]
+    assert summary.students == ("amy", "bob")
     assert summary.units == ("2", "10", "x")
-    assert summary.counts == ((0, 1), (2, 1), (1, 0))
+    assert summary.counts == ((0, 2, 1), (1, 1, 0))  # counts[student][unit]
     assert summary.unit_totals == (1, 3, 1)
+    assert summary.student_totals == (3, 2)
+    assert summary.max_count == 2

@@ -162,24 +162,69 @@ def _grid_student(name: str, units: list[object]) -> dict:
     }
 
 
-def test_html_class_section_lists_students_and_the_unit_grid() -> None:
-    report = report_of([_grid_student("amy", [3, 3, "x"]), _grid_student("bob", ["3", 1])])
+def _heat_rows(html: str, caption: str = "Events per student and unit") -> list[list[str]]:
+    start = html.index(f"<caption>{caption}")
+    grid = html[start : html.index("</table>", start)]
+    return [re.findall(r"<t[hd][^>]*>([^<]*)</t[hd]>", r) for r in grid.split("<tr>")[1:]]
+
+
+def test_html_heat_map_has_a_row_per_student_a_number_per_cell_and_a_legend() -> None:
+    report = report_of(
+        [
+            _grid_student("amy", [3, 3, "x"]),
+            _grid_student("<b>bob</b>", ["3", 1]),
+            _grid_student("cy", [1] * 9),
+        ]
+    )
     html = render_html(report)
     assert html.index('<h2 id="class-h">Class overview</h2>') < html.index("Student ID: amy")
-    start = html.index("Events per unit and student")
-    grid = html[start : html.index("</table>", start)]
-    rows = grid.split("<tr>")[2:]
-    cells = [re.findall(r"<t[hd][^>]*>([^<]*)</t[hd]>", r) for r in rows]
-    assert cells == [["1", "0", "1"], ["3", "2", "1"], ["x", "1", "0"]]
-    assert '<th scope="col">amy</th>' in grid and '<th scope="row">3</th>' in grid
+    rows = _heat_rows(html)
+    assert rows[0] == ["Student", "1", "3", "x"]  # one column per unit, in unit order
+    assert rows[1:] == [
+        ["amy", "0", "2", "1"],
+        ["&lt;b&gt;bob&lt;/b&gt;", "1", "1", "0"],  # the id is escaped
+        ["cy", "9", "0", "0"],
+    ]
+    assert "<b>bob" not in html
+    # Shaded by count on one scale: 0 is white, the largest count the darkest shade.
+    assert '<td class="h0">0</td>' in html and '<td class="h6">9</td>' in html
+    assert '<td class="h1">1</td>' in html  # 1 of at most 9: the lightest shade
+    assert ".h6{background:#084594;color:#fff}" in html  # white numbers on dark cells
+    assert ".h4{background:#4292c6}" in html  # dark numbers on light cells
+    legend = html[html.index('<ul class="legend heat-legend"') :]
+    legend = legend[: legend.index("</ul>")]
+    labels = re.findall(r"<li>(?:<span[^>]*></span>)?([^<]*)</li>", legend)
+    assert labels == ["Events per cell:", "0", "1-2", "3", "4-5", "6", "7-8", "9"]
 
 
-def test_class_grid_is_split_above_40_students() -> None:
-    report = report_of([_grid_student(f"s{i}", [1]) for i in range(45)])
-    html = render_html(report)
-    assert html.count("<caption>Events per unit and student (students ") == 3
-    assert "(students 41-45 of 45)" in html
+def test_heat_map_splits_many_units_into_tables_of_16_and_keeps_300_students_in_rows() -> None:
+    many_units = report_of([_grid_student("a", list(range(40))), _grid_student("b", [1])])
+    html = render_html(many_units)
+    assert html.count("<caption>Events per student and unit (units ") == 3
+    assert "(units 33-40 of 40)" in html
+    assert len(_heat_rows(html, "Events per student and unit (units 17-32")[0]) == 17
+    big = report_of([_grid_student(f"s{i}", [i % 7]) for i in range(300)])
+    rows = _heat_rows(render_html(big))
+    assert len(rows) == 301 and len(rows[0]) == 8  # a row per student, never a column each
     assert "Class overview" not in render_html(report_of([_grid_student("one", [1])]))
+
+
+def test_pdf_heat_map_rows_flow_over_pages_with_the_header_repeated() -> None:
+    report = report_of([_grid_student(f"student-{i:03d}", [i % 3, 7]) for i in range(300)])
+    reader = pypdf.PdfReader(io.BytesIO(render(report, "pdf").content))
+    overview = [p.extract_text() for p in reader.pages]
+    overview = [t for t in overview if t.splitlines()[-2] == "Class overview"]
+    heat_pages = [t for t in overview if "student-299" in t or "Events per cell" in t]
+    rows = [r for t in overview for r in re.findall(r"^student-\d{3} [01] [01] [01] 1$", t, re.M)]
+    assert len(rows) == 300  # one row per student, the number in each cell
+    pages_with_rows = [
+        t for t in overview if re.search(r"^student-\d{3} [01] [01] [01] 1$", t, re.M)
+    ]
+    assert len(pages_with_rows) >= 4  # ~70 students a page
+    for text in pages_with_rows:
+        assert re.search(r"^Student 0 1 2 7$", text, re.M), text[:300]  # the header row
+        assert len(re.findall(r"^student-\d{3} [01] [01] [01] 1$", text, re.M)) >= 5
+    assert "Events per cell:" in heat_pages[-1]
 
 
 def test_pdf_is_byte_identical_and_dated_by_the_last_activity() -> None:
@@ -199,10 +244,13 @@ def _text_ops(pages):
             elif op[0] == "texts":
                 for x, _y, s in op[4]:
                     yield x, op[1], op[2], s
+            elif op[0] == "cells":
+                for x, _y, s, _colour in op[3]:
+                    yield x, op[1], op[2], s
 
 
 def test_pdf_wide_tables_and_long_ids_stay_on_the_page() -> None:
-    from reports.renderers.pdf import MARGIN, PAGE_W, _width, layout_pdf
+    from reports.renderers.pdf import MARGIN, PAGE_W, layout_pdf, text_width
 
     types = [f"event type number {k}" for k in range(24)]
     long_id = "x" * 255
@@ -219,11 +267,27 @@ def test_pdf_wide_tables_and_long_ids_stay_on_the_page() -> None:
         ]
     )
     for x, font, size, s in _text_ops(layout_pdf(report)):
-        assert x + _width(s, font, size) <= PAGE_W - MARGIN + 0.5, s
+        assert x + text_width(s, font, size) <= PAGE_W - MARGIN + 0.5, s
     content = render(report, "pdf").content
     for number, page in enumerate(pypdf.PdfReader(io.BytesIO(content)).pages, start=1):
         footer = page.extract_text().splitlines()[-2]
         assert footer.startswith("Student ID: xxx") and footer.endswith("…")
+
+
+def test_pdf_heat_map_with_long_ids_and_many_long_units_stays_on_the_page() -> None:
+    from reports.renderers.pdf import MARGIN, PAGE_W, layout_pdf, text_width
+
+    units = [f"unit with a rather long name {k}" for k in range(30)]
+    report = report_of([_grid_student("y" * 200, units), _grid_student("short", units[:3])])
+    pages = layout_pdf(report)
+    for x, font, size, s in _text_ops(pages):
+        assert x + text_width(s, font, size) <= PAGE_W - MARGIN + 0.5, s
+    overview = [p for p in pages if p.footer == "Class overview"]
+    upright = [op for p in overview for op in p.ops if op[0] == "vtext"]
+    assert len(upright) == 30  # long unit names drawn upwards, once per unit
+    labels = [op[-1] for op in upright]
+    assert all("…" in s for s in labels) and len(set(labels)) == 30  # cut, still told apart
+    assert any(s.endswith(" name 12") for s in labels)
 
 
 def _check_large(report) -> None:
@@ -242,7 +306,7 @@ def _check_large(report) -> None:
     for student in report.students:
         assert student.event_order_line in flat
     pdf = render(report, "pdf").content
-    assert pdf.count(b"/Type /Page\n") == len(pages)
+    assert len(re.findall(rb"/Type\s*/Page(?![a-zA-Z])", pdf)) == len(pages)
 
 
 def test_one_student_with_50000_events() -> None:

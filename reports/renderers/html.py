@@ -2,25 +2,29 @@
 
 from __future__ import annotations
 
-import math
 from html import escape
 from pathlib import Path
 
-from reports.analysis import Report, StudentReport
+from reports.analysis import ClassSummary, Report, StudentReport
+from reports.renderers.geometry import ChartSize, Scale, chart_marks, chart_scale
+from reports.renderers.heatmap import (
+    HEAT_COLOURS,
+    HeatScale,
+    heat_scale,
+    unit_groups,
+)
 from reports.renderers.tables import (
-    class_grids,
     class_table,
     fmt_gap,
     fmt_tick,
-    mark_scale,
     question_table,
     report_summary,
-    stacked,
     student_facts,
     student_type_colours,
     timeline_summary,
     visit_path,
 )
+from reports.timeline import Timeline
 
 # Served with a CSP that forbids scripts; styles are inline in <style>.
 CONTENT_SECURITY_POLICY = (
@@ -28,7 +32,23 @@ CONTENT_SECURITY_POLICY = (
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
 
-_CSS = (Path(__file__).parent / "report.css").read_text(encoding="utf-8")
+# The heat map's shades come from heatmap.py, so both formats use the same scale.
+_HEAT_CSS = "".join(
+    f".h{shade}{{background:{HeatScale.colour(shade)}"
+    f"{';color:#fff' if HeatScale.white_text(shade) else ''}}}"
+    for shade in range(len(HEAT_COLOURS) + 1)
+)
+_CSS = (Path(__file__).parent / "report.css").read_text(encoding="utf-8") + _HEAT_CSS
+
+
+def _scroll_box(caption: str, table: list[str]) -> list[str]:
+    """A long table in a box that scrolls, keeping its header row in view."""
+    label = escape(caption)
+    return [
+        f'<div class="scroll" tabindex="0" role="region" aria-label="{label}">',
+        *table,
+        "</div>",
+    ]
 
 
 def _table(
@@ -56,53 +76,78 @@ def _table(
 
 # The chart's geometry, in SVG user units (the SVG scales to the page width).
 _W, _LEFT, _RIGHT, _TOP, _AXIS = 1000.0, 52.0, 40.0, 30.0, 34.0
-_PLOT_W = _W - _LEFT - _RIGHT
+_SIZE = ChartSize(row=18.0, plot_h=300.0, label=11.0, radius=(1.2, 4.0), bar_w=2.5)
 
 
 def _chart(report: Report, student: StudentReport, sid: str) -> list[str]:
     tl = student.timeline
-    nq = tl.questions
-    row = min(18.0, 300.0 / nq)
-    plot_h = row * nq
-    height = _TOP + plot_h + _AXIS
-    label_every = math.ceil(11 / row)
+    scale = chart_scale(tl, _SIZE, left=_LEFT, width=_W - _LEFT - _RIGHT)
     colours = student_type_colours(report, student)
     summary = escape(timeline_summary(student, report.idle_minutes))
-    bottom = _TOP + plot_h
     out = [
         '<figure class="timeline">',
-        f'<svg viewBox="0 0 {_W:.0f} {height:.0f}" role="img" '
+        f'<svg viewBox="0 0 {_W:.0f} {_TOP + scale.plot_h + _AXIS:.0f}" role="img" '
         f'aria-labelledby="{sid}-tt {sid}-td" xmlns="http://www.w3.org/2000/svg">',
         f'<title id="{sid}-tt">Timeline chart: {escape(student.student_id)}</title>',
         f'<desc id="{sid}-td">{summary}</desc>',
-        '<g fill="#f6f8fa">',
     ]
+    out += _plot_area(tl, scale)
+    out += _question_labels(student, scale)
+    out += _ticks(tl, scale)
+    out += _breaks(tl, scale)
+    out += _marks(tl, scale, colours)
+    out.append("</svg>")
+    out.append(f"<figcaption>{summary}</figcaption>")
+    out += _legend(student, colours)
+    out.append("</figure>")
+    return out
+
+
+def _plot_area(tl: Timeline, scale: Scale) -> list[str]:
+    """Shaded active stretches, and a line between questions (when there are few)."""
+    out = ['<g fill="#f6f8fa">']
     for seg in tl.segments:
-        x = _LEFT + seg.x0 * _PLOT_W
         out.append(
-            f'<rect x="{x:.1f}" y="{_TOP:.1f}" width="{(seg.x1 - seg.x0) * _PLOT_W:.1f}" '
-            f'height="{plot_h:.1f}"/>'
+            f'<rect x="{scale.x(seg.x0):.1f}" y="{_TOP:.1f}" '
+            f'width="{(seg.x1 - seg.x0) * scale.width:.1f}" height="{scale.plot_h:.1f}"/>'
         )
     out.append('</g><g stroke="#d0d7de" stroke-width="0.5">')
-    if nq <= 80:
-        for q in range(nq + 1):
-            y = _TOP + q * row
+    if tl.questions <= 80:
+        for q in range(tl.questions + 1):
+            y = _TOP + q * scale.row
             out.append(f'<line x1="{_LEFT:.0f}" y1="{y:.1f}" x2="{_W - _RIGHT:.0f}" y2="{y:.1f}"/>')
-    out.append('</g><g font-size="11" fill="#57606a" text-anchor="end" dominant-baseline="middle">')
-    for q in range(0, nq, label_every):
-        y = _TOP + (q + 0.5) * row
+    out.append("</g>")
+    return out
+
+
+def _question_labels(student: StudentReport, scale: Scale) -> list[str]:
+    out = ['<g font-size="11" fill="#57606a" text-anchor="end" dominant-baseline="middle">']
+    for q in range(0, scale.questions, scale.label_every):
+        y = _TOP + scale.middle(q)
         out.append(f'<text x="{_LEFT - 6:.0f}" y="{y:.1f}">{student.questions[q].alias}</text>')
-    out.append('</g><g font-size="11" fill="#57606a" text-anchor="middle">')
+    out.append("</g>")
+    return out
+
+
+def _ticks(tl: Timeline, scale: Scale) -> list[str]:
+    bottom = _TOP + scale.plot_h
+    out = ['<g font-size="11" fill="#57606a" text-anchor="middle">']
     for tick in tl.ticks:
-        x = _LEFT + tick.x * _PLOT_W
+        x = scale.x(tick.x)
         out.append(
             f'<line x1="{x:.1f}" y1="{bottom:.1f}" x2="{x:.1f}" y2="{bottom + 5:.1f}" '
             f'stroke="#57606a"/><text x="{x:.1f}" y="{bottom + 18:.1f}">'
             f"{fmt_tick(tick.moment, tl)}</text>"
         )
     out.append("</g>")
+    return out
+
+
+def _breaks(tl: Timeline, scale: Scale) -> list[str]:
+    """Each compressed idle stretch: a white gap with a dashed zigzag, labelled with its length."""
+    out, plot_h = [], scale.plot_h
     for brk in tl.breaks:
-        x = _LEFT + brk.x * _PLOT_W
+        x = scale.x(brk.x)
         gap = fmt_gap(brk.seconds)
         out.append(
             f'<g class="break"><title>Idle for {gap}</title>'
@@ -117,35 +162,34 @@ def _chart(report: Report, student: StudentReport, sid: str) -> list[str]:
                 f'text-anchor="middle">{gap}</text>'
             )
         out.append("</g>")
-    radius = max(1.2, min(4.0, row * 0.3))
-    largest = tl.max_events_per_mark
-    bar_w = max(tl.bin_width * _PLOT_W * 0.9, 2.5)
-    out.append('<g fill-opacity="0.85">')
-    for mark in tl.marks:
-        x = _LEFT + mark.x * _PLOT_W
-        y = _TOP + (mark.question + 0.5) * row
-        if mark.events == 1:
-            out.append(
-                f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{radius:.1f}" '
-                f'fill="{colours[mark.event_type]}"/>'
-            )
-            continue
-        height = row * (0.35 + 0.5 * mark_scale(mark.events, largest))
-        base = y + height / 2
-        for event_type, offset, part in stacked(mark, height):
-            out.append(
-                f'<rect x="{x - bar_w / 2:.1f}" y="{base - offset - part:.2f}" '
-                f'width="{bar_w:.1f}" height="{part:.2f}" fill="{colours[event_type]}"/>'
-            )
-    out.append("</g></svg>")
-    out.append(f"<figcaption>{summary}</figcaption>")
-    out.append('<ul class="legend" aria-label="Event types">')
+    return out
+
+
+def _marks(tl: Timeline, scale: Scale, colours: list[str]) -> list[str]:
+    dots, bars = chart_marks(tl, scale)
+    r = f"{scale.radius:.1f}"
+    out = ['<g fill-opacity="0.85">']
+    for x, y, event_type in dots:
+        out.append(
+            f'<circle cx="{x:.1f}" cy="{_TOP + y:.1f}" r="{r}" fill="{colours[event_type]}"/>'
+        )
+    for x, y, w, h, event_type in bars:
+        out.append(
+            f'<rect x="{x:.1f}" y="{_TOP + y:.2f}" width="{w:.1f}" '
+            f'height="{h:.2f}" fill="{colours[event_type]}"/>'
+        )
+    out.append("</g>")
+    return out
+
+
+def _legend(student: StudentReport, colours: list[str]) -> list[str]:
+    out = ['<ul class="legend" aria-label="Event types">']
     for name, colour in zip(student.event_types, colours, strict=True):
         out.append(
             f'<li><svg width="12" height="12" aria-hidden="true"><circle cx="6" cy="6" r="5" '
             f'fill="{colour}"/></svg>{escape(name)}</li>'
         )
-    out.append("</ul></figure>")
+    out.append("</ul>")
     return out
 
 
@@ -155,10 +199,34 @@ def _class_section(report: Report) -> list[str]:
         '<section class="class" aria-labelledby="class-h">',
         '<h2 id="class-h">Class overview</h2>',
     ]
-    out.extend(_table(header, rows, {1, 2}, "One row per student"))
-    for caption, grid_header, grid_rows in class_grids(report):
-        out.extend(_table(grid_header, grid_rows, set(range(1, len(grid_header))), caption))
+    caption = "One row per student"
+    out.extend(_scroll_box(caption, _table(header, rows, {1, 2}, caption)))
+    out.extend(_heat_map(report.class_summary))
     out.append("</section>")
+    return out
+
+
+def _heat_map(summary: ClassSummary) -> list[str]:
+    """One row per student, one column per unit, each cell shaded by its count."""
+    scale = heat_scale(summary)
+    out = []
+    for group in unit_groups(summary):
+        table = ['<table class="heat">', f"<caption>{escape(group.caption)}</caption>"]
+        table.append('<thead><tr><th scope="col">Student</th>')
+        table.extend(f'<th scope="col">{escape(summary.units[u])}</th>' for u in group.columns)
+        table.append("</tr></thead><tbody>")
+        for student, counts in zip(summary.students, summary.counts, strict=True):
+            table.append(f'<tr><th scope="row">{escape(student)}</th>')
+            for u in group.columns:
+                table.append(f'<td class="h{scale.shade(counts[u])}">{counts[u]}</td>')
+            table.append("</tr>")
+        table.append("</tbody></table>")
+        out.extend(_scroll_box(group.caption, table))
+    out.append('<ul class="legend heat-legend" aria-label="Shades: events per cell">')
+    out.append("<li>Events per cell:</li>")
+    for label, shade in scale.legend():
+        out.append(f'<li><span class="h{shade}" aria-hidden="true"></span>{label}</li>')
+    out.append("</ul>")
     return out
 
 

@@ -19,8 +19,6 @@ PALETTE = (
     "#000000",  # black
     "#F0E442",  # yellow
 )
-GRID_STUDENTS = 20  # columns per class grid table once the class is large
-GRID_SPLIT_ABOVE = 40  # up to this many students the grid is one table
 
 
 def type_colour(index: int) -> str:
@@ -195,26 +193,3 @@ def class_table(report: Report) -> tuple[list[str], list[list[str]]]:
         for s in report.students
     ]
     return header, rows
-
-
-def class_grids(report: Report) -> list[tuple[str, list[str], list[list[str]]]]:
-    """The unit x student grid of event counts, as (caption, header, rows) tables.
-
-    Above GRID_SPLIT_ABOVE students the columns are split into tables of GRID_STUDENTS.
-    """
-    summary = report.class_summary
-    ids = report.student_ids
-    size = len(ids) if len(ids) <= GRID_SPLIT_ABOVE else GRID_STUDENTS
-    tables = []
-    for start in range(0, len(ids), size):
-        stop = min(start + size, len(ids))
-        caption = "Events per unit and student"
-        if size < len(ids):
-            caption += f" (students {start + 1}-{stop} of {len(ids)})"
-        header = ["Unit", *ids[start:stop]]
-        rows = [
-            [unit, *(str(n) for n in counts[start:stop])]
-            for unit, counts in zip(summary.units, summary.counts, strict=True)
-        ]
-        tables.append((caption, header, rows))
-    return tables

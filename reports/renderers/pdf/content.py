@@ -1,0 +1,162 @@
+"""A page's drawing operations as PDF content-stream operators (text, shapes, colours)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from reports.renderers.pdf.fonts import DocumentFonts
+
+Colour = tuple[float, float, float]
+_ESCAPE = str.maketrans({"\\": "\\\\", "(": "\\(", ")": "\\)", "\r": "\\r"})
+
+
+class Painter:
+    """Writes one page at a time, setting a colour, line width or font only when it changes."""
+
+    def __init__(self, fonts: DocumentFonts) -> None:
+        self.fonts = fonts
+        self.out: list[str] = []
+        self.fill: Colour | None = None
+        self.stroke: Colour | None = None
+        self.line_width: float | None = None
+        self.font: tuple[str, float] | None = None
+        self.leading: float | None = None  # the font size TL was set for
+        self._ops: dict[str, Callable[..., None]] = {
+            "text": self.text,
+            "vtext": self.vtext,
+            "texts": self.texts,
+            "cells": self.cells,
+            "line": self.line,
+            "rect": self.rect,
+            "circle": self.circle,
+            "path": self.path,
+            "dots": self.dots,
+            "bars": self.bars,
+        }
+
+    def page(self, ops: Iterable[tuple[Any, ...]]) -> bytes:
+        self.out = []
+        # Each content stream starts in the default graphics state.
+        self.fill = self.stroke = self.line_width = self.font = self.leading = None
+        for op in ops:
+            self._ops[op[0]](*op[1:])
+        return "\n".join(self.out).encode("latin-1")
+
+    def _set_fill(self, colour: Colour) -> None:
+        if colour != self.fill:
+            self.out.append(f"{colour[0]:.3f} {colour[1]:.3f} {colour[2]:.3f} rg")
+            self.fill = colour
+
+    def _set_stroke(self, colour: Colour, width: float) -> None:
+        if colour != self.stroke:
+            self.out.append(f"{colour[0]:.3f} {colour[1]:.3f} {colour[2]:.3f} RG")
+            self.stroke = colour
+        if width != self.line_width:
+            self.out.append(f"{width:g} w")
+            self.line_width = width
+
+    def _show(self, font: str, size: float, s: str) -> None:
+        for resource, data in self.fonts.runs(font, s):
+            if (resource, size) != self.font:
+                self.out.append(f"/{resource} {size:g} Tf")
+                self.font = (resource, size)
+            if "(" in data or ")" in data or "\\" in data or "\r" in data:
+                data = data.translate(_ESCAPE)
+            self.out.append(f"({data}) Tj")
+
+    def _line_end(self, size: float) -> None:
+        """Move to the next line, so text extraction sees a line end (as ReportLab wrote it)."""
+        if size != self.leading:
+            self.out.append(f"{size * 1.2:g} TL")
+            self.leading = size
+        self.out.append("T* ET")
+
+    def text(self, x: float, y: float, font: str, size: float, colour: Colour, s: str) -> None:
+        self._set_fill(colour)
+        self.out.append(f"BT 1 0 0 1 {x:.2f} {y:.2f} Tm")
+        self._show(font, size, s)
+        self._line_end(size)
+
+    def vtext(self, x: float, y: float, font: str, size: float, colour: Colour, s: str) -> None:
+        """Text drawn upwards (a column header turned by 90 degrees)."""
+        self._set_fill(colour)
+        self.out.append(f"BT 0 1 -1 0 {x:.2f} {y:.2f} Tm")
+        self._show(font, size, s)
+        self._line_end(size)
+
+    def texts(
+        self, font: str, size: float, colour: Colour, items: list[tuple[float, float, str]]
+    ) -> None:
+        """Many strings of one font and colour (a table row) in one text object."""
+        self._set_fill(colour)
+        self.out.append("BT")
+        for x, y, s in items:
+            self.out.append(f"1 0 0 1 {x:.2f} {y:.2f} Tm")
+            self._show(font, size, s)
+        self.out.append("ET")
+
+    def cells(self, font: str, size: float, items: list[tuple[float, float, str, Colour]]) -> None:
+        """Strings of one font, each in its own colour (a heat-map row), in one text object."""
+        self.out.append("BT")
+        for x, y, s, colour in items:
+            self._set_fill(colour)
+            self.out.append(f"1 0 0 1 {x:.2f} {y:.2f} Tm")
+            self._show(font, size, s)
+        self.out.append("ET")
+
+    def line(
+        self,
+        x1: float,
+        y1: float,
+        x2: float,
+        y2: float,
+        colour: Colour = (0.8, 0.84, 0.87),
+        width: float = 0.5,
+    ) -> None:
+        self._set_stroke(colour, width)
+        self.out.append(f"{x1:.2f} {y1:.2f} m {x2:.2f} {y2:.2f} l S")
+
+    def rect(self, x: float, y: float, w: float, h: float, fill: Colour) -> None:
+        self._set_fill(fill)
+        self.out.append(f"{x:.2f} {y:.2f} {w:.2f} {h:.2f} re f")
+
+    def circle(self, x: float, y: float, r: float, fill: Colour) -> None:
+        self.dots([(x, y, r, fill)])
+
+    def path(
+        self,
+        points: list[tuple[float, float]],
+        colour: Colour,
+        width: float,
+        dash: tuple[float, float],
+    ) -> None:
+        """A dashed polyline, inside q/Q so the dash pattern does not leak."""
+        moves = " ".join(f"{x:.2f} {y:.2f} {'l' if i else 'm'}" for i, (x, y) in enumerate(points))
+        rgb = f"{colour[0]:.3f} {colour[1]:.3f} {colour[2]:.3f} RG"
+        self.out.append(f"q {rgb} {width:g} w [{dash[0]:g} {dash[1]:g}] 0 d {moves} S Q")
+
+    def dots(self, dots: list[tuple[float, float, float, Colour]]) -> None:
+        # A zero-length line with round caps is a filled circle of the line's width: one
+        # operator instead of four Bezier curves, for hundreds of chart marks.
+        self._paint(
+            "q 1 J",
+            "RG",
+            ((c, f"{2 * r:.2f} w {x:.2f} {y:.2f} m {x:.2f} {y:.2f} l S") for x, y, r, c in dots),
+        )
+
+    def bars(self, bars: list[tuple[float, float, float, float, Colour]]) -> None:
+        self._paint(
+            "q", "rg", ((c, f"{x:.2f} {y:.2f} {w:.2f} {h:.2f} re f") for x, y, w, h, c in bars)
+        )
+
+    def _paint(self, prologue: str, colour_op: str, shapes: Iterable[tuple[Colour, str]]) -> None:
+        """Many small shapes inside q/Q, setting the colour only when it changes."""
+        parts, current = [prologue], None
+        for colour, operators in shapes:
+            if colour != current:
+                parts.append(f"{colour[0]:.3f} {colour[1]:.3f} {colour[2]:.3f} {colour_op}")
+                current = colour
+            parts.append(operators)
+        parts.append("Q")
+        self.out.append("\n".join(parts))

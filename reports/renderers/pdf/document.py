@@ -1,0 +1,162 @@
+"""The report's sections laid out in order (title, class overview, one section per student)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from reports.analysis import ARROW, Report, StudentReport
+from reports.renderers.pdf.chart import chart
+from reports.renderers.pdf.fonts import REGULAR, register_fonts
+from reports.renderers.pdf.heatmap import heat_map
+from reports.renderers.pdf.layout import (
+    DENSITIES,
+    MARGIN,
+    MM,
+    MUTED,
+    NORMAL,
+    PAGE_W,
+    TIGHTEST,
+    WIDTH,
+    Density,
+    Layout,
+    Op,
+    Page,
+    ellipsis,
+    text_width,
+)
+from reports.renderers.pdf.tables import table
+from reports.renderers.pdf.writer import write_pdf
+from reports.renderers.tables import (
+    class_table,
+    question_table,
+    report_summary,
+    student_facts,
+    visit_path,
+)
+
+
+def title(report: Report) -> str:
+    if len(report.students) == 1:
+        return "Activity report"
+    return f"Activity report: {len(report.students)} students"
+
+
+def layout_pdf(report: Report) -> list[Page]:
+    """The pages as drawing operations, before they are written (tests inspect these)."""
+    register_fonts()
+    layout = Layout()
+    layout.new_page()
+    layout.heading(title(report), 18)
+    layout.paragraph(report_summary(report).split(" "), " ", colour=MUTED)
+    several = len(report.students) > 1
+    if several:
+        layout.footer = layout.pages[-1].footer = "Class overview"
+        _class_section(layout, report)
+    for index, student in enumerate(report.students):
+        _student_page(layout, report, student, first=index == 0 and not several)
+    return layout.pages
+
+
+def render_pdf(report: Report) -> bytes:
+    pages = layout_pdf(report)
+    for number, page in enumerate(pages, start=1):
+        page.ops.extend(_footer(page.footer, number, len(pages)))
+    # The document's date is the report's last activity: the same input, the same bytes.
+    date = report.last_activity.strftime("D:%Y%m%d%H%M%S+00'00'")
+    return write_pdf(pages, title=title(report), date=date)
+
+
+def _footer(text: str, number: int, total: int) -> list[Op]:
+    right = f"Page {number} of {total}"
+    right_w = text_width(right, REGULAR, 7.5)
+    left = ellipsis(text, WIDTH - right_w - 12)
+    return [
+        ("text", MARGIN, MARGIN, REGULAR, 7.5, MUTED, left),
+        ("text", PAGE_W - MARGIN - right_w, MARGIN, REGULAR, 7.5, MUTED, right),
+    ]
+
+
+def _class_section(layout: Layout, report: Report) -> None:
+    layout.heading("Class overview", 14)
+    header, rows = class_table(report)
+    table(layout, header, rows, frozenset({1, 2}))
+    heat_map(layout, report.class_summary)
+
+
+@dataclass(frozen=True, slots=True)
+class _Texts:
+    """What a student's section says, made once however many densities are tried."""
+
+    facts: list[tuple[str, str]]
+    order: list[str]  # the event order line's words
+    visits: list[str]
+    header: list[str]
+    rows: list[list[str]]
+    numeric: frozenset[int]
+
+
+def _texts(student: StudentReport) -> _Texts:
+    aliases = [q.alias for q in student.questions]
+    words = ["Event Order:", *(aliases[i] for i in student.event_questions)]
+    header, rows = question_table(student)
+    return _Texts(
+        facts=student_facts(student),
+        # "Event Order: Q1 -> Q2": the first separator is a plain space.
+        order=[f"{words[0]} {words[1]}", *words[2:]],
+        visits=visit_path(student).split(" → "),
+        header=header,
+        rows=rows,
+        numeric=frozenset(range(2, 4 + len(student.event_types))),
+    )
+
+
+def _student_page(layout: Layout, report: Report, student: StudentReport, first: bool) -> None:
+    """A student's section on one page when any density makes it fit, else flowing on at
+    the normal density. Tried in the order normal, tightest, tight: at most three layouts."""
+    layout.footer = f"Student ID: {student.student_id}"
+    if first:
+        layout.pages[-1].footer = layout.footer
+    else:
+        layout.new_page()
+    texts = _texts(student)
+    start = layout.mark()
+    _student(layout, report, student, texts, NORMAL)
+    if layout.pages_since(start) == 1:
+        return
+    normal = layout.back_to(start)
+    if layout.pages_since(start) + len(normal.pages) > 2:  # no density saves a whole page
+        layout.redo(normal)
+        return
+    _student(layout, report, student, texts, TIGHTEST)
+    if layout.pages_since(start) > 1:
+        layout.back_to(start)
+        layout.redo(normal)
+        return
+    tightest = layout.back_to(start)
+    for density in DENSITIES[1:-1]:
+        _student(layout, report, student, texts, density)
+        if layout.pages_since(start) == 1:
+            return
+        layout.back_to(start)
+    layout.redo(tightest)
+
+
+def _student(
+    layout: Layout, report: Report, student: StudentReport, texts: _Texts, density: Density
+) -> None:
+    gap = density.heading_gap
+    layout.heading(f"Student ID: {student.student_id}", 15, gap)
+    layout.paragraph(f"Namespace: {student.namespace}".split(" "), " ", colour=MUTED)
+    for label, value in texts.facts:
+        layout.need(density.fact_leading)
+        layout.y -= density.fact_leading
+        layout.text(MARGIN, label, REGULAR, 9.5, MUTED)
+        layout.text(MARGIN + 32 * MM, value)
+    layout.y -= 6 * gap / 1.4
+    layout.heading("Timeline", 11.5, gap)
+    chart(layout, report, student, density)
+    layout.heading("Event order", 11.5, gap)
+    layout.paragraph(texts.order, ARROW, size=9)
+    layout.heading("Visits", 11.5, gap)
+    layout.paragraph(texts.visits, " → ", size=9)
+    table(layout, texts.header, texts.rows, texts.numeric, title="Questions", density=density)

@@ -1,0 +1,210 @@
+"""Pages as lists of drawing operations: the page geometry, text flow and wrapping."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from reports.renderers.geometry import ChartSize
+from reports.renderers.pdf.fonts import BOLD, REGULAR, width
+
+PAGE_W, PAGE_H = 595.2755905511812, 841.8897637795277  # A4 in points
+MM = 72 / 25.4
+MARGIN = 16 * MM
+BOTTOM = MARGIN + 8 * MM  # room for the footer
+WIDTH = PAGE_W - 2 * MARGIN
+Colour = tuple[float, float, float]
+INK: Colour = (0.11, 0.12, 0.14)
+MUTED: Colour = (0.34, 0.38, 0.42)
+LINE: Colour = (0.8, 0.84, 0.87)
+SHADE: Colour = (0.96, 0.97, 0.98)
+WHITE: Colour = (1.0, 1.0, 1.0)
+
+Op = tuple[Any, ...]
+# ("text", x, y, font, size, colour, s)     ("vtext", ...the same, drawn upwards)
+# ("line", x1, y1, x2, y2[, colour, width]) ("rect", x, y, w, h, fill)
+# ("circle", x, y, r, fill)                 ("path", [(x, y), ...], colour, width, dash)
+# ("dots", [(x, y, r, colour), ...]): chart marks, one round-capped stroke each
+# ("texts", font, size, colour, [(x, y, s), ...]): a table row, in one text object
+# ("cells", font, size, [(x, y, s, colour), ...]): the same, each string in its own colour
+# ("bars", [(x, y, w, h, colour), ...]): filled rectangles (folded marks, heat-map cells)
+
+
+@dataclass(frozen=True, slots=True)
+class Density:
+    """How tightly a student's section is set; tighter ones let it fit on one page."""
+
+    chart: ChartSize
+    table_font: float  # the largest font size of a table
+    cell_pad: float  # space above and below a table cell's text
+    fact_leading: float  # one line of the student's totals
+    heading_gap: float  # space above a heading, in font sizes
+
+
+def _chart_size(row: float, plot_h: float) -> ChartSize:
+    return ChartSize(row=row, plot_h=plot_h, label=7.5, radius=(0.8, 2.6), bar_w=1.6)
+
+
+DENSITIES = (
+    Density(_chart_size(11.0, 200.0), 8.0, 3.0, 13.0, 1.4),
+    Density(_chart_size(8.5, 150.0), 7.5, 2.0, 11.5, 1.0),
+    Density(_chart_size(6.5, 110.0), 7.0, 1.4, 10.5, 0.8),
+)
+NORMAL, TIGHTEST = DENSITIES[0], DENSITIES[-1]
+
+
+@cache
+def text_width(text: str, font: str, size: float) -> float:
+    return width(text, font, size)
+
+
+@dataclass
+class Page:
+    footer: str  # "Student ID: ..." or "Class overview"
+    ops: list[Op] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Mark:
+    """Where the layout was, to go back there (a section tried at another density)."""
+
+    pages: int
+    ops: int
+    y: float
+
+
+@dataclass(frozen=True, slots=True)
+class Cut:
+    ops: list[Op]  # on the page where the mark was
+    pages: list[Page]  # the pages after it
+    y: float
+
+
+class Layout:
+    def __init__(self) -> None:
+        self.pages: list[Page] = []
+        self.y = 0.0
+        self.footer = ""
+
+    @property
+    def ops(self) -> list[Op]:
+        return self.pages[-1].ops
+
+    def new_page(self) -> None:
+        self.pages.append(Page(self.footer))
+        self.y = PAGE_H - MARGIN
+
+    def room(self) -> float:
+        return self.y - BOTTOM
+
+    def need(self, height: float) -> None:
+        if not self.pages or self.y - height < BOTTOM:
+            self.new_page()
+
+    def mark(self) -> Mark:
+        return Mark(len(self.pages), len(self.ops), self.y)
+
+    def pages_since(self, mark: Mark) -> int:
+        return len(self.pages) - mark.pages + 1
+
+    def back_to(self, mark: Mark) -> Cut:
+        """Undo everything since ``mark``; what was undone can be put back with ``redo``."""
+        cut = Cut(self.pages[mark.pages - 1].ops[mark.ops :], self.pages[mark.pages :], self.y)
+        del self.pages[mark.pages :]
+        del self.ops[mark.ops :]
+        self.y = mark.y
+        return cut
+
+    def redo(self, cut: Cut) -> None:
+        self.ops.extend(cut.ops)
+        self.pages.extend(cut.pages)
+        self.y = cut.y
+
+    def text(
+        self, x: float, s: str, font: str = REGULAR, size: float = 9.5, colour: Colour = INK
+    ) -> None:
+        self.ops.append(("text", x, self.y, font, size, colour, s))
+
+    def heading(self, s: str, size: float = 14, gap: float = 1.4) -> None:
+        self.need(size * (gap + 0.8))
+        self.y -= size * gap
+        for line in wrap_words(s.split(" "), " ", BOLD, size, WIDTH):
+            self.text(MARGIN, line, BOLD, size)
+            self.y -= size * 1.3
+        self.y -= size * 0.2
+
+    def paragraph(
+        self,
+        words: list[str],
+        sep: str,
+        font: str = REGULAR,
+        size: float = 9.5,
+        colour: Colour = INK,
+    ) -> None:
+        leading = size * 1.35
+        for line in wrap_words(words, sep, font, size, WIDTH):
+            self.need(leading)
+            self.y -= leading
+            self.text(MARGIN, line, font, size, colour)
+        self.y -= leading * 0.4
+
+
+def wrap_words(words: list[str], sep: str, font: str, size: float, room: float) -> list[str]:
+    """Greedy line filling; a separator that ends a line stays on that line (trimmed)."""
+    sep_w = text_width(sep, font, size)
+    room -= text_width(sep.rstrip(), font, size)  # room for a separator ending the line
+    lines: list[str] = []
+    current: list[str] = []
+    used = 0.0
+    for word in words:
+        w = text_width(word, font, size)
+        if current and used + sep_w + w > room:
+            lines.append(sep.join(current) + sep.rstrip())
+            current, used = [], 0.0
+        if w > room:  # a single word wider than the line: cut it by characters
+            lines.extend(_cut(word, font, size, room))
+            continue
+        used += (sep_w if current else 0.0) + w
+        current.append(word)
+    if current:
+        lines.append(sep.join(current))
+    return lines
+
+
+def _cut(word: str, font: str, size: float, room: float) -> list[str]:
+    pieces, start = [], 0
+    for end in range(1, len(word) + 1):
+        if width(word[start:end], font, size) > room and end - 1 > start:
+            pieces.append(word[start : end - 1])
+            start = end - 1
+    pieces.append(word[start:])
+    return pieces
+
+
+def ellipsis(text: str, room: float, font: str = REGULAR, size: float = 7.5) -> str:
+    """``text`` cut with "…" so that it fits ``room``."""
+    if text_width(text, font, size) <= room:
+        return text
+    low, high = 0, len(text)
+    while low < high:  # the longest prefix that fits with the ellipsis
+        mid = (low + high + 1) // 2
+        if width(text[:mid] + "…", font, size) <= room:
+            low = mid
+        else:
+            high = mid - 1
+    return text[:low] + "…"
+
+
+def ellipsis_middle(text: str, room: float, font: str, size: float) -> str:
+    """``text`` with its middle replaced by "…" so that it fits ``room``: the end of a
+    label often tells similar ones apart ("unit 1…part 12")."""
+    if text_width(text, font, size) <= room:
+        return text
+    keep = len(text)
+    while keep > 1:
+        keep -= 1
+        head, tail = text[: (keep + 1) // 2], text[len(text) - keep // 2 :]
+        if width(head + "…" + tail, font, size) <= room:
+            return head + "…" + tail
+    return "…"
