@@ -290,17 +290,34 @@ def test_flower_refuses_to_start_without_basic_auth(tmp_path) -> None:
     assert "FLOWER_BASIC_AUTH" in result.stderr
 
 
-def test_flower_command_carries_basic_auth(monkeypatch) -> None:
+def test_flower_command_carries_no_credentials(monkeypatch) -> None:
     monkeypatch.setenv("FLOWER_BASIC_AUTH", "admin:s3cret")
-    assert "--basic_auth=admin:s3cret" in serve.flower_command()
+    command = " ".join(serve.flower_command())
+    assert "s3cret" not in command and "basic_auth" not in command
+
+
+def _process_tree(pid: int) -> list[int]:
+    """``pid`` and every process below it, from /proc."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue  # gone meanwhile
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    tree, todo = [], [pid]
+    while todo:
+        tree.append(todo.pop())
+        todo.extend(children.get(tree[-1], []))
+    return tree
 
 
 def test_running_flower_asks_for_basic_auth(tmp_path) -> None:
     port = free_port()
+    password = secrets.token_urlsafe(16)
+    credentials = f"admin:{password}"
     env = {k: v for k, v in _env().items() if k != "DATABASE_URL"}  # embedded broker
-    env.update(
-        FLOWER_BASIC_AUTH="admin:s3cret", FLOWER_PORT=str(port), REPORT_DATA_DIR=str(tmp_path)
-    )
+    env.update(FLOWER_BASIC_AUTH=credentials, FLOWER_PORT=str(port), REPORT_DATA_DIR=str(tmp_path))
     env.pop("CELERY_BROKER_URL", None)
     flower = subprocess.Popen(
         [sys.executable, "-m", "config.serve", "flower"],
@@ -319,13 +336,21 @@ def test_running_flower_asks_for_basic_auth(tmp_path) -> None:
             except OSError:
                 assert time.monotonic() < deadline, "Flower did not start"
                 time.sleep(0.2)
+        # `ps` shows every process's command line to every user: no credentials there.
+        tree = _process_tree(flower.pid)
+        command_lines = [Path(f"/proc/{pid}/cmdline").read_bytes() for pid in tree]
+        assert b"flower" in command_lines[0]  # config.serve exec'ed Flower in its place
+        for command_line in command_lines:
+            assert password.encode() not in command_line, command_line
+            assert b"basic_auth" not in command_line, command_line
         assert anonymous.status == 401
         headers = {k.lower(): v for k, v in anonymous.headers.items()}
         assert headers["www-authenticate"].startswith("Basic")
-        token = base64.b64encode(b"admin:s3cret").decode()
+        token = base64.b64encode(credentials.encode()).decode()
         assert http("GET", url, headers={"Authorization": f"Basic {token}"}).status == 200
-        wrong = base64.b64encode(b"admin:guess").decode()
-        assert http("GET", url, headers={"Authorization": f"Basic {wrong}"}).status == 401
+        for wrong in ["admin:guess", f"root:{password}", f"admin:{password}x"]:
+            token = base64.b64encode(wrong.encode()).decode()
+            assert http("GET", url, headers={"Authorization": f"Basic {token}"}).status == 401
     finally:
         flower.terminate()
         flower.wait(timeout=20)
