@@ -7,7 +7,9 @@ Celery broker under ``var/``, so ``make run`` works on a laptop with only Python
 
 from __future__ import annotations
 
+import os
 import secrets
+import time
 from pathlib import Path
 
 import dj_database_url
@@ -26,20 +28,47 @@ EMBEDDED = not DATABASE_URL
 DEBUG = env_bool("DEBUG", False)
 
 
+# .env.example's placeholders all start with this: a copied .env must not run with one.
+PLACEHOLDER_PREFIX = "change-me"
+
+
+def _embedded_secret_key(path: Path) -> str:
+    """One random key per data folder, kept so sessions survive restarts. The file is
+    created with mode 0600 (never readable by others, not even for a moment) and O_EXCL,
+    so of two processes starting at once exactly one writes it and both use its key."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        key = secrets.token_urlsafe(50)
+        with os.fdopen(fd, "w") as out:
+            out.write(key)
+        return key
+    # Someone else created it; it may still be empty for the instant before their write.
+    deadline = time.monotonic() + 5
+    while not (key := path.read_text().strip()):
+        if time.monotonic() > deadline:
+            raise ImproperlyConfigured(f"{path} is empty: delete it and start again.")
+        time.sleep(0.01)
+    return key
+
+
 def _secret_key() -> str:
     key = env_str("SECRET_KEY")
+    if key.strip().lower().startswith(PLACEHOLDER_PREFIX):
+        raise ImproperlyConfigured(
+            "SECRET_KEY is a placeholder from .env.example (it starts with "
+            f"{PLACEHOLDER_PREFIX!r}): set it to 50 random characters, e.g. the output of "
+            "python3 -c 'import secrets; print(secrets.token_urlsafe(50))'."
+        )
     if key:
         return key
     if not EMBEDDED:
         raise ImproperlyConfigured(
             "SECRET_KEY must be set when DATABASE_URL is set (see .env.example)."
         )
-    # Embedded default: one random key per data folder, kept so sessions survive restarts.
-    path = DATA_DIR / "secret_key"
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(50))
-        path.chmod(0o600)
-    return path.read_text().strip()
+    return _embedded_secret_key(DATA_DIR / "secret_key")
 
 
 SECRET_KEY = _secret_key()
