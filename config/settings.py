@@ -238,9 +238,13 @@ REPORT_QUEUE_FULL_RETRY_AFTER = env_int("REPORT_QUEUE_FULL_RETRY_AFTER", 30, min
 REPORT_QUEUE_COUNT_INTERVAL = env_float("REPORT_QUEUE_COUNT_INTERVAL", 1.0, minimum=0.0)
 # An Idempotency-Key is remembered this long (Stripe's 24 hours).
 REPORT_IDEMPOTENCY_TTL_SECONDS = env_int("REPORT_IDEMPOTENCY_TTL_SECONDS", 24 * 3600, minimum=1)
-# Optional API keys: when set, every endpoint but /healthz needs `Authorization: Bearer <key>`
-# and a job is visible only with the key that created it. Unset: the service is open.
+# Optional API keys: when set, every endpoint that returns data needs `Authorization: Bearer
+# <key>` (docs/api.md lists the public paths) and a job is visible only with the key that
+# created it. Unset: the service is open.
 REPORT_API_KEYS = env_list("REPORT_API_KEYS", [])
+# A Prometheus scraper's bearer token for /metrics (accepted besides the API keys). When
+# either this or REPORT_API_KEYS is set, /metrics needs one of them.
+REPORT_METRICS_TOKEN = env_str("REPORT_METRICS_TOKEN").strip()
 # Fault injection for the fault tests only; unset (the default) they do nothing.
 REPORT_FAULT_SLEEP_SECONDS = env_float("REPORT_FAULT_SLEEP_SECONDS", 0.0, minimum=0.0)
 REPORT_FAULT_KILL_WORKER = env_bool("REPORT_FAULT_KILL_WORKER", False)
@@ -355,7 +359,9 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["reports.parsers.RawJSONParser"],
     "DEFAULT_AUTHENTICATION_CLASSES": ["reports.auth.ApiKeyAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["reports.auth.HasApiKey"],
+    # The key check is authentication (reports/auth.py), which refuses a request without
+    # a valid key when keys are configured; there is nothing left for permissions to do.
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "UNAUTHENTICATED_USER": None,
     "EXCEPTION_HANDLER": "reports.exceptions.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -369,6 +375,9 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and Swagger UI are public pages without data (docs/api.md, "Public
+    # paths"): a browser loads them by navigation, which carries no API key.
+    "SERVE_AUTHENTICATION": [],
     # Swagger UI from our own static files (drf-spectacular-sidecar): works offline.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from reports import health, schema, selectors, services
 from reports import metrics as job_metrics
+from reports.auth import api_key_required
 from reports.exceptions import InvalidInput, error_body
 from reports.logs import bind_task_id
 from reports.models import JobKind, JobStatus, ReportJob
@@ -239,6 +240,7 @@ def readyz(request: HttpRequest) -> JsonResponse:
     )
 
 
+@api_key_required(metrics_token=True)
 def metrics(request: HttpRequest) -> HttpResponse:
     """Prometheus text format: HTTP metrics (django-prometheus) and job metrics."""
     return job_metrics.metrics_response(request)
