@@ -358,6 +358,9 @@ LOGGING = {
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["reports.parsers.RawJSONParser"],
+    # Every answer is JSON whatever the Accept header (no 406); the status views serve the
+    # finished HTML/PDF report themselves, by reports/negotiation.py.
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "reports.negotiation.JsonOnly",
     "DEFAULT_AUTHENTICATION_CLASSES": ["reports.auth.ApiKeyAuthentication"],
     # The key check is authentication (reports/auth.py), which refuses a request without
     # a valid key when keys are configured; there is nothing left for permissions to do.
