@@ -93,8 +93,9 @@ def beat_command() -> list[str]:
 
 
 def flower_command() -> list[str]:
-    auth = os.environ.get("FLOWER_BASIC_AUTH", "")
-    if not auth:
+    # Flower reads FLOWER_BASIC_AUTH from the environment itself, which it inherits; on
+    # the command line the credentials would show in `ps` to every user of the machine.
+    if not os.environ.get("FLOWER_BASIC_AUTH", "").strip():
         sys.exit("FLOWER_BASIC_AUTH=user:password is required: Flower shows job data.")
     return [
         PY,
@@ -104,7 +105,6 @@ def flower_command() -> list[str]:
         "config",
         "flower",
         f"--port={os.environ.get('FLOWER_PORT', '5555')}",
-        f"--basic_auth={auth}",
     ]
 
 

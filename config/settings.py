@@ -7,7 +7,9 @@ Celery broker under ``var/``, so ``make run`` works on a laptop with only Python
 
 from __future__ import annotations
 
+import os
 import secrets
+import time
 from pathlib import Path
 
 import dj_database_url
@@ -26,20 +28,47 @@ EMBEDDED = not DATABASE_URL
 DEBUG = env_bool("DEBUG", False)
 
 
+# .env.example's placeholders all start with this: a copied .env must not run with one.
+PLACEHOLDER_PREFIX = "change-me"
+
+
+def _embedded_secret_key(path: Path) -> str:
+    """One random key per data folder, kept so sessions survive restarts. The file is
+    created with mode 0600 (never readable by others, not even for a moment) and O_EXCL,
+    so of two processes starting at once exactly one writes it and both use its key."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        key = secrets.token_urlsafe(50)
+        with os.fdopen(fd, "w") as out:
+            out.write(key)
+        return key
+    # Someone else created it; it may still be empty for the instant before their write.
+    deadline = time.monotonic() + 5
+    while not (key := path.read_text().strip()):
+        if time.monotonic() > deadline:
+            raise ImproperlyConfigured(f"{path} is empty: delete it and start again.")
+        time.sleep(0.01)
+    return key
+
+
 def _secret_key() -> str:
     key = env_str("SECRET_KEY")
+    if key.strip().lower().startswith(PLACEHOLDER_PREFIX):
+        raise ImproperlyConfigured(
+            "SECRET_KEY is a placeholder from .env.example (it starts with "
+            f"{PLACEHOLDER_PREFIX!r}): set it to 50 random characters, e.g. the output of "
+            "python3 -c 'import secrets; print(secrets.token_urlsafe(50))'."
+        )
     if key:
         return key
     if not EMBEDDED:
         raise ImproperlyConfigured(
             "SECRET_KEY must be set when DATABASE_URL is set (see .env.example)."
         )
-    # Embedded default: one random key per data folder, kept so sessions survive restarts.
-    path = DATA_DIR / "secret_key"
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(50))
-        path.chmod(0o600)
-    return path.read_text().strip()
+    return _embedded_secret_key(DATA_DIR / "secret_key")
 
 
 SECRET_KEY = _secret_key()
@@ -209,9 +238,13 @@ REPORT_QUEUE_FULL_RETRY_AFTER = env_int("REPORT_QUEUE_FULL_RETRY_AFTER", 30, min
 REPORT_QUEUE_COUNT_INTERVAL = env_float("REPORT_QUEUE_COUNT_INTERVAL", 1.0, minimum=0.0)
 # An Idempotency-Key is remembered this long (Stripe's 24 hours).
 REPORT_IDEMPOTENCY_TTL_SECONDS = env_int("REPORT_IDEMPOTENCY_TTL_SECONDS", 24 * 3600, minimum=1)
-# Optional API keys: when set, every endpoint but /healthz needs `Authorization: Bearer <key>`
-# and a job is visible only with the key that created it. Unset: the service is open.
+# Optional API keys: when set, every endpoint that returns data needs `Authorization: Bearer
+# <key>` (docs/api.md lists the public paths) and a job is visible only with the key that
+# created it. Unset: the service is open.
 REPORT_API_KEYS = env_list("REPORT_API_KEYS", [])
+# A Prometheus scraper's bearer token for /metrics (accepted besides the API keys). When
+# either this or REPORT_API_KEYS is set, /metrics needs one of them.
+REPORT_METRICS_TOKEN = env_str("REPORT_METRICS_TOKEN").strip()
 
 # --- Celery --------------------------------------------------------------------------------
 CELERY_BROKER_URL = env_str(
@@ -333,8 +366,13 @@ LOGGING = {
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["reports.parsers.RawJSONParser"],
+    # Every answer is JSON whatever the Accept header (no 406); the status views serve the
+    # finished HTML/PDF report themselves, by reports/negotiation.py.
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "reports.negotiation.JsonOnly",
     "DEFAULT_AUTHENTICATION_CLASSES": ["reports.auth.ApiKeyAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["reports.auth.HasApiKey"],
+    # The key check is authentication (reports/auth.py), which refuses a request without
+    # a valid key when keys are configured; there is nothing left for permissions to do.
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "UNAUTHENTICATED_USER": None,
     "EXCEPTION_HANDLER": "reports.exceptions.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -348,6 +386,9 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and Swagger UI are public pages without data (docs/api.md, "Public
+    # paths"): a browser loads them by navigation, which carries no API key.
+    "SERVE_AUTHENTICATION": [],
     # Swagger UI from our own static files (drf-spectacular-sidecar): works offline.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 from django.db import connection
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.request import Request
@@ -15,18 +16,14 @@ from rest_framework.views import APIView
 
 from reports import health, schema, selectors
 from reports import metrics as job_metrics
+from reports.auth import api_key_required
 from reports.exceptions import InvalidInput, error_body
 from reports.jobs import submit
 from reports.logs import bind_task_id
 from reports.models import JobKind, JobStatus, ReportJob
+from reports.negotiation import HTML, PDF, finished_report_format
 from reports.renderers.html import CONTENT_SECURITY_POLICY
 from reports.serializers import ReportRequestSerializer, WaitQuerySerializer
-
-
-def _wants_html(request: HttpRequest) -> bool:
-    """A browser navigating to the URL lists text/html first; API clients do not."""
-    accept = request.META.get("HTTP_ACCEPT", "")
-    return accept.split(",")[0].split(";")[0].strip().lower() == "text/html"
 
 
 def _html_document(content: str | bytes) -> HttpResponse:
@@ -115,10 +112,21 @@ class ReportDetailApi(APIView):
         return Response(body, status=status.HTTP_202_ACCEPTED)
 
     def finished(self, request: Request, job: ReportJob) -> HttpResponse:
-        if self.kind == JobKind.PDF:
+        # The one answer that depends on Accept (docs/api.md, "Content negotiation").
+        answer = finished_report_format(request.META.get("HTTP_ACCEPT"), self.kind)
+        response = self._finished(request, job, answer)
+        patch_vary_headers(response, ["Accept"])
+        return response
+
+    def _finished(self, request: Request, job: ReportJob, answer: str) -> HttpResponse:
+        if answer == PDF:
             return _file_response(job, attachment=True)
+        if self.kind == JobKind.PDF:
+            body = self._body(str(job.id), job.status, "Task completed")
+            body["report_url"] = selectors.report_download_url(job=job, request=request)
+            return Response(body)
         report = job.report
-        if _wants_html(request):
+        if answer == HTML:
             return _html_document(report.html)
         data = {
             "id": str(report.id),
@@ -240,6 +248,7 @@ def readyz(request: HttpRequest) -> JsonResponse:
     )
 
 
+@api_key_required(metrics_token=True)
 def metrics(request: HttpRequest) -> HttpResponse:
     """Prometheus text format: HTTP metrics (django-prometheus) and job metrics."""
     return job_metrics.metrics_response(request)

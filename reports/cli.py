@@ -110,9 +110,15 @@ def render(args: argparse.Namespace) -> int:
 
 
 def _request(
-    method: str, url: str, *, api_key: str | None, body: bytes | None = None, timeout: float = 60
+    method: str,
+    url: str,
+    *,
+    api_key: str | None,
+    body: bytes | None = None,
+    timeout: float = 60,
+    accept: str = "application/json",
 ) -> tuple[int, str, bytes]:
-    headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
+    headers = {"Accept": accept, "User-Agent": USER_AGENT}
     if body is not None:
         headers["Content-Type"] = "application/json"
     if api_key:
@@ -199,8 +205,12 @@ def submit(args: argparse.Namespace) -> int:
     print(f"report-task: task {accepted['task_id']}", file=sys.stderr)
     bar = ProgressBar(enabled=not args.quiet)
     deadline = time.monotonic() + args.timeout
+    # A finished PDF job answers with the file only to an Accept that admits it.
+    accept = "application/json, application/pdf" if args.format == "pdf" else "application/json"
     while True:
-        status, content_type, answer = _request("GET", status_url, api_key=args.api_key)
+        status, content_type, answer = _request(
+            "GET", status_url, api_key=args.api_key, accept=accept
+        )
         if status == 200 and not content_type.startswith("application/json"):
             bar.done("SUCCESS")  # a finished PDF job answers with the file itself
             write_output(args.output, answer, binary=True)

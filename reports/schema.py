@@ -151,6 +151,11 @@ class PdfStatusSerializer(serializers.Serializer):
     task_id = serializers.CharField()
     status = serializers.ChoiceField(choices=STATES)
     message = serializers.CharField()
+    report_url = serializers.URLField(
+        required=False,
+        help_text="Only on SUCCESS (an Accept header that excludes application/pdf): "
+        "downloads the stored file.",
+    )
     progress = ProgressSerializer(required=False, help_text="Only with several students.")
 
 
@@ -304,10 +309,17 @@ def detail_responses(kind: str) -> dict[Any, Any]:
     if isinstance(done, dict):
         responses.update(done)
         responses[(200, "application/json")] = OpenApiResponse(
-            PdfStatusSerializer, description="FAILURE, with the reason in `message`."
+            PdfStatusSerializer,
+            description="FAILURE, with the reason in `message`; or SUCCESS, with "
+            "`report_url`, when the Accept header excludes application/pdf.",
         )
     else:
-        responses[200] = done
+        responses[(200, "application/json")] = done
+        responses[(200, "text/html")] = OpenApiResponse(
+            OpenApiTypes.STR,
+            description="SUCCESS, when the client prefers text/html to application/json "
+            "(a browser): the HTML report itself.",
+        )
     return responses
 
 

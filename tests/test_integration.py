@@ -73,3 +73,22 @@ def test_a_class_list_end_to_end(stack: Stack, sample: dict, kind: str) -> None:
     if kind == "html":
         assert done.json()["data"]["student_ids"] == [f"student-{i}" for i in range(5)]
         assert done.json()["data"]["student_id"] is None
+
+
+def test_accept_text_html_exactly_gets_the_report_or_json(stack: Stack, sample: dict) -> None:
+    """What `curl -H 'Accept: text/html'` sends: the HTML document once finished, JSON
+    before that and for unknown ids, never a 406 (docs/api.md, "Content negotiation")."""
+    html = {"Accept": "text/html"}
+    unknown = stack.get("/assignment/html/00000000-0000-4000-8000-000000000000", html)
+    assert unknown.status == 404 and unknown.json()["status"] == "NOT_FOUND"
+    task_id = stack.post("html", sample, headers=html).json()["task_id"]
+    stack.wait_done("html", task_id, headers=html)
+    page = stack.get(f"/assignment/html/{task_id}", html)
+    assert page.status == 200, page.body
+    assert page.headers["Content-Type"].startswith("text/html")
+    assert page.body.startswith(b"<!DOCTYPE html>")
+    assert f"Student ID: {sample['student_id']}" in page.body.decode()
+    pdf_id = stack.post("pdf", sample).json()["task_id"]
+    stack.wait_done("pdf", pdf_id)
+    status = stack.get(f"/assignment/pdf/{pdf_id}", html)
+    assert status.status == 200 and status.json()["status"] == "SUCCESS"

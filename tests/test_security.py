@@ -236,6 +236,120 @@ def test_secret_key_is_mandatory_outside_embedded_mode(tmp_path) -> None:
     assert result.stdout.startswith("ImproperlyConfigured SECRET_KEY must be set"), result
 
 
+def _settings_process(code: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` in a fresh interpreter: settings are read once, at import."""
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=_env(DJANGO_SETTINGS_MODULE="config.settings", **env),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    ("key", "embedded"),
+    [
+        ("change-me-to-50-random-characters", True),
+        ("change-me-to-50-random-characters", False),
+        ("change-me", False),
+        (" Change-Me-later-" + "x" * 40, True),
+    ],
+)
+def test_the_env_example_placeholder_is_refused_as_secret_key(tmp_path, key, embedded) -> None:
+    code = (
+        "try:\n"
+        "    import config.settings\n"
+        "except Exception as exc:\n"
+        "    print(type(exc).__name__, exc)\n"
+    )
+    database = {} if embedded else {"DATABASE_URL": "postgres://nobody@127.0.0.1:1/none"}
+    result = _settings_process(code, SECRET_KEY=key, REPORT_DATA_DIR=str(tmp_path), **database)
+    assert result.stdout.startswith(
+        "ImproperlyConfigured SECRET_KEY is a placeholder from .env.example"
+    ), result
+    if len(key) > len("change-me"):  # a value that may be near a real secret is not echoed
+        assert key.strip() not in result.stdout + result.stderr
+
+
+# Records the secret key file's mode at every audit event after it appears (opening, chmod,
+# reading it back...), so a file created readable and chmod'ed afterwards is caught.
+_WATCH_KEY_FILE = """
+import os, stat, sys
+path = os.path.join(os.environ["REPORT_DATA_DIR"], "secret_key")
+modes = set()
+def watch(event, args):
+    try:
+        modes.add(stat.S_IMODE(os.stat(path).st_mode))
+    except FileNotFoundError:
+        pass
+os.umask(0o022)
+sys.addaudithook(watch)
+import config.settings
+print(config.settings.SECRET_KEY, sorted(modes))
+"""
+
+
+def test_the_embedded_secret_key_file_is_private_from_its_creation(tmp_path) -> None:
+    result = _settings_process(_WATCH_KEY_FILE, REPORT_DATA_DIR=str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    key, modes = result.stdout.split(" ", 1)
+    assert modes.strip() == str([0o600])
+    path = tmp_path / "secret_key"
+    assert path.read_text() == key and len(key) >= 50
+    assert path.stat().st_mode & 0o777 == 0o600
+    again = _settings_process(_WATCH_KEY_FILE, REPORT_DATA_DIR=str(tmp_path))
+    assert again.stdout.split(" ", 1)[0] == key  # kept across restarts
+
+
+def test_processes_starting_at_once_share_one_secret_key(tmp_path) -> None:
+    # Each process imports everything else first, then all read the settings at one instant.
+    code = (
+        "import time, os, django, dj_database_url, config.env\n"
+        "start = float(os.environ['START_AT'])\n"
+        "while time.time() < start: time.sleep(0.0005)\n"
+        "import config.settings\n"
+        "print(config.settings.SECRET_KEY)\n"
+    )
+    env = _env(REPORT_DATA_DIR=str(tmp_path), START_AT=str(time.time() + 5))
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", code], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True
+        )
+        for _ in range(6)
+    ]
+    keys = {process.communicate(timeout=60)[0].strip() for process in processes}
+    assert all(process.returncode == 0 for process in processes)
+    assert keys == {(tmp_path / "secret_key").read_text()}
+    assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
+
+
+def test_a_secret_key_file_still_being_written_is_waited_for(tmp_path) -> None:
+    """Another process has created the file and not yet written it: wait for its key."""
+    path = tmp_path / "secret_key"
+    path.touch(mode=0o600)
+    code = (
+        "import django, dj_database_url, config.env\n"  # the slow part, before the signal
+        "print('reading', flush=True)\n"
+        "import config.settings\n"
+        "print(config.settings.SECRET_KEY)\n"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=_env(REPORT_DATA_DIR=str(tmp_path)),
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    assert process.stdout.readline() == "reading\n"
+    time.sleep(1)  # well after the settings found the file empty
+    key = secrets.token_urlsafe(50)
+    path.write_text(key)
+    assert process.communicate(timeout=60)[0].strip() == key
+
+
 def test_debug_is_off_by_default(tmp_path) -> None:
     # In a subprocess: pytest-django forces DEBUG off in this one, whatever the settings say.
     result = subprocess.run(
@@ -290,17 +404,34 @@ def test_flower_refuses_to_start_without_basic_auth(tmp_path) -> None:
     assert "FLOWER_BASIC_AUTH" in result.stderr
 
 
-def test_flower_command_carries_basic_auth(monkeypatch) -> None:
+def test_flower_command_carries_no_credentials(monkeypatch) -> None:
     monkeypatch.setenv("FLOWER_BASIC_AUTH", "admin:s3cret")
-    assert "--basic_auth=admin:s3cret" in serve.flower_command()
+    command = " ".join(serve.flower_command())
+    assert "s3cret" not in command and "basic_auth" not in command
+
+
+def _process_tree(pid: int) -> list[int]:
+    """``pid`` and every process below it, from /proc."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue  # gone meanwhile
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    tree, todo = [], [pid]
+    while todo:
+        tree.append(todo.pop())
+        todo.extend(children.get(tree[-1], []))
+    return tree
 
 
 def test_running_flower_asks_for_basic_auth(tmp_path) -> None:
     port = free_port()
+    password = secrets.token_urlsafe(16)
+    credentials = f"admin:{password}"
     env = {k: v for k, v in _env().items() if k != "DATABASE_URL"}  # embedded broker
-    env.update(
-        FLOWER_BASIC_AUTH="admin:s3cret", FLOWER_PORT=str(port), REPORT_DATA_DIR=str(tmp_path)
-    )
+    env.update(FLOWER_BASIC_AUTH=credentials, FLOWER_PORT=str(port), REPORT_DATA_DIR=str(tmp_path))
     env.pop("CELERY_BROKER_URL", None)
     flower = subprocess.Popen(
         [sys.executable, "-m", "config.serve", "flower"],
@@ -319,13 +450,21 @@ def test_running_flower_asks_for_basic_auth(tmp_path) -> None:
             except OSError:
                 assert time.monotonic() < deadline, "Flower did not start"
                 time.sleep(0.2)
+        # `ps` shows every process's command line to every user: no credentials there.
+        tree = _process_tree(flower.pid)
+        command_lines = [Path(f"/proc/{pid}/cmdline").read_bytes() for pid in tree]
+        assert b"flower" in command_lines[0]  # config.serve exec'ed Flower in its place
+        for command_line in command_lines:
+            assert password.encode() not in command_line, command_line
+            assert b"basic_auth" not in command_line, command_line
         assert anonymous.status == 401
         headers = {k.lower(): v for k, v in anonymous.headers.items()}
         assert headers["www-authenticate"].startswith("Basic")
-        token = base64.b64encode(b"admin:s3cret").decode()
+        token = base64.b64encode(credentials.encode()).decode()
         assert http("GET", url, headers={"Authorization": f"Basic {token}"}).status == 200
-        wrong = base64.b64encode(b"admin:guess").decode()
-        assert http("GET", url, headers={"Authorization": f"Basic {wrong}"}).status == 401
+        for wrong in ["admin:guess", f"root:{password}", f"admin:{password}x"]:
+            token = base64.b64encode(wrong.encode()).decode()
+            assert http("GET", url, headers={"Authorization": f"Basic {token}"}).status == 401
     finally:
         flower.terminate()
         flower.wait(timeout=20)
