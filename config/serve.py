@@ -41,6 +41,9 @@ def web_command(metrics_dir: Path | None = None) -> list[str]:
         str(_env_int("WEB_THREADS", 16)),
         "--worker-class",
         "gthread",
+        # Not gunicorn 27's control socket: one fixed path (~/.gunicorn/gunicorn.ctl) that
+        # every gunicorn of the user would share; nothing here uses it.
+        "--no-control-socket",
         "--timeout",
         "60",
         "--graceful-timeout",

@@ -9,7 +9,7 @@ import uuid
 import pytest
 from django.test import override_settings
 
-from reports import services
+from reports.jobs import run
 from reports.models import JobStatus, ReportJob
 from reports.negotiation import HTML, JSON, PDF, finished_report_format
 
@@ -104,7 +104,7 @@ def finished(client, sample, settings, tmp_path) -> dict[str, str]:
     settings.MEDIA_ROOT = tmp_path
     ids = {kind: _post(client, kind, sample) for kind in ("html", "pdf")}
     for task_id in ids.values():
-        assert services.job_run(job_id=task_id) == JobStatus.SUCCESS
+        assert run.job_run(job_id=task_id, holder="test/1") == JobStatus.SUCCESS
     return ids
 
 
@@ -146,7 +146,7 @@ def test_unfinished_failed_and_unknown_jobs_are_json(client, sample, kind, clien
     accept = CLIENTS[client_name]
     pending = _post(client, kind, sample)
     failed = _post(client, kind, sample)
-    services.job_fail(job_id=failed, message="broken")
+    run.job_fail(job_id=failed, message="broken")
     started = _post(client, kind, sample)
     ReportJob.objects.filter(id=started).update(status=JobStatus.STARTED)
     for task_id, code, state in [
