@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.db import connection
 from django.http import HttpRequest
 from django.urls import reverse
@@ -37,32 +38,15 @@ def _job_id(task_id: str) -> uuid.UUID | None:
         return None
 
 
-def job_get(*, task_id: str, kind: str, owner: str | None = None) -> ReportJob | None:
-    """The job with this id and kind, with its report; None for unknown or malformed ids.
-
-    With an ``owner`` (API keys on), another key's job is None too: indistinguishable
-    from an unknown id.
-    """
-    job_id = _job_id(task_id)
-    if job_id is None:
-        return None
-    jobs = ReportJob.objects.select_related("report").filter(id=job_id, kind=kind)
-    if owner is not None:
-        jobs = jobs.filter(owner=owner)
-    try:
-        return jobs.get()  # not .first(): that would add an ORDER BY to a primary-key look-up
-    except ReportJob.DoesNotExist:
-        return None
-
-
-def report_download_name(*, job: ReportJob) -> str:
+def report_download_name(*, job: JobView) -> str:
     """report-<student id>.<kind>, or the task id when the report has several students."""
+    assert job.report is not None
     stem = job.report.student_id or str(job.id)
     stem = _UNSAFE_FILENAME.sub("_", stem).strip() or str(job.id)
     return f"report-{stem}.{job.kind}"
 
 
-def report_download_url(*, job: ReportJob, request: HttpRequest) -> str:
+def report_download_url(*, job: JobView, request: HttpRequest) -> str:
     """Where a finished job's file is downloaded from: the one place that decides.
 
     In S3-compatible storage, a presigned link straight to the object that expires after
@@ -71,11 +55,12 @@ def report_download_url(*, job: ReportJob, request: HttpRequest) -> str:
     """
     if settings.REPORT_STORAGE == "s3":
         report = job.report
+        assert report is not None
         disposition = content_disposition_header(
             job.kind == JobKind.PDF, report_download_name(job=job)
         )
-        return report.file.storage.url(
-            report.file.name,
+        return default_storage.url(
+            report.file,
             parameters={
                 "ResponseContentType": report.content_type,
                 "ResponseContentDisposition": disposition,
@@ -129,7 +114,7 @@ def _wait_poll(job_id: uuid.UUID, deadline: float) -> None:
 
 def job_wait(
     *, task_id: str, kind: str, timeout: float, owner: str | None = None
-) -> ReportJob | None:
+) -> JobView | None:
     """Like ``job_get``, but while the job is unfinished wait up to ``timeout`` seconds
     for it to finish, without busy-looping the database. The calling thread blocks."""
     job = job_get(task_id=task_id, kind=kind, owner=owner)
@@ -175,9 +160,13 @@ WHERE j.id = %s AND j.kind = %s
 """  # noqa: S608
 
 
-def job_view(*, task_id: str, kind: str, owner: str | None = None) -> JobView | None:
-    """Like ``job_get``, in one prepared statement instead of an ORM query compiled per
-    request (the status read is the service's most frequent request)."""
+def job_get(*, task_id: str, kind: str, owner: str | None = None) -> JobView | None:
+    """The job with this id and kind, with its report; None for unknown or malformed ids.
+
+    With an ``owner`` (API keys on), another key's job is None too: indistinguishable
+    from an unknown id. One prepared statement rather than an ORM query compiled on every
+    call: the status read is the service's most frequent request.
+    """
     job_id = _job_id(task_id)
     if job_id is None:
         return None

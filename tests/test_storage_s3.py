@@ -117,8 +117,8 @@ def test_report_url_is_presigned_in_s3(settings, sample) -> None:
         file=f"reports/{job.id}.pdf",
         content_type="application/pdf",
     )
-    job = ReportJob.objects.select_related("report").get(id=job.id)
-    url = selectors.report_download_url(job=job, request=RequestFactory().get("/"))
+    view = selectors.job_get(task_id=str(job.id), kind="pdf")
+    url = selectors.report_download_url(job=view, request=RequestFactory().get("/"))
     parsed = urllib.parse.urlsplit(url)
     query = urllib.parse.parse_qs(parsed.query)
     assert f"{parsed.scheme}://{parsed.netloc}{parsed.path}" == (
