@@ -299,6 +299,10 @@ def main(argv: list[str]) -> int:
         from bench import cpu
 
         return cpu.main(argv[1:])
+    if argv and argv[0] == "profile":
+        from bench import profile
+
+        return profile.main(argv[1:])
     if argv and argv[0] == "show":
         for name in argv[1:]:
             show(json.loads(Path(name).read_text()))

@@ -85,12 +85,11 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "django_prometheus",
     "reports",
 ]
 
 MIDDLEWARE = [
-    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "reports.http_metrics.HttpMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Serves /static/ (admin, Swagger UI, the web page) from gunicorn itself: no CDN.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -101,11 +100,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "reports.logs.TaskIdMiddleware",
-    # Innermost (before Prometheus's closing hook), so that its early 413 still passes
-    # through the security headers above; nothing above reads the body (DRF views are
-    # CSRF-exempt).
+    # Innermost, so that its early 413 still passes through the security headers above;
+    # nothing above reads the body (DRF views are CSRF-exempt).
     "reports.middleware.BodySizeLimitMiddleware",
-    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

@@ -4,6 +4,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.negotiation import DefaultContentNegotiation
 
 urlpatterns = [
+    # The job endpoints first: every request is matched against the list in order.
+    path("", include("reports.urls")),
     path("admin/", admin.site.urls),
     # The schema picks YAML or JSON by Accept (or ?format=): DRF's own negotiation, not the
     # JSON-only default of our API views.
@@ -13,7 +15,6 @@ urlpatterns = [
         name="schema",
     ),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
-    path("", include("reports.urls")),
 ]
 
 handler404 = "reports.apis.not_found"

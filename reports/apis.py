@@ -269,7 +269,7 @@ def readyz(request: HttpRequest) -> JsonResponse:
 
 @api_key_required(metrics_token=True)
 def metrics(request: HttpRequest) -> HttpResponse:
-    """Prometheus text format: HTTP metrics (django-prometheus) and job metrics."""
+    """Prometheus text format: HTTP metrics (reports.http_metrics) and job metrics."""
     return job_metrics.metrics_response(request)
 
 
