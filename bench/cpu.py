@@ -60,10 +60,15 @@ def _tree(pid: int | None) -> list[int]:
     return found
 
 
+def _main_process(pid: int | None) -> list[int]:
+    return [pid] if pid is not None else []
+
+
 def snapshot(service: Service) -> dict[str, float]:
     groups = {
         "web (gunicorn)": _tree(service.pid("web")),
-        "worker (celery)": _tree(service.pid("worker")),
+        "worker main": _main_process(service.pid("worker")),
+        "worker pool": _tree(service.pid("worker"))[1:],
         "postgres": _named("postgres"),
         "redis": _named("redis-server"),
         "client (this)": [os.getpid()],
@@ -118,8 +123,12 @@ def sequential(service: Service, kind: str, count: int) -> dict[str, dict[str, f
     out["job (all processes)"] = {
         name: (after[name] - before[name]) / jobs * 1000 for name in before
     }
-    worker = out["job (all processes)"]["worker (celery)"]
-    print(f"  {'worker CPU per seed job':<34} {worker:.2f} ms")
+    job = out["job (all processes)"]
+    worker = job["worker main"] + job["worker pool"]
+    print(
+        f"  {'worker CPU per seed job':<34} {worker:.2f} ms (main process "
+        f"{job['worker main']:.2f}, pool {job['worker pool']:.2f})"
+    )
     done_id = posted[-1]
     out["status read, finished"] = _per_request(
         service, "GET status of a finished job", count,

@@ -9,6 +9,7 @@ most time (inclusive) and writes the collapsed stacks (flame-graph input) to
     python -m bench profile --target status   # GET of a finished job, one connection
     python -m bench profile --target post     # POST of the seed sample, one connection
     python -m bench profile --target worker   # a pool process running seed jobs
+    python -m bench profile --target worker-main   # the Celery worker's main process
 """
 
 from __future__ import annotations
@@ -72,7 +73,9 @@ def summarize(collapsed: Path, top: int = 30) -> list[tuple[str, float]]:
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench profile", description=__doc__)
-    parser.add_argument("--target", choices=["status", "post", "worker"], default="status")
+    parser.add_argument(
+        "--target", choices=["status", "post", "worker", "worker-main"], default="status"
+    )
     parser.add_argument("--kind", choices=["html", "pdf"], default="html")
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432/postgres")
@@ -86,15 +89,15 @@ def main(argv: list[str]) -> int:
     stop, warm = threading.Event(), threading.Event()
     try:
         with Service(scratch) as service:
-            load_target = "post" if args.target == "worker" else args.target
+            load_target = "post" if args.target.startswith("worker") else args.target
             loader = threading.Thread(
                 target=_load, args=(service, load_target, args.kind, warm, stop)
             )
             loader.start()
             warm.wait(timeout=300)
-            parent = service.pid("worker" if args.target == "worker" else "web")
+            parent = service.pid("worker" if args.target.startswith("worker") else "web")
             assert parent is not None
-            pid = _busiest(children(parent))
+            pid = parent if args.target == "worker-main" else _busiest(children(parent))
             subprocess.run(
                 [spy, "record", "--pid", str(pid), "--duration", str(int(args.seconds)),
                  "--rate", "250", "--format", "raw", "--output", str(out), "--nonblocking",
