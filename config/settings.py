@@ -272,6 +272,13 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_BROKER_TRANSPORT_OPTIONS = (
     {
         "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+        # Off: kombu's emulation of acknowledgements (an "unacked" hash and index written
+        # and cleared in Redis for every message, re-sent after the visibility timeout)
+        # costs two Redis round trips and a JSON copy of every message; a message lost
+        # with a dead worker is re-published by the sweeper from the job's row anyway,
+        # sooner than the visibility timeout (an hour) would. A pool process that dies
+        # still gets its message requeued at once (reject_on_worker_lost).
+        "ack_emulation": env_bool("CELERY_REDIS_ACK_EMULATION", False),
         "socket_timeout": 5,
         "socket_connect_timeout": 3,
         # Publishing (in the request, after commit) tries once and gives up at once when
