@@ -421,10 +421,11 @@ def job_mark_retry(*, job_id: uuid.UUID | str, message: str, countdown: float) -
 
 
 def retry_countdown(retries: int) -> float:
-    """Exponential backoff with full jitter: up to 1, 2, 4 ... 60 seconds."""
+    """Exponential backoff with full jitter: up to 1, 2, 4 ... 60 seconds, in whole seconds
+    (RabbitMQ's delayed delivery on quorum queues counts whole seconds, from 1)."""
     import random
 
-    return random.uniform(0.5, min(60.0, 2.0**retries))  # noqa: S311
+    return float(random.randint(1, min(60, 2**retries)))  # noqa: S311
 
 
 def jobs_rerun(*, job_ids: list[uuid.UUID] | list[str]) -> int:

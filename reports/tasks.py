@@ -10,6 +10,7 @@ from celery.signals import task_postrun, task_prerun
 from django.conf import settings
 from django.db import close_old_connections
 
+from config.broker import delivered_queue
 from reports import services
 from reports.logs import task_id_bound
 
@@ -38,7 +39,8 @@ def _run_job(self: Task, job_id: str) -> str | None:
         countdown = services.retry_countdown(self.request.retries)
         logger.warning("job %s: %s; retrying in %.1f s", job_id, exc, countdown)
         services.job_mark_retry(job_id=job_id, message=str(exc), countdown=countdown)
-        raise self.retry(countdown=countdown, exc=exc) from exc
+        queue = delivered_queue(self.request.delivery_info)  # not the default (html)
+        raise self.retry(countdown=countdown, exc=exc, queue=queue) from exc
     except SoftTimeLimitExceeded:
         services.job_fail(
             job_id=job_id,

@@ -1,0 +1,104 @@
+"""What differs between brokers, chosen by the scheme of ``CELERY_BROKER_URL``.
+
+Redis keeps the settings it always had (in ``config/settings.py``). RabbitMQ gets what
+the job lifecycle relies on there:
+
+- quorum queues for ``html``, ``pdf`` and ``maintenance``: durable, and replicated over
+  the nodes when RabbitMQ is clustered;
+- topic exchanges, because Celery's native delayed delivery (how a ``countdown`` works on
+  quorum queues, which have no global QoS for the worker to hold ETA tasks with) only
+  routes through topic or fanout exchanges;
+- publisher confirms, so a publish counts only once the broker has the message; a
+  broker that refuses it (nack) or does not answer within ``CONFIRM_TIMEOUT`` makes the
+  publish fail, and the job row waits for the sweeper as when the broker is down;
+- on connection loss the worker cancels the jobs it is running: RabbitMQ hands their
+  messages to another worker at once (unlike Redis), so finishing them would run them twice.
+
+RabbitMQ's ``consumer_timeout`` (how long a delivered message may stay unacknowledged,
+30 minutes by default) cannot be read over AMQP; ``RABBITMQ_CONSUMER_TIMEOUT`` tells the
+settings what the broker uses, and they refuse to start when a job could outlive it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from kombu import Exchange, Queue
+
+logger = logging.getLogger(__name__)
+
+RABBITMQ_SCHEMES = ("amqp://", "amqps://", "pyamqp://")
+# Seconds a publish waits for the broker's confirm before it counts as failed; as long
+# as a POST may wait on Redis (its socket_timeout).
+CONFIRM_TIMEOUT = 5.0
+# Quorum queues with message TTL and at-least-once dead-lettering (both used by native
+# delayed delivery) need RabbitMQ 3.10.
+MIN_RABBITMQ = (3, 10)
+# Native delayed delivery prefixes the routing key with the delay in 28 binary digits.
+_DELAY_PREFIX = re.compile(r"^(?:[01]\.){28}")
+
+
+def is_rabbitmq(url: str) -> bool:
+    return url.startswith(RABBITMQ_SCHEMES)
+
+
+def quorum_queues(names: list[str]) -> list[Queue]:
+    """One durable quorum queue per name, each bound to a topic exchange of its name."""
+    return [
+        Queue(
+            name,
+            Exchange(name, type="topic", durable=True),
+            routing_key=name,
+            durable=True,
+            queue_arguments={"x-queue-type": "quorum"},
+        )
+        for name in names
+    ]
+
+
+def rabbitmq_transport_options() -> dict[str, Any]:
+    return {
+        "confirm_publish": True,
+        # As on Redis: a publish tries the broker once and fails at once when it is down
+        # (the sweeper publishes later); the worker keeps its own reconnect loop.
+        "max_retries": 0,
+    }
+
+
+def rabbitmq_task_routes(routes: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """``routes`` with a confirm timeout on every task we publish. Celery merges a task's
+    route into the options of each publish (a POST, a retry, the sweeper, a re-run, beat),
+    so no publish waits on an unresponsive broker for longer than CONFIRM_TIMEOUT."""
+    tasks = {"reports.run_job", *routes}
+    return {name: {**routes.get(name, {}), "confirm_timeout": CONFIRM_TIMEOUT} for name in tasks}
+
+
+def delivered_queue(delivery_info: dict[str, Any] | None) -> str | None:
+    """The queue a message was delivered from, for re-publishing it there.
+
+    On quorum queues Celery sends a ``countdown`` through the delay exchanges using the
+    routing key of the queue it is given, or of the default queue (``html``) when given
+    none, so a retried PDF job would land on the ``html`` queue. Our queues' routing key
+    is their name; a delayed message's key carries the delay's binary digits in front.
+    """
+    key = (delivery_info or {}).get("routing_key")
+    if not key:
+        return None
+    return _DELAY_PREFIX.sub("", key, count=1) or None
+
+
+def check_rabbitmq_server(properties: dict[str, Any]) -> str:
+    """Refuse a broker too old for quorum queues with delayed delivery; return its version."""
+    product = properties.get("product", "")
+    version = str(properties.get("version", ""))
+    if product != "RabbitMQ":
+        return f"{product} {version}".strip()
+    found = tuple(int(part) for part in re.findall(r"\d+", version)[:2])
+    if found and found < MIN_RABBITMQ:
+        wanted = ".".join(map(str, MIN_RABBITMQ))
+        raise RuntimeError(
+            f"RabbitMQ {version} is too old: quorum queues with delayed retries need {wanted}+"
+        )
+    return f"RabbitMQ {version}"
