@@ -63,7 +63,7 @@ def list_queues(s: Stack) -> dict[str, dict]:
 def broker_stack(tmp_path_factory: pytest.TempPathFactory, broker: str) -> Iterator[Stack]:
     """The web server; each test starts the workers (and the sweeper) it needs."""
     tmp = tmp_path_factory.mktemp(f"brokers-{broker}")
-    s = make_stack(tmp, broker=broker, MEDIA_ROOT=str(tmp / "media"))
+    s = make_stack(tmp, broker=broker, MEDIA_ROOT=str(tmp / "media"), COLLECTSTATIC_ON_START="0")
     try:
         s.start("web")
         yield s
@@ -145,7 +145,7 @@ def test_a_publish_that_fails_answers_202_at_once_and_the_sweeper_publishes_it(
         postgres_admin_url=s.postgres_admin_url,
         redis_url=s.redis_url,
         tmp=tmp_path,
-        env_overrides={"MEDIA_ROOT": str(s.tmp / "media"), "COLLECTSTATIC_ON_START": "0"},
+        env_overrides=dict(s.env_overrides),
         rabbitmq_url=s.rabbitmq_url,
         name=s.name,  # the same database and virtual host
     )
