@@ -45,7 +45,8 @@ def is_rabbitmq(url: str) -> bool:
 
 
 def quorum_queues(names: list[str]) -> list[Queue]:
-    """One durable quorum queue per name, each bound to a topic exchange of its name."""
+    """One durable quorum queue per name, each bound to a topic exchange of its name (what
+    Celery's create-missing settings for RabbitMQ make of any other queue name too)."""
     return [
         Queue(
             name,

@@ -18,11 +18,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 logger = logging.getLogger(__name__)
 
 
-class RabbitMQSetup(bootsteps.StartStopStep):
+class RabbitMQCheck(bootsteps.StartStopStep):
     """On each (re)connection of a worker to RabbitMQ: stop if the broker is too old for
-    quorum queues with delayed retries, and declare every queue of ours, not only those
-    this worker consumes. Celery's DelayedDelivery step, which runs after this one, binds
-    all of them to the delay exchanges and fails on any that does not exist yet."""
+    quorum queues with delayed retries (config/broker.py), else say what it is."""
 
     requires = ("celery.worker.consumer.connection:Connection",)
 
@@ -31,13 +29,10 @@ class RabbitMQSetup(bootsteps.StartStopStep):
 
     def start(self, parent: Any) -> None:
         found = check_rabbitmq_server(parent.connection.connection.server_properties)
-        channel = parent.connection.default_channel
-        for queue in parent.app.amqp.queues.values():
-            queue.bind(channel).declare()
-        logger.info("broker: %s; queues declared", found)
+        logger.info("broker: %s, quorum queues", found)
 
 
 app = Celery("report_task")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.steps["consumer"].add(RabbitMQSetup)
+app.steps["consumer"].add(RabbitMQCheck)
 app.autodiscover_tasks(["reports"])

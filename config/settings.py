@@ -306,7 +306,10 @@ if broker.is_rabbitmq(CELERY_BROKER_URL):
             "to the same value."
         )
     CELERY_BROKER_TRANSPORT_OPTIONS = broker.rabbitmq_transport_options()
-    CELERY_TASK_QUEUES = broker.quorum_queues(["html", "pdf", "maintenance"])
+    # The queues this process consumes: Celery's delayed delivery binds each known queue
+    # when a worker starts and fails on one that does not exist yet. Any other queue is
+    # declared alike when first published to (the two settings below).
+    CELERY_TASK_QUEUES = broker.quorum_queues(CELERY_WORKER_QUEUES)
     CELERY_TASK_CREATE_MISSING_QUEUE_TYPE = "quorum"
     CELERY_TASK_CREATE_MISSING_QUEUE_EXCHANGE_TYPE = "topic"
     CELERY_TASK_ROUTES = broker.rabbitmq_task_routes(CELERY_TASK_ROUTES)

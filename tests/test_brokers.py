@@ -9,9 +9,11 @@ here never reach the shared broker's other users.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import signal
+import subprocess
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -20,13 +22,13 @@ import pytest
 
 from tests.conftest import make_stack
 from tests.relay import Relay
-from tests.stack import Stack, rabbitmqctl
+from tests.stack import Stack, http, rabbitmqctl
 
 pytestmark = pytest.mark.integration
 rabbitmq_only = pytest.mark.parametrize("broker", ["rabbitmq"], indirect=True)
 
 
-def wait_for(what: str, predicate: Callable[[], object], timeout: float = 30) -> object:
+def wait_for(what: str, predicate: Callable[[], object], timeout: float = 60) -> object:
     deadline = time.monotonic() + timeout
     while not (value := predicate()):
         if time.monotonic() > deadline:
@@ -43,7 +45,7 @@ def job(s: Stack, task_id: str) -> tuple:
     return row
 
 
-def ends_in_success(s: Stack, task_id: str, timeout: float = 30) -> tuple[int, str]:
+def ends_in_success(s: Stack, task_id: str, timeout: float = 60) -> tuple[int, str]:
     """Waits for SUCCESS; returns the attempts it took, and the job's message."""
     wait_for(f"job {task_id} to succeed", lambda: job(s, task_id)[0] == "SUCCESS", timeout)
     _, attempts, _, message = job(s, task_id)
@@ -59,13 +61,26 @@ def list_queues(s: Stack) -> dict[str, dict]:
     return {q["name"]: q for q in json.loads(out)}
 
 
+def start_web(s: Stack, **env: str) -> None:
+    """One gunicorn process, loaded before the test times anything: the first request
+    imports the whole application, which takes far longer than a POST on a busy machine."""
+    s.start("web", WEB_CONCURRENCY="1", COLLECTSTATIC_ON_START="0", **env)
+    assert http("GET", f"{s.base_url}/healthz", timeout=120).status == 200
+
+
+def start_worker(s: Stack, name: str, **env: str) -> None:
+    """A worker, once it is consuming (Celery logs "ready" at INFO)."""
+    s.start("worker", name=name, LOG_LEVEL="INFO", **env)
+    wait_for(f"worker {name} to be ready", lambda: " ready." in s.log(name), timeout=120)
+
+
 @pytest.fixture(scope="module")
 def broker_stack(tmp_path_factory: pytest.TempPathFactory, broker: str) -> Iterator[Stack]:
     """The web server; each test starts the workers (and the sweeper) it needs."""
     tmp = tmp_path_factory.mktemp(f"brokers-{broker}")
-    s = make_stack(tmp, broker=broker, MEDIA_ROOT=str(tmp / "media"), COLLECTSTATIC_ON_START="0")
+    s = make_stack(tmp, broker=broker, MEDIA_ROOT=str(tmp / "media"))
     try:
-        s.start("web")
+        start_web(s)
         yield s
     finally:
         s.stop_all()
@@ -84,7 +99,7 @@ def test_a_transient_failure_is_retried_after_a_countdown_on_the_jobs_own_queue(
     shutil.rmtree(reports, ignore_errors=True)
     reports.parent.mkdir(parents=True, exist_ok=True)
     reports.write_text("not a folder")
-    s.start("worker", name="pdf-only", CELERY_WORKER_QUEUES="pdf", LOG_LEVEL="INFO")
+    start_worker(s, "pdf-only", CELERY_WORKER_QUEUES="pdf")
     try:
         task_id = s.post("pdf", one_student("retry", sample)).json()["task_id"]
         wait_for("the first attempt to fail", lambda: job(s, task_id)[0] == "RETRY")
@@ -99,10 +114,10 @@ def test_a_transient_failure_is_retried_after_a_countdown_on_the_jobs_own_queue(
         if reports.is_file():
             reports.unlink()
     if s.rabbitmq_url:
-        # Every queue is a durable quorum queue, the delay levels too; the worker declared
-        # and bound even the queues it does not consume (config/celery.py RabbitMQSetup).
+        # Durable quorum queues, the delay levels too; the worker bound the queues it knows
+        # (those it consumes) to the delay exchanges without a failure.
         queues = list_queues(s)
-        for name in ("html", "pdf", "maintenance", "celery_delayed_0"):
+        for name in ("pdf", "celery_delayed_0", "celery_delayed_27"):
             assert (queues[name]["type"], queues[name]["durable"]) == ("quorum", True), queues
         assert "delayed delivery" not in s.log("pdf-only").lower(), s.log("pdf-only")
 
@@ -112,19 +127,20 @@ def test_rabbitmq_redelivers_a_killed_workers_job_at_once(broker_stack: Stack, s
     """RabbitMQ requeues a connection's unacknowledged messages as soon as it closes: with
     the default lease (330 s) and no sweeper, only that redelivery can finish the job."""
     s = broker_stack
-    s.start("worker", name="doomed", REPORT_FAULT_SLEEP_SECONDS="3")
+    start_worker(s, "doomed", REPORT_FAULT_SLEEP_SECONDS="3")
     try:
         task_id = s.post("html", one_student("redeliver", sample)).json()["task_id"]
         wait_for("the job to start", lambda: job(s, task_id)[:2] == ("STARTED", 1))
         s.stop("doomed", sig=signal.SIGKILL)
-        killed_at = time.monotonic()
-        s.start("worker", name="rescuer")
-        attempts, message = ends_in_success(s, task_id, timeout=30)
+        start_worker(s, "rescuer")
+        attempts, message = ends_in_success(s, task_id)
         assert attempts == 2, message
-        assert time.monotonic() - killed_at < 30
     finally:
         s.stop("doomed")
         s.stop("rescuer")
+    queues = list_queues(s)  # as declared by a worker of every queue
+    for name in ("html", "pdf", "maintenance"):
+        assert (queues[name]["type"], queues[name]["durable"]) == ("quorum", True), queues
 
 
 @rabbitmq_only
@@ -159,12 +175,13 @@ def test_a_publish_that_fails_answers_202_at_once_and_the_sweeper_publishes_it(
         wait_for("the policy", lambda: "full" in rabbitmqctl("list_queues", "-p", s.name, "policy"))
 
     def accept() -> None:
-        rabbitmqctl("clear_policy", "-p", s.name, "full")
+        with contextlib.suppress(subprocess.CalledProcessError):  # no policy set
+            rabbitmqctl("clear_policy", "-p", s.name, "full")
         relay.down()  # cuts a stalled connection too: the next POST connects anew
         relay.up()
 
     try:
-        behind.start("web", CELERY_BROKER_URL=relayed_url)
+        start_web(behind, CELERY_BROKER_URL=relayed_url)
         warm = behind.post("html", one_student("warm", sample)).json()["task_id"]
         assert job(s, warm)[2] is not None  # published through the relay; nobody consumes
         unpublished = []
@@ -180,12 +197,12 @@ def test_a_publish_that_fails_answers_202_at_once_and_the_sweeper_publishes_it(
             assert job(s, unpublished[-1])[:3] == ("PENDING", 0, None), failure.__name__
         again = behind.post("html", one_student("again", sample)).json()["task_id"]
         assert job(s, again)[2] is not None  # the web server reconnected by itself
-        s.start("worker", name="after-failures")
+        start_worker(s, "after-failures")
         s.start("beat", name="sweeper", REPORT_SWEEP_INTERVAL="1", REPORT_SWEEP_PENDING_AFTER="2")
         for task_id in (warm, *unpublished, again):
             assert ends_in_success(s, task_id)[0] == 1
     finally:
-        rabbitmqctl("clear_policy", "-p", s.name, "full")
+        accept()
         behind.stop_all()
         s.stop("after-failures")
         s.stop("sweeper")
