@@ -9,8 +9,12 @@ the job lifecycle relies on there:
   quorum queues, which have no global QoS for the worker to hold ETA tasks with) only
   routes through topic or fanout exchanges;
 - publisher confirms, so a publish counts only once the broker has the message; a
-  broker that refuses it (nack) or does not answer within ``CONFIRM_TIMEOUT`` makes the
-  publish fail, and the job row waits for the sweeper as when the broker is down;
+  broker that refuses it (nack) or stops answering makes the publish fail, and the job row
+  waits for the sweeper as when the broker is down;
+- a socket timeout (``SOCKET_TIMEOUT``, as Redis's ``socket_timeout``) on every read and
+  write, so that no wait for the broker is unbounded: after a failed publish Celery closes
+  the connection politely (channel, then connection), and each of those waits for an
+  answer too, so a broker that stops answering costs a POST at most three timeouts;
 - on connection loss the worker cancels the jobs it is running: RabbitMQ hands their
   messages to another worker at once (unlike Redis), so finishing them would run them twice.
 
@@ -30,9 +34,9 @@ from kombu import Exchange, Queue
 logger = logging.getLogger(__name__)
 
 RABBITMQ_SCHEMES = ("amqp://", "amqps://", "pyamqp://")
-# Seconds a publish waits for the broker's confirm before it counts as failed; as long
-# as a POST may wait on Redis (its socket_timeout).
-CONFIRM_TIMEOUT = 5.0
+# Seconds any read from (or write to) RabbitMQ may wait, a publish's confirm included;
+# Redis's socket_timeout is the same.
+SOCKET_TIMEOUT = 5
 # Quorum queues with message TTL and at-least-once dead-lettering (both used by native
 # delayed delivery) need RabbitMQ 3.10.
 MIN_RABBITMQ = (3, 10)
@@ -62,18 +66,15 @@ def quorum_queues(names: list[str]) -> list[Queue]:
 def rabbitmq_transport_options() -> dict[str, Any]:
     return {
         "confirm_publish": True,
+        # SO_RCVTIMEO / SO_SNDTIMEO on the socket (py-amqp): bounds the confirm and every
+        # other reply a process waits for. The worker reads its deliveries when the socket
+        # is readable, so an idle consumer is not affected.
+        "read_timeout": SOCKET_TIMEOUT,
+        "write_timeout": SOCKET_TIMEOUT,
         # As on Redis: a publish tries the broker once and fails at once when it is down
         # (the sweeper publishes later); the worker keeps its own reconnect loop.
         "max_retries": 0,
     }
-
-
-def rabbitmq_task_routes(routes: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """``routes`` with a confirm timeout on every task we publish. Celery merges a task's
-    route into the options of each publish (a POST, a retry, the sweeper, a re-run, beat),
-    so no publish waits on an unresponsive broker for longer than CONFIRM_TIMEOUT."""
-    tasks = {"reports.run_job", *routes}
-    return {name: {**routes.get(name, {}), "confirm_timeout": CONFIRM_TIMEOUT} for name in tasks}
 
 
 def delivered_queue(delivery_info: dict[str, Any] | None) -> str | None:

@@ -47,12 +47,16 @@ def test_rabbitmq_gets_quorum_queues_on_topic_exchanges_and_publisher_confirms()
     done = settings_for("amqp://guest:guest@127.0.0.1:5672/reporttask")
     assert done.returncode == 0, done.stderr
     found = json.loads(done.stdout)
-    assert found["transport"] == {"confirm_publish": True, "max_retries": 0}
+    assert found["transport"] == {
+        "confirm_publish": True,
+        "read_timeout": 5,
+        "write_timeout": 5,
+        "max_retries": 0,
+    }
     assert set(found["queues"]) == {"html", "pdf", "maintenance"}
     for name in ("html", "pdf", "maintenance"):
         assert found["queues"][name] == ["topic", True, {"x-queue-type": "quorum"}]
-    assert found["routes"]["reports.run_job"] == {"confirm_timeout": 5.0}
-    assert found["routes"]["reports.sweep_jobs"] == {"queue": "maintenance", "confirm_timeout": 5.0}
+    assert found["routes"] == {"reports.sweep_jobs": {"queue": "maintenance"}}
     assert found["cancel_on_loss"] is True
 
 
