@@ -206,8 +206,8 @@ def test_a_publish_that_fails_answers_202_in_bounded_time_and_the_sweeper_publis
         for task_id in (*published, *unpublished, again):
             assert ends_in_success(s, task_id)[0] == 1
     finally:
+        behind.stop_all()  # first: nothing below may leave a web server running
         accept()
-        behind.stop_all()
         s.stop("after-failures")
         s.stop("sweeper")
         relay.close()
