@@ -3,15 +3,21 @@ SHELL := /bin/bash
 PYTHON ?= python3
 TOOLS := .tools
 UV := $(TOOLS)/bin/uv
+POETRY := $(TOOLS)/bin/poetry
 VENV := .venv
 PY := $(VENV)/bin/python
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install run worker web beat flower superuser test lint format bench bench-micro clean
+.PHONY: install run worker web beat flower superuser test lint check-packaging format bench \
+	bench-micro clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check 'uv>=0.5,<1'
+
+# Poetry only checks that `poetry install` works too (make check-packaging); uv installs.
+$(POETRY): $(UV)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check 'poetry>=2.2,<3'
 
 # --compile-bytecode: every process (and the tests start many) imports Django, DRF, Celery
 # and ReportLab from .pyc files instead of compiling them again, which matters where
@@ -50,10 +56,17 @@ test: install
 	CELERY_BROKER_KEY_PREFIX=$${CELERY_BROKER_KEY_PREFIX:-rt_pytest:} \
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-lint: install
+lint: install $(POETRY)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	SECRET_KEY=$${SECRET_KEY:-lint} $(PY) manage.py makemigrations --check --dry-run
+	$(POETRY) check --strict
+	$(PY) scripts/check_packaging.py --image
+
+## The Docker image's dependencies install on Alpine from wheels alone, and Poetry can lock
+## and install uv.lock's versions (scripts/check_packaging.py; needs PyPI, ~1 minute).
+check-packaging: install $(POETRY)
+	$(PY) scripts/check_packaging.py
 
 format: install
 	$(VENV)/bin/ruff format .

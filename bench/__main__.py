@@ -45,6 +45,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="admin URL of a PostgreSQL to create the bench database on",
     )
     parser.add_argument("--redis", default=os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379"))
+    parser.add_argument(
+        "--broker",
+        metavar="amqp://user:password@host:port",
+        help="use this RabbitMQ as the broker (a virtual host of its own) instead of --redis",
+    )
     parser.add_argument("--web-concurrency", type=int, help="gunicorn processes (default: 2)")
     parser.add_argument("--web-threads", type=int, help="threads per gunicorn process (4)")
     parser.add_argument("--celery-concurrency", type=int, help="Celery pool processes (2)")
@@ -68,7 +73,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def versions(database_url: str | None, redis_url: str) -> dict[str, str | None]:
+def versions(
+    database_url: str | None, redis_url: str, rabbitmq_url: str | None = None
+) -> dict[str, str | None]:
     import celery
     import django
     import gunicorn
@@ -90,6 +97,7 @@ def versions(database_url: str | None, redis_url: str) -> dict[str, str | None]:
         "redis_py": redis.__version__,
         "postgresql": None,
         "redis": None,
+        "rabbitmq": None,
     }
     with contextlib.suppress(Exception):
         with psycopg.connect(database_url or "", connect_timeout=3) as conn:
@@ -98,6 +106,12 @@ def versions(database_url: str | None, redis_url: str) -> dict[str, str | None]:
         client = redis.Redis.from_url(redis_url, socket_timeout=3)
         found["redis"] = client.info("server")["redis_version"]
         client.close()
+    if rabbitmq_url:
+        from kombu import Connection
+
+        with contextlib.suppress(Exception), Connection(rabbitmq_url, connect_timeout=3) as conn:
+            conn.ensure_connection(max_retries=1)
+            found["rabbitmq"] = conn.connection.server_properties.get("version")
     return found
 
 
@@ -151,7 +165,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "scenarios": {},
         "errors": {},
     }
-    scratch = Scratch(args.postgres, args.redis)
+    if args.broker and not args.broker.startswith(("amqp://", "amqps://")):
+        raise SystemExit("--broker takes an amqp:// URL; Redis is --redis")
+    results["settings"]["broker"] = "rabbitmq" if args.broker else "redis"
+    scratch = Scratch(args.postgres, args.redis, args.broker)
     # With --url the service has its own database; ours then only holds the floor's table.
     need_scratch = not args.url or not args.no_floor
     if need_scratch:
@@ -174,7 +191,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             url = service.base_url
             api_parent, worker_parent = service.pid("web"), service.pid("worker")
         results["versions"] = versions(
-            scratch.database_url if need_scratch else args.postgres, args.redis
+            scratch.database_url if need_scratch else args.postgres, args.redis, args.broker
         )
         if not args.no_floor:
             floor = Floor(scratch.database_url, args.redis, scratch.key_prefix)
@@ -270,12 +287,16 @@ def show(results: dict[str, Any]) -> None:
     load = results["machine"].get("loadavg_start")
     versions = results.get("versions", {})
     settings = results.get("settings", {})
+    broker = (
+        f"RabbitMQ {versions.get('rabbitmq')} (broker), Redis {versions.get('redis')} (floor)"
+        if settings.get("broker") == "rabbitmq"
+        else f"Redis {versions.get('redis')}"
+    )
     print(
         f"\n{cores['available']} cores; load average at start {load}, at end "
         f"{results['machine'].get('loadavg_end')}; {results.get('duration_s', 0):.0f} s in all"
         f"\nPython {versions.get('python')}, Django {versions.get('django')}, "
-        f"Celery {versions.get('celery')}, PostgreSQL {versions.get('postgresql')}, "
-        f"Redis {versions.get('redis')}"
+        f"Celery {versions.get('celery')}, PostgreSQL {versions.get('postgresql')}, {broker}"
         f"\nWEB_CONCURRENCY={settings.get('web_concurrency')} "
         f"({settings.get('gunicorn_workers')} gunicorn workers), "
         f"WEB_THREADS={settings.get('web_threads')}, "

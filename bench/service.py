@@ -1,4 +1,5 @@
-"""Start the service for a run: a fresh database, an isolated Redis key prefix, then
+"""Start the service for a run: a fresh database, an isolated Redis key prefix (or, with
+``--broker amqp://…``, a RabbitMQ virtual host of its own), then
 ``python -m config.serve web`` and ``worker`` exactly as production starts them.
 
 The same approach as ``tests/stack.py`` (which the bench does not import).
@@ -19,6 +20,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import psycopg
 import redis
@@ -39,12 +41,19 @@ def database_url(admin_url: str, name: str) -> str:
     return f"{base}/{name}"
 
 
+def rabbitmqctl(*args: str) -> None:
+    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=60)
+
+
 @dataclass
 class Scratch:
-    """A database and a Redis key prefix of our own, removed afterwards."""
+    """A database and a Redis key prefix of our own, removed afterwards; with an amqp://
+    ``rabbitmq`` URL the broker is a RabbitMQ virtual host of our own instead (made and
+    deleted with rabbitmqctl, which must work on this machine)."""
 
     postgres: str  # an admin URL we may CREATE DATABASE from
     redis_url: str
+    rabbitmq: str | None = None  # amqp://user:password@host:port, no virtual host
     name: str = field(default_factory=lambda: f"rt_bench_{uuid.uuid4().hex[:10]}")
 
     @property
@@ -57,15 +66,24 @@ class Scratch:
 
     @property
     def broker_url(self) -> str:
+        if self.rabbitmq:
+            return f"{self.rabbitmq.rstrip('/')}/{self.name}"
         return f"{self.redis_url.rstrip('/')}/0"
 
     def create(self) -> None:
         with psycopg.connect(self.postgres, autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{self.name}"')
+        if self.rabbitmq:
+            user = urlsplit(self.rabbitmq).username or "guest"
+            rabbitmqctl("add_vhost", self.name)
+            rabbitmqctl("set_permissions", "-p", self.name, user, ".*", ".*", ".*")
 
     def drop(self) -> None:
         with psycopg.connect(self.postgres, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+        if self.rabbitmq:
+            rabbitmqctl("delete_vhost", self.name)  # its queues and messages go with it
+            return
         client = redis.Redis.from_url(self.broker_url)
         try:
             keys = list(client.scan_iter(match=f"{self.key_prefix}*", count=1000))

@@ -5,12 +5,34 @@ All Celery settings live in ``config/settings.py`` under the ``CELERY_`` prefix.
 
 from __future__ import annotations
 
+import logging
 import os
+from typing import Any
 
-from celery import Celery
+from celery import Celery, bootsteps
+
+from config.broker import check_rabbitmq_server
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
+logger = logging.getLogger(__name__)
+
+
+class RabbitMQCheck(bootsteps.StartStopStep):
+    """On each (re)connection of a worker to RabbitMQ: stop if the broker is too old for
+    quorum queues with delayed retries (config/broker.py), else say what it is."""
+
+    requires = ("celery.worker.consumer.connection:Connection",)
+
+    def include_if(self, parent: Any) -> bool:
+        return bool(parent.app.connection_for_write().transport.driver_type == "amqp")
+
+    def start(self, parent: Any) -> None:
+        found = check_rabbitmq_server(parent.connection.connection.server_properties)
+        logger.info("broker: %s, quorum queues", found)
+
+
 app = Celery("report_task")
 app.config_from_object("django.conf:settings", namespace="CELERY")
+app.steps["consumer"].add(RabbitMQCheck)
 app.autodiscover_tasks(["reports"])

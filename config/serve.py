@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 PY = sys.executable
@@ -112,6 +113,15 @@ def flower_command() -> list[str]:
     ]
 
 
+# The roles one process can run (``all`` runs web, worker and beat together).
+ROLES: dict[str, Callable[[], list[str]]] = {
+    "web": web_command,
+    "worker": worker_command,
+    "beat": beat_command,
+    "flower": flower_command,
+}
+
+
 def spawn(
     role: str, *, env: dict[str, str], log: Path, args: tuple[str, ...] = ()
 ) -> subprocess.Popen[bytes]:
@@ -189,21 +199,15 @@ def main(argv: list[str]) -> int:
     django.setup()
     role = argv[0] if argv else "all"
     extra = argv[1:]  # passed on to the role's command (e.g. a worker's --include)
-    roles = {
-        "web": web_command,
-        "worker": worker_command,
-        "beat": beat_command,
-        "flower": flower_command,
-    }
     if role == "all":
         migrate()
         return supervise([web_command(prepare_web()), worker_command(), beat_command()])
-    if role not in roles:
+    if role not in ROLES:
         print(__doc__, file=sys.stderr)
         return 2
     if role == "web" and os.environ.get("MIGRATE_ON_START", "1") == "1":
         migrate()
-    command = web_command(prepare_web()) if role == "web" else roles[role]()
+    command = web_command(prepare_web()) if role == "web" else ROLES[role]()
     command.extend(extra)
     os.execv(PY, command)  # noqa: S606 - replace this process: signals go straight to it
     return 0

@@ -15,6 +15,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from config import broker
 from config.env import env_bool, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -329,6 +330,29 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = "UTC"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_WORKER_QUEUES = env_list("CELERY_WORKER_QUEUES", ["html", "pdf", "maintenance"])
+
+# --- RabbitMQ (amqp:// URLs): config/broker.py says why each of these --------------------
+# RabbitMQ drops a consumer's channel (and redelivers its messages) when a delivery stays
+# unacknowledged longer than its consumer_timeout, which AMQP does not let us read: this
+# says what the broker uses (RabbitMQ's default: 30 minutes). A job's message is acked when
+# the job ends and may first wait behind one running job, hence twice the hard limit.
+RABBITMQ_CONSUMER_TIMEOUT = env_int("RABBITMQ_CONSUMER_TIMEOUT", 1800, minimum=1)
+if broker.is_rabbitmq(CELERY_BROKER_URL):
+    if RABBITMQ_CONSUMER_TIMEOUT <= REPORT_JOB_TIME_LIMIT * 2:
+        raise ImproperlyConfigured(
+            "RabbitMQ's consumer_timeout must exceed twice REPORT_JOB_TIME_LIMIT: raise "
+            "consumer_timeout in rabbitmq.conf, and set RABBITMQ_CONSUMER_TIMEOUT (in seconds) "
+            "to the same value."
+        )
+    CELERY_BROKER_TRANSPORT_OPTIONS = broker.rabbitmq_transport_options()
+    # The queues this process consumes: Celery's delayed delivery binds each known queue
+    # when a worker starts and fails on one that does not exist yet. Any other queue is
+    # declared alike when first published to (the two settings below).
+    CELERY_TASK_QUEUES = broker.quorum_queues(CELERY_WORKER_QUEUES)
+    CELERY_TASK_CREATE_MISSING_QUEUE_TYPE = "quorum"
+    CELERY_TASK_CREATE_MISSING_QUEUE_EXCHANGE_TYPE = "topic"
+    CELERY_WORKER_DETECT_QUORUM_QUEUES = True
+    CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 
 # --- Long polling: GET /assignment/<kind>/<id>?wait=<seconds> ----------------------------
 # Each waiting request holds one gunicorn thread (and, on PostgreSQL, one LISTEN

@@ -14,6 +14,7 @@ from celery.worker.request import Request
 from django.conf import settings
 from django.db import connection
 
+from config.broker import delivered_queue
 from reports.jobs import claim, run, sweep
 from reports.logs import task_id_bound
 
@@ -70,8 +71,13 @@ def run_job(self: Task, job_id: str, released: int | None = None) -> str | None:
             run.job_mark_retry(
                 job_id=job_id, fence=exc.fence, message=str(exc), countdown=countdown
             )
+            queue = delivered_queue(self.request.delivery_info)  # not the default (html)
             raise self.retry(
-                args=[job_id], kwargs={"released": exc.fence}, countdown=countdown, exc=exc
+                args=[job_id],
+                kwargs={"released": exc.fence},
+                countdown=countdown,
+                exc=exc,
+                queue=queue,
             ) from exc
         except SoftTimeLimitExceeded:
             run.job_fail(job_id=job_id, holder=holder, message=_too_long())

@@ -61,6 +61,29 @@ def sample() -> dict:
     return copy.deepcopy(SAMPLE)
 
 
+HOW_TO_ENABLE_RABBITMQ = (
+    "integration tests on RabbitMQ need a RabbitMQ whose rabbitmqctl works on this machine: "
+    "set REPORT_TEST_RABBITMQ=amqp://guest:guest@127.0.0.1:5672"
+)
+NO_SKIPPING = " (REPORT_REQUIRE_INTEGRATION is set: no skipping)"
+BROKERS = ("redis", "rabbitmq")
+
+
+def rabbitmq_url() -> str:
+    url = os.environ.get("REPORT_TEST_RABBITMQ")
+    if not url:
+        if os.environ.get("REPORT_REQUIRE_INTEGRATION"):
+            pytest.fail(HOW_TO_ENABLE_RABBITMQ + NO_SKIPPING)
+        pytest.skip(HOW_TO_ENABLE_RABBITMQ)
+    return url
+
+
+@pytest.fixture(scope="session", params=BROKERS)
+def broker(request: pytest.FixtureRequest) -> str:
+    """Runs a test (and the stack it uses) once on Redis and once on RabbitMQ."""
+    return str(request.param)
+
+
 def integration_urls() -> tuple[str, str]:
     postgres = os.environ.get("REPORT_TEST_POSTGRES")
     redis = os.environ.get("REPORT_TEST_REDIS")
@@ -72,25 +95,32 @@ def integration_urls() -> tuple[str, str]:
 
 
 def make_stack(
-    tmp: Path, *, postgres: str | None = None, redis: str | None = None, **env: str
+    tmp: Path,
+    *,
+    postgres: str | None = None,
+    redis: str | None = None,
+    broker: str = "redis",
+    **env: str,
 ) -> Stack:
     """A fresh database with migrations; ``postgres``/``redis`` replace the shared services
-    with a test's own instances (the ones a fault test may stop or flush)."""
+    with a test's own instances (the ones a fault test may stop or flush). ``broker`` is
+    "redis" or "rabbitmq" (a virtual host of its own on REPORT_TEST_RABBITMQ)."""
     shared_postgres, shared_redis = integration_urls()
     stack = Stack(
         postgres_admin_url=postgres or shared_postgres,
         redis_url=redis or shared_redis,
         tmp=tmp,
         env_overrides=env,
+        rabbitmq_url=rabbitmq_url() if broker == "rabbitmq" else None,
     )
     stack.create_database()
     return stack
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """One shared service (web + one worker) on a fresh database, for the whole session."""
-    s = make_stack(tmp_path_factory.mktemp("stack"))
+def stack(tmp_path_factory: pytest.TempPathFactory, broker: str) -> Iterator[Stack]:
+    """One shared service (web + one worker) on a fresh database, per broker."""
+    s = make_stack(tmp_path_factory.mktemp("stack"), broker=broker)
     try:
         s.start("web")
         s.start("worker")

@@ -1,5 +1,6 @@
 """Real processes for integration tests: a fresh PostgreSQL database, an isolated Redis
-key space, the web server and Celery workers, started exactly as ``config.serve`` runs them."""
+key space (or RabbitMQ virtual host), the web server and Celery workers, started exactly as
+``config.serve`` runs them."""
 
 from __future__ import annotations
 
@@ -61,6 +62,9 @@ class Stack:
     redis_url: str  # redis://host:port
     tmp: Path
     env_overrides: dict[str, str] = field(default_factory=dict)
+    # amqp://user:password@host:port: the broker is then a virtual host of this RabbitMQ
+    # named like the database, made by create_database and deleted by drop_database.
+    rabbitmq_url: str | None = None
     name: str = field(default_factory=lambda: f"rt_it_{uuid.uuid4().hex[:10]}")
     port: int = field(default_factory=free_port)
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
@@ -74,11 +78,17 @@ class Stack:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def broker_url(self) -> str:
+        if self.rabbitmq_url:
+            return f"{self.rabbitmq_url.rstrip('/')}/{self.name}"
+        return f"{self.redis_url.rstrip('/')}/0"
+
     def env(self, **extra: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("REPORT_TEST_")}
         env.update(
             DATABASE_URL=self.database_url,
-            CELERY_BROKER_URL=f"{self.redis_url.rstrip('/')}/0",
+            CELERY_BROKER_URL=self.broker_url,
             CELERY_BROKER_KEY_PREFIX=f"{self.name}:",
             SECRET_KEY="integration-test-secret",
             REPORT_DATA_DIR=str(self.tmp / "var"),
@@ -98,6 +108,8 @@ class Stack:
 
     # --- lifecycle ---------------------------------------------------------------------
     def create_database(self) -> None:
+        if self.rabbitmq_url:
+            rabbitmq_vhost_create(self.name)
         with psycopg.connect(self.postgres_admin_url, autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{self.name}"')
         subprocess.run(
@@ -111,6 +123,8 @@ class Stack:
         with psycopg.connect(self.postgres_admin_url, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
         self.drop_redis_keys()
+        if self.rabbitmq_url:
+            rabbitmq_vhost_delete(self.name)
 
     def drop_redis_keys(self) -> None:
         """This stack's keys only (its prefix), so the shared Redis is left as found."""
@@ -203,6 +217,25 @@ class Stack:
     def sql(self, query: str, *params: Any) -> list[tuple[Any, ...]]:
         with psycopg.connect(self.database_url, autocommit=True) as conn:
             return conn.execute(query, params).fetchall()
+
+
+# --- RabbitMQ virtual hosts: each stack its own, deleted afterwards -------------------------
+
+
+def rabbitmqctl(*args: str) -> str:
+    return subprocess.run(
+        ["rabbitmqctl", "-q", *args], capture_output=True, text=True, check=True, timeout=60
+    ).stdout
+
+
+def rabbitmq_vhost_create(vhost: str) -> None:
+    rabbitmqctl("add_vhost", vhost)
+    rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+
+
+def rabbitmq_vhost_delete(vhost: str) -> None:
+    """Its queues, exchanges and messages go with it: the shared RabbitMQ is left as found."""
+    subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], capture_output=True, timeout=60)
 
 
 # --- Our own Redis and PostgreSQL, for tests that break them ------------------------------

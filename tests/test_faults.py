@@ -88,9 +88,9 @@ def assert_done_once(stack: Stack, task_id: str, attempts: int) -> str:
 
 
 @pytest.fixture(scope="module")
-def fault_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def fault_stack(tmp_path_factory: pytest.TempPathFactory, broker: str) -> Iterator[Stack]:
     """Web and the sweeper (every second); each test starts the workers it needs."""
-    s = make_stack(tmp_path_factory.mktemp("faults"))
+    s = make_stack(tmp_path_factory.mktemp("faults"), broker=broker)
     try:
         s.start("web")
         s.start("beat", REPORT_SWEEP_INTERVAL="1")

@@ -224,5 +224,6 @@ def job_mark_retry(
 
 
 def retry_countdown(retries: int) -> float:
-    """Exponential backoff with full jitter: up to 1, 2, 4 ... 60 seconds."""
-    return random.uniform(0.5, min(60.0, 2.0**retries))  # noqa: S311
+    """Exponential backoff with full jitter: up to 1, 2, 4 ... 60 seconds, in whole seconds
+    (RabbitMQ's delayed delivery on quorum queues counts whole seconds, from 1)."""
+    return float(random.randint(1, min(60, 2**retries)))  # noqa: S311
