@@ -107,6 +107,7 @@ def check_rabbitmq_server(properties: dict[str, Any]) -> str:
         )
     return f"RabbitMQ {version}"
 
+
 # --- Redis ---------------------------------------------------------------------------
 # kombu's Redis transport with two fixes.
 #

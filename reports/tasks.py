@@ -7,7 +7,7 @@ import os
 from typing import Any
 
 from billiard.einfo import ExceptionWithTraceback
-from billiard.exceptions import TimeLimitExceeded, WorkerLostError
+from billiard.exceptions import Terminated, TimeLimitExceeded, WorkerLostError
 from celery import Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from celery.worker.request import Request
@@ -19,6 +19,11 @@ from reports.jobs import claim, run, sweep
 from reports.logs import task_id_bound
 
 logger = logging.getLogger(__name__)
+
+
+# A pool process that died (killed, out of memory) or that Celery terminated (a revoke, or
+# on RabbitMQ the connection lost: the broker hands its message to another worker at once).
+Lost = (WorkerLostError, Terminated, SystemExit, KeyboardInterrupt)
 
 
 def holder_name(node: str, pid: int) -> str:
@@ -40,7 +45,7 @@ class JobRequest(Request):  # type: ignore[misc]
         job_id = self.args[0] if self.args else self.id
         holder = holder_name(self.hostname, self.worker_pid) if self.worker_pid else None
         try:
-            if holder and isinstance(exc, WorkerLostError | SystemExit | KeyboardInterrupt):
+            if holder and isinstance(exc, Lost):
                 claim.job_release(job_id=job_id, holder=holder)
             elif holder and isinstance(exc, TimeLimitExceeded):
                 run.job_fail(job_id=job_id, holder=holder, message=_too_long())
