@@ -1,7 +1,7 @@
 """What each broker must do for the job lifecycle: retries after a countdown on the job's own
 queue (both brokers), and on RabbitMQ quorum queues, publisher confirms, immediate
-redelivery of a dead worker's job, and a POST that neither hangs nor loses its job when the
-broker is gone or stops answering.
+redelivery of a dead worker's job (taken over once its lease ends), and a POST that
+neither hangs nor loses its job when the broker is gone or stops answering.
 
 Each RabbitMQ-backed stack has a virtual host of its own (tests/stack.py), so policies set
 here never reach the shared broker's other users.
@@ -68,9 +68,9 @@ def start_web(s: Stack, **env: str) -> None:
     assert http("GET", f"{s.base_url}/healthz", timeout=120).status == 200
 
 
-def start_worker(s: Stack, name: str, **env: str) -> None:
+def start_worker(s: Stack, name: str, *, faults: bool = False, **env: str) -> None:
     """A worker, once it is consuming (Celery logs "ready" at INFO)."""
-    s.start("worker", name=name, LOG_LEVEL="INFO", **env)
+    s.start("worker", name=name, faults=faults, LOG_LEVEL="INFO", **env)
     wait_for(f"worker {name} to be ready", lambda: " ready." in s.log(name), timeout=120)
 
 
@@ -123,21 +123,38 @@ def test_a_transient_failure_is_retried_after_a_countdown_on_the_jobs_own_queue(
 
 
 @rabbitmq_only
-def test_rabbitmq_redelivers_a_killed_workers_job_at_once(broker_stack: Stack, sample) -> None:
-    """RabbitMQ requeues a connection's unacknowledged messages as soon as it closes: with
-    the default lease (330 s) and no sweeper, only that redelivery can finish the job."""
+def test_rabbitmq_hands_a_killed_workers_job_over_and_the_lease_decides_who_runs_it(
+    broker_stack: Stack,
+) -> None:
+    """RabbitMQ requeues a connection's unacknowledged messages as soon as it closes. That
+    alone does not prove the run is dead (a worker cut off from the broker runs on), so the
+    redelivered message takes the job over only once the run's lease has expired; the
+    sweeper publishes it again then. The job ends once, on its second attempt."""
     s = broker_stack
-    start_worker(s, "doomed", REPORT_FAULT_SLEEP_SECONDS="3")
+    short = {
+        "REPORT_JOB_SOFT_TIME_LIMIT": "3",
+        "REPORT_JOB_TIME_LIMIT": "4",
+        "REPORT_JOB_LEASE_GRACE": "1",
+    }
+    start_worker(s, "doomed", faults=True, **short)
     try:
-        task_id = s.post("html", one_student("redeliver", sample)).json()["task_id"]
+        student = {"namespace": "ns", "student_id": f"slow5-{uuid.uuid4().hex[:8]}"}
+        events = [{"type": "run", "created_time": "2024-07-21 03:04:55+00:00", "unit": 1}]
+        task_id = s.post("html", {**student, "events": events}).json()["task_id"]
         wait_for("the job to start", lambda: job(s, task_id)[:2] == ("STARTED", 1))
         s.stop("doomed", sig=signal.SIGKILL)
-        start_worker(s, "rescuer")
+        start_worker(s, "rescuer", faults=True, **short)
+        s.start("beat", REPORT_SWEEP_INTERVAL="1", **short)
         attempts, message = ends_in_success(s, task_id)
         assert attempts == 2, message
+        [(fence, worker)] = s.sql(
+            "select fence, worker from reports_reportjob where id = %s", task_id
+        )
+        assert fence == 2 and worker.startswith("rescuer-")
     finally:
         s.stop("doomed")
         s.stop("rescuer")
+        s.stop("beat")
     queues = list_queues(s)  # as declared by a worker of every queue
     for name in ("html", "pdf", "maintenance"):
         assert (queues[name]["type"], queues[name]["durable"]) == ("quorum", True), queues

@@ -32,6 +32,9 @@ def _cursor() -> Iterator[Any]:
     if is_postgresql():
         import psycopg
 
+        # Django's once-per-request health check (CONN_HEALTH_CHECKS), as its own cursors
+        # do: a connection broken by a database restart is replaced, not used for a 503.
+        connection.close_if_health_check_failed()
         connection.ensure_connection()
         with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
             yield cursor
