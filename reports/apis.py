@@ -16,11 +16,12 @@ from rest_framework.views import APIView
 from reports import health, schema, selectors
 from reports import metrics as job_metrics
 from reports.exceptions import InvalidInput, error_body
-from reports.jobs import submit
+from reports.jobs import erase, submit
 from reports.logs import bind_task_id
 from reports.models import JobKind, JobStatus, ReportJob
 from reports.renderers.html import CONTENT_SECURITY_POLICY
 from reports.serializers import ReportRequestSerializer, WaitQuerySerializer
+from reports.webhooks.callback import Callback
 
 
 def _wants_html(request: HttpRequest) -> bool:
@@ -56,12 +57,17 @@ class ReportCreateApi(APIView):
     def post(self, request: Request) -> Response:
         serializer = ReportRequestSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
+        validated = serializer.validated_data
+        callback_url = validated.pop("callback_url", None)
         submitted = submit.job_create(
             kind=self.kind,
             body=request.data,
             owner=request.auth or "",
             idempotency_key=request.headers.get("Idempotency-Key"),
-            **serializer.validated_data,
+            callback=None
+            if callback_url is None
+            else Callback(url=callback_url, origin=request.build_absolute_uri("/")[:-1]),
+            **validated,
         )
         job = submitted.job
         bind_task_id(job.id)
@@ -77,16 +83,30 @@ class ReportCreateApi(APIView):
 
 
 class ReportDetailApi(APIView):
-    """GET /assignment/<kind>/<task_id>: the job's status, or the finished report."""
+    """GET /assignment/<kind>/<task_id>: the job's status, or the finished report.
+    DELETE: erase the job and everything stored about it."""
 
     kind: ClassVar[str]
 
-    def _body(self, task_id: str, state: str, message: str, data: Any = None) -> dict[str, Any]:
+    def _body(
+        self, task_id: str, state: str, message: str, data: Any = None, job: ReportJob | None = None
+    ) -> dict[str, Any]:
         body: dict[str, Any] = {"task_id": task_id, "status": state}
         if self.kind == JobKind.HTML:
             body["data"] = data
         body["message"] = message
+        if job is not None and job.has_callback:
+            body["webhook"] = selectors.webhook_view(job=job)
         return body
+
+    def delete(self, request: Request, task_id: str) -> Response:
+        bind_task_id(task_id)
+        if not erase.job_delete(task_id=task_id, kind=self.kind, owner=request.auth):
+            return Response(
+                self._body(task_id, "NOT_FOUND", "Task not found."),
+                status=status.HTTP_404_NOT_FOUND,
+            )
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     def get(self, request: Request, task_id: str) -> HttpResponse:
         query = WaitQuerySerializer(data=request.query_params)
@@ -108,8 +128,9 @@ class ReportDetailApi(APIView):
         if job.status == JobStatus.SUCCESS:
             return self.finished(request, job)
         if job.status == JobStatus.FAILURE:
-            return Response(self._body(str(job.id), job.status, job.message or "Task failed."))
-        body = self._body(str(job.id), job.status, "Task not completed.")
+            message = job.message or "Task failed."
+            return Response(self._body(str(job.id), job.status, message, job=job))
+        body = self._body(str(job.id), job.status, "Task not completed.", job=job)
         if job.student_count > 1:
             body["progress"] = {"done": job.progress_done, "total": job.student_count}
         return Response(body, status=status.HTTP_202_ACCEPTED)
@@ -129,7 +150,7 @@ class ReportDetailApi(APIView):
             "student_id": report.student_id,
             "student_ids": report.student_ids,
         }
-        return Response(self._body(str(job.id), job.status, "Task completed", data))
+        return Response(self._body(str(job.id), job.status, "Task completed", data, job=job))
 
 
 @extend_schema_view(
@@ -168,6 +189,7 @@ def _create_schema(kind: str) -> Any:
             description="Stores the job and answers 202 at once; a worker builds the report.",
             tags=["reports"],
             request={"application/json": ReportRequestSerializer},
+            parameters=[schema.CALLBACK_PARAMETER],
             responses=schema.create_responses(kind),
             examples=schema.REQUEST_EXAMPLES,
         )
@@ -182,7 +204,14 @@ def _detail_schema(kind: str) -> Any:
             tags=["reports"],
             parameters=[schema.WAIT_PARAMETER],
             responses=schema.detail_responses(kind),
-        )
+        ),
+        delete=extend_schema(
+            operation_id=f"{kind}_delete",
+            summary=f"Delete the {kind.upper()} job and everything stored about it",
+            description=schema.DELETE_DESCRIPTION,
+            tags=["reports"],
+            responses=schema.delete_responses(kind),
+        ),
     )
 
 

@@ -9,6 +9,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from django.conf import settings
 from django.db import connection
@@ -19,7 +20,14 @@ from django.utils.http import content_disposition_header
 
 from reports.jobs import db
 from reports.listener import JobListener
-from reports.models import ACTIVE_STATUSES, JobKind, Report, ReportJob
+from reports.models import (
+    ACTIVE_STATUSES,
+    JobKind,
+    Report,
+    ReportJob,
+    WebhookDelivery,
+    WebhookState,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +61,17 @@ def job_get(*, task_id: str, kind: str, owner: str | None = None) -> ReportJob |
         return jobs.get()  # not .first(): that would add an ORDER BY to a primary-key look-up
     except ReportJob.DoesNotExist:
         return None
+
+
+def webhook_view(*, job: ReportJob) -> dict[str, Any]:
+    """The status answer's ``webhook``: where the delivery of the job's end stands. One
+    look-up, made only for jobs that have a callback."""
+    row = (
+        WebhookDelivery.objects.filter(job_id=job.id)
+        .values("state", "attempts", "last_status")
+        .first()
+    )
+    return row or {"state": WebhookState.PENDING, "attempts": 0, "last_status": None}
 
 
 def report_download_name(*, job: ReportJob) -> str:
