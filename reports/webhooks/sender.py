@@ -10,7 +10,6 @@ import ssl
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
 
 from reports.webhooks.addresses import (
     Address,
@@ -66,9 +65,12 @@ class _PinnedHTTP(http.client.HTTPConnection):
         super().__init__(target.host, target.port, timeout=CONNECT_TIMEOUT)
         self._addresses = addresses
         self._deadline = deadline
+        # Our own reference: http.client hands the socket to the response and forgets it.
+        self.raw_sock: socket.socket | None = None
+        self.cut = False  # the watchdog ended the request at the deadline
 
     def connect(self) -> None:
-        self.sock = _open(self._addresses, self._deadline)
+        self.sock = self.raw_sock = _open(self._addresses, self._deadline)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
@@ -83,7 +85,10 @@ class _PinnedHTTPS(_PinnedHTTP):
     def connect(self) -> None:
         super().connect()
         # The certificate is checked against the URL's host name, not the address.
-        self.sock = _tls().wrap_socket(self.sock, server_hostname=self.host)
+        self.sock = self.raw_sock = _tls().wrap_socket(self.sock, server_hostname=self.host)
+
+
+_TIMED_OUT = Outcome(None, f"timed out (limit {TOTAL_TIMEOUT:.0f} s)", retry=True)
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -122,12 +127,14 @@ def send_to(
         status = response.status
         retry_after = _retry_after(response.getheader("Retry-After"))
     except (OSError, http.client.HTTPException) as exc:
-        if time.monotonic() >= deadline or isinstance(exc, TimeoutError):
-            return Outcome(None, f"timed out (limit {TOTAL_TIMEOUT:.0f} s)", retry=True)
+        if connection.cut or isinstance(exc, TimeoutError):
+            return _TIMED_OUT
         return Outcome(None, f"connection failed: {exc.__class__.__name__}: {exc}", retry=True)
     finally:
         watchdog.cancel()
         connection.close()
+    if connection.cut:  # the answer was cut short: it does not count
+        return _TIMED_OUT
     if 200 <= status < 300:
         return Outcome(status, "", retry=False, received=received)
     if status == 429 or status >= 500:
@@ -137,8 +144,9 @@ def send_to(
     return Outcome(status, f"HTTP {status}", retry=False, received=received)
 
 
-def _cut(connection: Any) -> None:
-    sock = connection.sock
+def _cut(connection: _PinnedHTTP) -> None:
+    connection.cut = True
+    sock = connection.raw_sock
     if sock is not None:
         try:
             sock.shutdown(socket.SHUT_RDWR)
