@@ -23,6 +23,9 @@ HOOKS = {
     "REPORT_WEBHOOK_SECRET": SECRET,
     "REPORT_WEBHOOK_ALLOW_HOSTS": "127.0.0.1",
     "REPORT_JOB_MAX_ATTEMPTS": "1",
+    # Small: the shared PostgreSQL serves several stacks at once.
+    "WEB_CONCURRENCY": "1",
+    "CELERY_CONCURRENCY": "1",
 }
 
 
