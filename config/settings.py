@@ -244,6 +244,21 @@ REPORT_API_KEYS = env_list("REPORT_API_KEYS", [])
 # either this or REPORT_API_KEYS is set, /metrics needs one of them.
 REPORT_METRICS_TOKEN = env_str("REPORT_METRICS_TOKEN").strip()
 
+# --- Webhooks: POST a signed event to the request's callback_url when its job ends --------
+# The HMAC key of the Report-Signature header. Unset: requests with a callback_url get 400.
+REPORT_WEBHOOK_SECRET = env_str("REPORT_WEBHOOK_SECRET")
+# Host names (as written in callback URLs) exempt from the private-address check: named
+# internal receivers. Everything else must resolve to public addresses only.
+REPORT_WEBHOOK_ALLOW_HOSTS = [h.lower() for h in env_list("REPORT_WEBHOOK_ALLOW_HOSTS", [])]
+# A delivery that keeps failing (timeouts, connection errors, 5xx, 429) is retried this long.
+REPORT_WEBHOOK_RETRY_FOR = env_int("REPORT_WEBHOOK_RETRY_FOR", 24 * 3600, minimum=1)
+
+# --- Retention: finished jobs are erased (input, report row, file) after this many days ---
+REPORT_RETENTION_DAYS = env_int("REPORT_RETENTION_DAYS", 30, minimum=0)  # 0: keep forever
+REPORT_RETENTION_INTERVAL = env_float("REPORT_RETENTION_INTERVAL", 3600.0, minimum=1.0)
+# false: a job's input body is dropped as soon as its report is stored (the report stays).
+REPORT_KEEP_INPUT = env_bool("REPORT_KEEP_INPUT", True)
+
 # --- Celery --------------------------------------------------------------------------------
 CELERY_BROKER_URL = env_str(
     "CELERY_BROKER_URL",
@@ -318,13 +333,22 @@ CELERY_TASK_SOFT_TIME_LIMIT = REPORT_JOB_SOFT_TIME_LIMIT
 CELERY_TASK_TIME_LIMIT = REPORT_JOB_TIME_LIMIT
 CELERY_TASK_DEFAULT_QUEUE = "html"
 CELERY_TASK_CREATE_MISSING_QUEUES = True
-CELERY_TASK_ROUTES = {"reports.sweep_jobs": {"queue": "maintenance"}}
+CELERY_TASK_ROUTES = {
+    "reports.sweep_jobs": {"queue": "maintenance"},
+    "reports.deliver_webhook": {"queue": "maintenance"},
+    "reports.expire_jobs": {"queue": "maintenance"},
+}
 CELERY_BEAT_SCHEDULE = {
     "sweep-jobs": {
         "task": "reports.sweep_jobs",
         "schedule": REPORT_SWEEP_INTERVAL,
         "options": {"expires": REPORT_SWEEP_INTERVAL},
-    }
+    },
+    "expire-jobs": {
+        "task": "reports.expire_jobs",
+        "schedule": REPORT_RETENTION_INTERVAL,
+        "options": {"expires": REPORT_RETENTION_INTERVAL},
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = "UTC"

@@ -9,8 +9,8 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
-from reports.jobs import sweep
-from reports.models import JobStatus, Report, ReportJob
+from reports.jobs import erase, sweep
+from reports.models import JobStatus, Report, ReportJob, WebhookAttempt, WebhookDelivery
 
 
 class ReportInline(admin.StackedInline):
@@ -21,6 +21,36 @@ class ReportInline(admin.StackedInline):
     extra = 0
     max_num = 0
     show_change_link = False
+
+
+class WebhookInline(admin.StackedInline):
+    model = WebhookDelivery
+    verbose_name = verbose_name_plural = "webhook"
+    fields = (
+        "url",
+        "state",
+        "attempts",
+        "last_status",
+        "last_error",
+        "last_attempt_at",
+        "next_attempt_at",
+        "delivered_at",
+        "status_url",
+    )
+    readonly_fields = fields
+    can_delete = False
+    extra = 0
+    max_num = 0
+
+
+class WebhookAttemptInline(admin.TabularInline):
+    model = WebhookAttempt
+    verbose_name_plural = "webhook attempts"
+    fields = ("at", "http_status", "error", "duration_ms")
+    readonly_fields = fields
+    can_delete = False
+    extra = 0
+    max_num = 0
 
 
 @admin.register(ReportJob)
@@ -41,7 +71,7 @@ class ReportJobAdmin(admin.ModelAdmin):
     search_help_text = "A task id, or a student id."
     date_hierarchy = "created_at"
     ordering = ("-created_at",)
-    inlines = (ReportInline,)
+    inlines = (ReportInline, WebhookInline, WebhookAttemptInline)
     readonly_fields = [f.name for f in ReportJob._meta.fields]
     fields = readonly_fields
     actions = ("rerun_failed",)
@@ -73,6 +103,12 @@ class ReportJobAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False  # read-only: state changes go through the job lifecycle (see the action)
+
+    def delete_model(self, request: HttpRequest, obj: ReportJob) -> None:
+        erase.jobs_erase(job_ids=[obj.id])  # with the files, not only the rows
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[ReportJob]) -> None:
+        erase.jobs_erase(job_ids=list(queryset.values_list("id", flat=True)))
 
     def has_rerun_permission(self, request: HttpRequest) -> bool:
         return super().has_change_permission(request)

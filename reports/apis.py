@@ -20,12 +20,13 @@ from reports import health, schema, selectors
 from reports import metrics as job_metrics
 from reports.auth import api_key_required
 from reports.exceptions import InvalidInput, error_body
-from reports.jobs import submit
+from reports.jobs import erase, submit
 from reports.logs import bind_task_id
 from reports.models import JobKind, JobStatus
 from reports.negotiation import HTML, PDF, finished_report_format
 from reports.renderers.html import CONTENT_SECURITY_POLICY
 from reports.serializers import ReportRequestSerializer, WaitQuerySerializer
+from reports.webhooks.callback import Callback
 
 
 def _json(body: dict[str, Any], code: int = status.HTTP_200_OK) -> HttpResponse:
@@ -62,12 +63,17 @@ class ReportCreateApi(APIView):
     def post(self, request: Request) -> HttpResponse:
         serializer = ReportRequestSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
+        validated = serializer.validated_data
+        callback_url = validated.pop("callback_url", None)
         submitted = submit.job_create(
             kind=self.kind,
             body=request.data,
             owner=request.auth or "",
             idempotency_key=request.headers.get("Idempotency-Key"),
-            **serializer.validated_data,
+            callback=None
+            if callback_url is None
+            else Callback(url=callback_url, origin=request.build_absolute_uri("/")[:-1]),
+            **validated,
         )
         job = submitted.job
         bind_task_id(job.id)
@@ -92,16 +98,34 @@ def _detail_path(kind: str, job_id: object) -> str:
 
 
 class ReportDetailApi(APIView):
-    """GET /assignment/<kind>/<task_id>: the job's status, or the finished report."""
+    """GET /assignment/<kind>/<task_id>: the job's status, or the finished report.
+    DELETE: erase the job and everything stored about it."""
 
     kind: ClassVar[str]
 
-    def _body(self, task_id: str, state: str, message: str, data: Any = None) -> dict[str, Any]:
+    def _body(
+        self,
+        task_id: str,
+        state: str,
+        message: str,
+        data: Any = None,
+        job: selectors.JobView | None = None,
+    ) -> dict[str, Any]:
         body: dict[str, Any] = {"task_id": task_id, "status": state}
         if self.kind == JobKind.HTML:
             body["data"] = data
         body["message"] = message
+        if job is not None and job.has_callback:
+            body["webhook"] = selectors.webhook_view(job=job)
         return body
+
+    def delete(self, request: Request, task_id: str) -> HttpResponse:
+        bind_task_id(task_id)
+        if not erase.job_delete(task_id=task_id, kind=self.kind, owner=request.auth):
+            return _json(
+                self._body(task_id, "NOT_FOUND", "Task not found."), status.HTTP_404_NOT_FOUND
+            )
+        return HttpResponse(status=status.HTTP_204_NO_CONTENT)
 
     def get(self, request: Request, task_id: str) -> HttpResponse:
         bind_task_id(task_id)
@@ -119,8 +143,9 @@ class ReportDetailApi(APIView):
         if job.status == JobStatus.SUCCESS:
             return self.finished(request, job)
         if job.status == JobStatus.FAILURE:
-            return _json(self._body(str(job.id), job.status, job.message or "Task failed."))
-        body = self._body(str(job.id), job.status, "Task not completed.")
+            message = job.message or "Task failed."
+            return _json(self._body(str(job.id), job.status, message, job=job))
+        body = self._body(str(job.id), job.status, "Task not completed.", job=job)
         if job.student_count > 1:
             body["progress"] = {"done": job.progress_done, "total": job.student_count}
         return _json(body, status.HTTP_202_ACCEPTED)
@@ -146,7 +171,7 @@ class ReportDetailApi(APIView):
         if answer == PDF:
             return _file_response(job, attachment=True)
         if self.kind == JobKind.PDF:
-            body = self._body(str(job.id), job.status, "Task completed")
+            body = self._body(str(job.id), job.status, "Task completed", job=job)
             body["report_url"] = selectors.report_download_url(job=job, request=request)
             return _json(body)
         report = job.report
@@ -162,7 +187,7 @@ class ReportDetailApi(APIView):
             "student_id": report.student_id,
             "student_ids": report.student_ids,
         }
-        return _json(self._body(str(job.id), job.status, "Task completed", data))
+        return _json(self._body(str(job.id), job.status, "Task completed", data, job=job))
 
 
 @extend_schema_view(
@@ -195,6 +220,7 @@ def _create_schema(kind: str) -> Any:
             description="Stores the job and answers 202 at once; a worker builds the report.",
             tags=["reports"],
             request={"application/json": ReportRequestSerializer},
+            parameters=[schema.CALLBACK_PARAMETER],
             responses=schema.create_responses(kind),
             examples=schema.REQUEST_EXAMPLES,
         )
@@ -209,7 +235,14 @@ def _detail_schema(kind: str) -> Any:
             tags=["reports"],
             parameters=[schema.WAIT_PARAMETER],
             responses=schema.detail_responses(kind),
-        )
+        ),
+        delete=extend_schema(
+            operation_id=f"{kind}_delete",
+            summary=f"Delete the {kind.upper()} job and everything stored about it",
+            description=schema.DELETE_DESCRIPTION,
+            tags=["reports"],
+            responses=schema.delete_responses(kind),
+        ),
     )
 
 

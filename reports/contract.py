@@ -56,6 +56,14 @@ class EventIn(msgspec.Struct, frozen=True):
 # The idle threshold (minutes) of one request: gaps longer than this are not active time.
 MAX_IDLE_MINUTES = 7 * 24 * 60
 IdleMinutes = Annotated[float, msgspec.Meta(ge=0, le=MAX_IDLE_MINUTES)]
+CallbackUrl = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=1,
+        max_length=2048,
+        description="An http(s) URL to POST the job's signed event to when it ends.",
+    ),
+]
 
 
 class StudentIn(msgspec.Struct, frozen=True):
@@ -67,6 +75,8 @@ class StudentIn(msgspec.Struct, frozen=True):
     # Read only when the body is this one object; the ``?idle_minutes=`` query parameter
     # works for every body and wins over this field.
     idle_minutes: IdleMinutes | None = None
+    # Likewise: where to POST the job's event when it ends (``?callback_url=`` wins).
+    callback_url: CallbackUrl | None = None
 
 
 StudentList = Annotated[list[StudentIn], msgspec.Meta(min_length=1)]

@@ -56,6 +56,9 @@ class ReportJob(models.Model):
     # body it came with: a replay must carry the same body.
     idempotency_key = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
     body_sha256 = models.CharField(max_length=64, blank=True, default="")
+    # The request gave a callback_url (its WebhookDelivery row exists). Kept on the job so
+    # that the claim returns it with the job: a job without one costs no look-up.
+    has_callback = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-created_at"]
@@ -107,3 +110,82 @@ class Report(models.Model):
 
     def __str__(self) -> str:
         return f"report {self.id} of job {self.task_id}"
+
+
+class WebhookState(models.TextChoices):
+    PENDING = "pending"  # no attempt yet: the job is not finished, or its event is queued
+    SENDING = "sending"  # an attempt is under way (until next_attempt_at: its lease)
+    RETRYING = "retrying"  # the last attempt failed; the next one is due at next_attempt_at
+    DELIVERED = "delivered"  # the receiver answered 2xx
+    FAILED = "failed"  # given up: a 3xx/4xx answer, a forbidden address, or 24 h of failures
+
+
+class WebhookDelivery(models.Model):
+    """The job's callback, stored with the job at submit time: once the job is finished it
+    is due, so a delivery cannot be lost between the job's final commit and its sending."""
+
+    job = models.OneToOneField(
+        ReportJob, on_delete=models.CASCADE, primary_key=True, related_name="webhook"
+    )
+    url = models.TextField()
+    # The job's absolute status URL as the client saw it in its 202 answer: the event's
+    # URLs are built from it (the worker has no request to ask).
+    status_url = models.TextField()
+    state = models.CharField(
+        max_length=16, choices=WebhookState.choices, default=WebhookState.PENDING
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    last_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.TextField(blank=True, default="")
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    # retrying: when the next attempt is due; sending: when the attempt's lease ends.
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # When the message for the next attempt was due to run (its ETA); null: none is queued.
+    published_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["state", "next_attempt_at"], name="webhook_due_idx")]
+
+    def __str__(self) -> str:
+        return f"webhook of job {self.job_id} ({self.state})"
+
+
+class WebhookAttempt(models.Model):
+    """One try at delivering a job's event: when, the HTTP status (if any), what failed."""
+
+    job = models.ForeignKey(ReportJob, on_delete=models.CASCADE, related_name="webhook_attempts")
+    at = models.DateTimeField()
+    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True, default="")
+    duration_ms = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["at"]
+
+    def __str__(self) -> str:
+        return f"webhook attempt for job {self.job_id} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class DeletedJob(models.Model):
+    """What is left of a job its client deleted: its id and owner, nothing of its data, so
+    that deleting it again answers the same (and another key still gets 404)."""
+
+    id = models.UUIDField(primary_key=True)
+    kind = models.CharField(max_length=8, choices=JobKind.choices)
+    owner = models.CharField(max_length=64, blank=True, default="")
+    deleted_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"deleted {self.kind} job {self.id}"
+
+
+class FileDeletion(models.Model):
+    """A stored file whose rows are gone: written in the transaction that deletes them and
+    removed once the file is, so a crash in between leaves work to finish, not a file."""
+
+    name = models.CharField(max_length=255, primary_key=True)
+    created_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return self.name

@@ -22,7 +22,7 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiRespo
 from rest_framework import serializers
 
 from reports.contract import EventIn
-from reports.models import JobStatus
+from reports.models import JobStatus, WebhookState
 
 REF_TEMPLATE = "#/components/schemas/{name}"
 # Named in SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].
@@ -139,12 +139,24 @@ class HtmlReportSerializer(serializers.Serializer):
     student_ids = serializers.ListField(child=serializers.CharField())
 
 
+class WebhookSerializer(serializers.Serializer):
+    state = serializers.ChoiceField(choices=WebhookState.values)
+    attempts = serializers.IntegerField(min_value=0)
+    last_status = serializers.IntegerField(
+        allow_null=True, help_text="The HTTP status of the last attempt; null: no answer."
+    )
+
+
+_WEBHOOK_HELP = "Only for a job created with a callback_url: where its event's delivery stands."
+
+
 class HtmlStatusSerializer(serializers.Serializer):
     task_id = serializers.CharField()
     status = serializers.ChoiceField(choices=STATES)
     data = HtmlReportSerializer(allow_null=True)
     message = serializers.CharField()
     progress = ProgressSerializer(required=False, help_text="Only with several students.")
+    webhook = WebhookSerializer(required=False, help_text=_WEBHOOK_HELP)
 
 
 class PdfStatusSerializer(serializers.Serializer):
@@ -157,6 +169,7 @@ class PdfStatusSerializer(serializers.Serializer):
         "downloads the stored file.",
     )
     progress = ProgressSerializer(required=False, help_text="Only with several students.")
+    webhook = WebhookSerializer(required=False, help_text=_WEBHOOK_HELP)
 
 
 class FileStatusSerializer(serializers.Serializer):
@@ -224,7 +237,7 @@ def create_responses(kind: str) -> dict[Any, Any]:
         ),
         400: _error(
             "INVALID",
-            "The request body is invalid.",
+            "The request body is invalid (or the callback_url is not accepted).",
             errors={"events[0].created_time": ["Invalid RFC3339 encoded datetime"]},
         ),
         413: _error("TOO_LARGE", "The request body is larger than 67108864 bytes."),
@@ -331,3 +344,35 @@ FILE_RESPONSES = {
     404: OpenApiResponse(FileStatusSerializer, description="Unknown id."),
     409: OpenApiResponse(FileStatusSerializer, description="The job has not succeeded (yet)."),
 }
+
+
+CALLBACK_PARAMETER = OpenApiParameter(
+    "callback_url",
+    type={"type": "string", "minLength": 1, "maxLength": 2048},
+    location=OpenApiParameter.QUERY,
+    required=False,
+    description=(
+        "An http(s) URL that gets a signed POST (`Report-Signature`) when the job ends; "
+        "works for every body and wins over the body's `callback_url`. Refused (400) when "
+        "the service has no REPORT_WEBHOOK_SECRET or the host is not a public address."
+    ),
+)
+
+DELETE_DESCRIPTION = (
+    "Erases the job's input, its report row, its stored file and its webhook rows, even "
+    "while the job runs (the run's result is then dropped). Afterwards its status URL "
+    "answers 404. Repeating the DELETE answers 204 again; another API key gets 404."
+)
+
+
+def delete_responses(kind: str) -> dict[Any, Any]:
+    not_found = {**_NOT_FOUND, "data": None} if kind == "html" else _NOT_FOUND
+    status_serializer = HtmlStatusSerializer if kind == "html" else PdfStatusSerializer
+    return {
+        204: OpenApiResponse(description="Deleted (now, or by an earlier DELETE)."),
+        404: OpenApiResponse(
+            status_serializer,
+            description="Unknown or malformed id, a job of the other kind, or another key's job.",
+            examples=[OpenApiExample("Not found", value=not_found)],
+        ),
+    }

@@ -9,6 +9,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from django.conf import settings
 from django.core.files.storage import default_storage
@@ -20,7 +21,14 @@ from django.utils.http import content_disposition_header
 
 from reports.jobs import db
 from reports.listener import JobListener
-from reports.models import ACTIVE_STATUSES, JobKind, Report, ReportJob
+from reports.models import (
+    ACTIVE_STATUSES,
+    JobKind,
+    Report,
+    ReportJob,
+    WebhookDelivery,
+    WebhookState,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +44,17 @@ def _job_id(task_id: str) -> uuid.UUID | None:
         return uuid.UUID(task_id)
     except ValueError:
         return None
+
+
+def webhook_view(*, job: JobView) -> dict[str, Any]:
+    """The status answer's ``webhook``: where the delivery of the job's end stands. One
+    look-up, made only for jobs that have a callback."""
+    row = (
+        WebhookDelivery.objects.filter(job_id=job.id)
+        .values("state", "attempts", "last_status")
+        .first()
+    )
+    return row or {"state": WebhookState.PENDING, "attempts": 0, "last_status": None}
 
 
 def report_download_name(*, job: JobView) -> str:
@@ -149,11 +168,12 @@ class JobView:
     message: str
     student_count: int
     progress_done: int
+    has_callback: bool
     report: ReportView | None
 
 
 _JOB_VIEW = f"""
-SELECT j.id, j.kind, j.status, j.message, j.student_count, j.progress_done,
+SELECT j.id, j.kind, j.status, j.message, j.student_count, j.progress_done, j.has_callback,
     r.id, r.created_at, r.html, r.file, r.content_type, r.student_id, r.student_ids
 FROM {ReportJob._meta.db_table} j LEFT JOIN {Report._meta.db_table} r ON r.job_id = j.id
 WHERE j.id = %s AND j.kind = %s
@@ -176,7 +196,7 @@ def job_get(*, task_id: str, kind: str, owner: str | None = None) -> JobView | N
     row = db.fetchone(sql, params)
     if row is None:
         return None
-    job_id, kind, state, message, students, done, report_id, *report = row
+    job_id, kind, state, message, students, done, has_callback, report_id, *report = row
     view = None
     if report_id is not None:
         created_at, html, file, content_type, student_id, student_ids = report
@@ -189,7 +209,7 @@ def job_get(*, task_id: str, kind: str, owner: str | None = None) -> JobView | N
             student_id,
             json.loads(student_ids) if isinstance(student_ids, str) else student_ids,
         )
-    return JobView(_uuid(job_id), kind, state, message, students, done, view)
+    return JobView(_uuid(job_id), kind, state, message, students, done, bool(has_callback), view)
 
 
 def _uuid(value: uuid.UUID | str) -> uuid.UUID:

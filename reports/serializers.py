@@ -16,6 +16,7 @@ from django.conf import settings
 from rest_framework import serializers
 
 from reports.contract import (
+    CallbackUrl,
     EventIn,
     Identifier,
     IdleMinutes,
@@ -25,6 +26,7 @@ from reports.contract import (
     split_error,
 )
 from reports.exceptions import InvalidInput, PayloadTooLarge
+from reports.webhooks.callback import callback_url_check
 
 MAX_REPORTED_ERRORS = 50
 
@@ -107,6 +109,12 @@ class StudentSerializer(serializers.Serializer):
     idle_minutes = MsgspecField(
         IdleMinutes | None, required=False, help_text="0-10080; single-student bodies only."
     )
+    callback_url = MsgspecField(
+        CallbackUrl | None,
+        required=False,
+        help_text="Single-student bodies only (else ?callback_url=): an http(s) URL that "
+        "gets a signed POST when the job ends.",
+    )
 
 
 def _flatten(errors: Any, prefix: str = "") -> dict[str, list[str]]:
@@ -167,6 +175,8 @@ class ReportRequestSerializer(serializers.Serializer):
 
     ``idle_minutes`` comes from the ``?idle_minutes=`` query parameter (pass the request in
     the context), else from the body when it is one student object, else the default.
+    ``callback_url`` likewise (``?callback_url=``, else the one object's field); it is
+    checked here (``reports.webhooks.callback``) and present only when given.
     """
 
     def _query_idle_minutes(self) -> float | None:
@@ -184,6 +194,8 @@ class ReportRequestSerializer(serializers.Serializer):
 
     def to_internal_value(self, data: Any) -> dict[str, Any]:
         idle_minutes = self._query_idle_minutes()
+        request = self.context.get("request")
+        callback_url = request.query_params.get("callback_url") if request is not None else None
         if not isinstance(data, bytes):
             raise InvalidInput("The request body must be JSON.")
         try:
@@ -204,11 +216,21 @@ class ReportRequestSerializer(serializers.Serializer):
                 f"The request holds {events} events; at most {settings.REPORT_MAX_EVENTS} "
                 "are accepted in one request."
             )
-        if idle_minutes is None and len(students) == 1 and data.lstrip()[:1] == b"{":
+        one_object = len(students) == 1 and data.lstrip()[:1] == b"{"
+        if idle_minutes is None and one_object:
             idle_minutes = students[0].idle_minutes
+        if callback_url is None and one_object:
+            callback_url = students[0].callback_url
         # Only counts leave: the decoded events are freed here, before the body is stored
         # (the worker decodes the stored bytes again), which halves the peak on big bodies.
-        return {"student_count": len(students), "event_count": events, "idle_minutes": idle_minutes}
+        validated: dict[str, Any] = {
+            "student_count": len(students),
+            "event_count": events,
+            "idle_minutes": idle_minutes,
+        }
+        if callback_url is not None:
+            validated["callback_url"] = callback_url_check(callback_url)
+        return validated
 
     def to_representation(self, instance: Any) -> Any:
         return instance

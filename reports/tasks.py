@@ -15,8 +15,9 @@ from django.conf import settings
 from django.db import connection
 
 from config.broker import delivered_queue
-from reports.jobs import claim, run, sweep
+from reports.jobs import claim, retention, run, sweep
 from reports.logs import task_id_bound
+from reports.webhooks import delivery
 
 logger = logging.getLogger(__name__)
 
@@ -91,4 +92,15 @@ def run_job(self: Task, job_id: str, released: int | None = None) -> str | None:
 
 @shared_task(name="reports.sweep_jobs", ignore_result=True)
 def sweep_jobs() -> dict[str, int]:
-    return sweep.jobs_sweep()
+    return {**sweep.jobs_sweep(), **delivery.webhooks_sweep()}
+
+
+@shared_task(name="reports.deliver_webhook", ignore_result=True, soft_time_limit=30, time_limit=60)
+def deliver_webhook(job_id: str) -> str | None:
+    with task_id_bound(job_id):
+        return delivery.webhook_deliver(job_id=job_id)
+
+
+@shared_task(name="reports.expire_jobs", ignore_result=True, soft_time_limit=200, time_limit=240)
+def expire_jobs() -> dict[str, int]:
+    return retention.jobs_expire()

@@ -56,7 +56,11 @@ def test_rabbitmq_gets_quorum_queues_on_topic_exchanges_and_publisher_confirms()
     assert set(found["queues"]) == {"html", "pdf", "maintenance"}
     for name in ("html", "pdf", "maintenance"):
         assert found["queues"][name] == ["topic", True, {"x-queue-type": "quorum"}]
-    assert found["routes"] == {"reports.sweep_jobs": {"queue": "maintenance"}}
+    assert found["routes"] == {
+        "reports.sweep_jobs": {"queue": "maintenance"},
+        "reports.deliver_webhook": {"queue": "maintenance"},
+        "reports.expire_jobs": {"queue": "maintenance"},
+    }
     assert found["cancel_on_loss"] is True
 
 
@@ -70,12 +74,17 @@ def test_redis_keeps_its_settings() -> None:
     found = json.loads(done.stdout)
     assert found["transport"] == {
         "visibility_timeout": 3600,
+        "ack_emulation": False,
         "socket_timeout": 5,
         "socket_connect_timeout": 3,
         "max_retries": 0,
         "global_keyprefix": "p:",
     }
-    assert found["routes"] == {"reports.sweep_jobs": {"queue": "maintenance"}}
+    assert found["routes"] == {
+        "reports.sweep_jobs": {"queue": "maintenance"},
+        "reports.deliver_webhook": {"queue": "maintenance"},
+        "reports.expire_jobs": {"queue": "maintenance"},
+    }
     assert found["queues"] == {"html": ["direct", True, None]}  # the rest made when used
     assert found["cancel_on_loss"] is False
 

@@ -208,7 +208,9 @@ def test_security_headers_on_post_404_and_413(client, sample) -> None:
 
 
 def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG"}}
+    # Embedded mode unless a test sets DATABASE_URL itself (CI runs with one in its env).
+    drop = {"SECRET_KEY", "DEBUG", "DATABASE_URL"}
+    env = {k: v for k, v in os.environ.items() if k not in drop}
     env.update(extra)
     return env
 

@@ -238,3 +238,85 @@ def test_pdf_is_streamed_from_the_bucket(s3_stack: Stack, bucket, sample) -> Non
     assert done.body == stored(bucket, f"reports/{task_id}.1.pdf")
     text = "\n".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(done.body)).pages)
     assert "Student ID: second" in text and "Event Order: Q1" in text
+
+
+# --- Erasure in the bucket: DELETE, retention, purge_reports -----------------------------------
+
+
+def objects_of(bucket, task_id: str) -> list[str]:
+    return [o.key for o in bucket.objects.filter(Prefix=f"reports/{task_id}")]
+
+
+def rows_of(stack: Stack, task_id: str) -> list[int]:
+    return [
+        stack.sql(f"select count(*) from {table} where {column} = %s", task_id)[0][0]
+        for table, column in [
+            ("reports_reportjob", "id"),
+            ("reports_jobinput", "job_id"),
+            ("reports_report", "job_id"),
+            ("reports_webhookdelivery", "job_id"),
+        ]
+    ]
+
+
+def manage(stack: Stack, *args: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=stack.env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def finished(stack: Stack, kind: str, payload) -> str:
+    task_id = stack.post(kind, payload).json()["task_id"]
+    assert stack.wait_done(kind, task_id).status == 200
+    return task_id
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("kind", ["html", "pdf"])
+def test_delete_removes_the_object_and_the_rows(s3_stack: Stack, bucket, sample, kind) -> None:
+    task_id = finished(s3_stack, kind, sample)
+    keep = finished(s3_stack, kind, sample)
+    assert objects_of(bucket, task_id) == [f"reports/{task_id}.1.{kind}"]
+    deleted = http("DELETE", f"{s3_stack.base_url}/assignment/{kind}/{task_id}")
+    assert deleted.status == 204
+    assert objects_of(bucket, task_id) == []
+    assert rows_of(s3_stack, task_id) == [0, 0, 0, 0]
+    assert s3_stack.get(f"/assignment/{kind}/{task_id}").status == 404
+    assert objects_of(bucket, keep) == [f"reports/{keep}.1.{kind}"]
+
+
+@pytest.mark.integration
+def test_retention_and_purge_remove_objects(s3_stack: Stack, bucket, sample) -> None:
+    old = finished(s3_stack, "html", {**sample, "student_id": "old-student"})
+    recent = finished(s3_stack, "pdf", {**sample, "student_id": "old-student"})
+    s3_stack.sql(
+        "update reports_reportjob set created_at = now() - interval '31 days' where id = %s "
+        "returning id",
+        old,
+    )
+    out = manage(
+        s3_stack,
+        "shell",
+        "-c",
+        "import json; from reports.jobs.retention import jobs_expire; "
+        "print(json.dumps(jobs_expire()))",
+    )
+    assert json.loads(out.strip().splitlines()[-1])["jobs"] == 1, out
+    assert objects_of(bucket, old) == [] and rows_of(s3_stack, old) == [0, 0, 0, 0]
+    assert objects_of(bucket, recent) == [f"reports/{recent}.1.pdf"]
+
+    classroom = finished(
+        s3_stack, "pdf", [{**sample, "student_id": "old-student"}, {**sample, "student_id": "x"}]
+    )
+    out = manage(s3_stack, "purge_reports", "--student-id", "old-student")
+    assert "Removed 2 job(s), 2 input(s), 2 report row(s), 2 report file(s)." in out
+    assert "erased whole, with 1 other(s)" in out
+    for task_id in (recent, classroom):
+        assert objects_of(bucket, task_id) == [] and rows_of(s3_stack, task_id) == [0, 0, 0, 0]

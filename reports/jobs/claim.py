@@ -24,6 +24,7 @@ from django.utils import timezone
 from reports.jobs import db
 from reports.jobs.notify import job_notify_finished
 from reports.models import JobInput, JobStatus, ReportJob
+from reports.webhooks.delivery import webhook_after_commit
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ WHERE id = %s AND attempts < %s AND (
     status IN ('PENDING', 'RETRY')
     OR (status = 'STARTED' AND (lease_expires_at < %s OR fence = %s)))
 RETURNING fence, attempts, kind, idle_minutes, student_count,
-    (SELECT body FROM {_INPUT} WHERE job_id = {_JOB}.id)
+    (SELECT body FROM {_INPUT} WHERE job_id = {_JOB}.id), has_callback
 """  # noqa: S608
 
 
@@ -49,6 +50,7 @@ class Claim:
     idle_minutes: float
     student_count: int
     holder: str
+    has_callback: bool = False  # its end is delivered to a callback_url (reports.webhooks)
 
 
 def lease() -> timedelta:
@@ -80,8 +82,8 @@ def job_claim(
         binary=True,
     )
     if row is not None:
-        fence, attempt, kind, idle_minutes, students, body = row
-        claim = Claim(job_id, fence, attempt, kind, idle_minutes, students, holder)
+        fence, attempt, kind, idle_minutes, students, body, callback = row
+        claim = Claim(job_id, fence, attempt, kind, idle_minutes, students, holder, bool(callback))
         return claim, None if body is None else bytes(body)
     job_end_if_exhausted(job_id=job_id, released=released)
     return None
@@ -110,6 +112,7 @@ def job_end_if_exhausted(*, job_id: uuid.UUID, released: int | None) -> None:
         )
         if ended:
             job_notify_finished(job_id=job_id)
+            webhook_after_commit(job_id=job_id)
     if ended:
         logger.error("job %s failed: out of attempts", job_id)
 

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import msgspec
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import InterfaceError, OperationalError, transaction
@@ -20,8 +21,9 @@ from reports.contract import decode_students
 from reports.jobs import db
 from reports.jobs.claim import Claim, job_claim
 from reports.jobs.notify import JOB_CHANNEL, job_notify_finished
-from reports.models import ACTIVE_STATUSES, JobStatus, Report, ReportJob
+from reports.models import ACTIVE_STATUSES, JobInput, JobStatus, Report, ReportJob
 from reports.renderers import Rendered, render
+from reports.webhooks.delivery import webhook_after_commit, webhook_publish_after_commit
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +81,8 @@ def job_run(
             extra={"kind": claim.kind, "outcome": "STALE", "fence": claim.fence},
         )
         return None
+    if claim.has_callback:
+        webhook_publish_after_commit(job_id=claim.job_id)
     logger.info(
         "job finished",
         extra={"kind": claim.kind, "outcome": JobStatus.SUCCESS, "attempt": claim.attempt},
@@ -158,6 +162,13 @@ WHERE id = %s AND status = 'STARTED' AND fence = %s
 """  # noqa: S608
 
 
+# REPORT_KEEP_INPUT=false: the input goes with the statement that stores the report.
+_DROP_INPUT_CTE = (
+    f"dropped AS (DELETE FROM {JobInput._meta.db_table} WHERE job_id IN (SELECT id FROM won))"  # noqa: S608
+)
+_DROP_INPUT = f"DELETE FROM {JobInput._meta.db_table} WHERE job_id = %s"  # noqa: S608
+
+
 def _finish(*, claim: Claim, row: Report) -> bool:
     """SUCCESS and the report row (one per job: a re-run replaces it), only for the run that
     holds the fence. On PostgreSQL one statement that also announces the job (NOTIFY is
@@ -166,9 +177,10 @@ def _finish(*, claim: Claim, row: Report) -> bool:
     upsert = db.on_conflict_update(row, unique="job", keep=("id", "task_id", "created_at"))
     if db.is_postgresql():
         insert, values = db.insert_row(row, source="won")
+        drop = "" if settings.REPORT_KEEP_INPUT else f", {_DROP_INPUT_CTE}"
         sql = (
-            f"WITH won AS ({_WIN} RETURNING id), saved AS ({insert}{upsert} RETURNING 1) "  # noqa: S608
-            "SELECT pg_notify(%s, %s) FROM won"
+            f"WITH won AS ({_WIN} RETURNING id), saved AS ({insert}{upsert} RETURNING 1)"  # noqa: S608
+            f"{drop} SELECT pg_notify(%s, %s) FROM won"
         )
         return bool(db.fetchone(sql, [*win, *values, JOB_CHANNEL, str(claim.job_id)]))
     insert, values = db.insert_row(row)
@@ -176,6 +188,8 @@ def _finish(*, claim: Claim, row: Report) -> bool:
         if not db.execute(_WIN, win):
             return False
         db.execute(insert + upsert, values)
+        if not settings.REPORT_KEEP_INPUT:
+            db.execute(_DROP_INPUT, [db.pk(claim.job_id)])
     return True
 
 
@@ -202,6 +216,7 @@ def job_fail(
         )
         if failed:
             job_notify_finished(job_id=job_id)
+            webhook_after_commit(job_id=job_id)
     return bool(failed)
 
 

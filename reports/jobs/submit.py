@@ -8,6 +8,7 @@ import re
 import time
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -17,6 +18,7 @@ from reports.exceptions import Conflict, InvalidInput, TooManyJobs
 from reports.jobs import db
 from reports.jobs.publish import job_publish
 from reports.models import ACTIVE_STATUSES, JobInput, ReportJob
+from reports.webhooks.callback import Callback, webhook_row
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +41,7 @@ def job_create(
     owner: str = "",
     idempotency_key: str | None = None,
     idle_minutes: float | None = None,
+    callback: Callback | None = None,
 ) -> Submitted:
     """Store the job and its input; publish it once the transaction has committed.
 
@@ -68,9 +71,10 @@ def job_create(
         owner=owner,
         idempotency_key=idempotency_key,
         body_sha256=body_sha256,
+        has_callback=callback is not None,
     )
     try:
-        _job_insert(job=job, body=body)
+        _job_insert(job=job, body=body, callback=callback)
     except IntegrityError:
         if idempotency_key is None:
             raise
@@ -93,26 +97,37 @@ def job_create(
     return Submitted(job=job, replayed=False)
 
 
-def _job_insert(*, job: ReportJob, body: bytes) -> None:
-    """The job and its input, committed together; the message is published once they are.
+def _job_insert(*, job: ReportJob, body: bytes, callback: Callback | None = None) -> None:
+    """The job and its input (and its callback's delivery row), committed together; the
+    message is published once they are.
 
-    On PostgreSQL one statement (two INSERTs in a CTE: one round trip, atomic by itself),
-    with the body as a binary parameter; elsewhere two statements in a transaction. Inside
-    a caller's transaction (tests), a savepoint keeps a conflict from breaking it.
+    On PostgreSQL one statement (INSERTs in a CTE: one round trip, atomic by itself), with
+    the body as a binary parameter; elsewhere statements in a transaction. Inside a
+    caller's transaction (tests), a savepoint keeps a conflict from breaking it.
     """
     sql, params = db.insert_row(job)
+    hook: tuple[str, list[Any]] | None = None
+    if callback is not None:
+        row = webhook_row(job_id=job.id, kind=job.kind, callback=callback)
+        hook = db.insert_row(row, source="job" if db.is_postgresql() else "")
     if db.is_postgresql():
         table = JobInput._meta.db_table
         both = f"WITH job AS ({sql} RETURNING id) INSERT INTO {table} (job_id, body) SELECT id, %s FROM job"  # noqa: E501, S608
+        values = [*params, body]
+        if hook is not None:  # the third INSERT only for jobs with a callback
+            both = f"WITH job AS ({sql} RETURNING id), body AS (INSERT INTO {table} (job_id, body) SELECT id, %s FROM job) {hook[0]}"  # noqa: E501, S608
+            values = [*params, body, *hook[1]]
         if connection.in_atomic_block:
             with transaction.atomic():
-                db.execute(both, [*params, body])
+                db.execute(both, values)
         else:
-            db.execute(both, [*params, body])
+            db.execute(both, values)
     else:
         with transaction.atomic():
             db.execute(sql, params)
             db.execute(_INSERT_INPUT, [db.pk(job.id), body])
+            if hook is not None:
+                db.execute(*hook)
     transaction.on_commit(lambda: job_publish(job_id=job.id, kind=job.kind))
 
 

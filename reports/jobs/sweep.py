@@ -14,6 +14,7 @@ from django.utils import timezone
 from reports.jobs.claim import job_end_if_exhausted
 from reports.jobs.publish import job_publish
 from reports.models import JobStatus, ReportJob
+from reports.webhooks.delivery import webhooks_rearm
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +69,7 @@ def jobs_rerun(*, job_ids: list[uuid.UUID] | list[str]) -> int:
             lease_expires_at=None,
             published_at=timezone.now(),
         )
+        webhooks_rearm(job_ids=ids)
         for job_id, kind in jobs:
             transaction.on_commit(
                 lambda job_id=job_id, kind=kind: job_publish(job_id=job_id, kind=kind)

@@ -1,0 +1,54 @@
+"""A request's callback_url: checked when the job is submitted, stored with the job."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.urls import reverse
+
+from reports.exceptions import InvalidInput
+from reports.models import WebhookDelivery
+from reports.webhooks.addresses import BadCallbackUrl, ForbiddenAddress, parse, resolve
+
+# Resolving the host at submit time holds the request: not for long.
+SUBMIT_RESOLVE_TIMEOUT = 2.0
+
+
+@dataclass(frozen=True)
+class Callback:
+    url: str
+    origin: str  # "<scheme>://<host>" of the request: the event's URLs start with it
+
+
+def _refuse(reason: str) -> InvalidInput:
+    return InvalidInput("The callback_url is not accepted.", errors={"callback_url": [reason]})
+
+
+def callback_url_check(url: str) -> str:
+    """The URL if the service may call it; else InvalidInput naming ``callback_url``.
+
+    Its host is resolved now and every address checked (the delivery checks again when it
+    connects: an answer may change in between). Refused: no REPORT_WEBHOOK_SECRET (the
+    service cannot sign), a scheme other than http/https, credentials in the URL, a host
+    that does not resolve, or any address that is not public, unless the host is named in
+    REPORT_WEBHOOK_ALLOW_HOSTS.
+    """
+    if not settings.REPORT_WEBHOOK_SECRET:
+        raise _refuse("This service does not send callbacks: REPORT_WEBHOOK_SECRET is not set.")
+    try:
+        target = parse(url)
+        if not target.allowed:
+            resolve(target, timeout=SUBMIT_RESOLVE_TIMEOUT)
+    except (BadCallbackUrl, ForbiddenAddress) as exc:
+        raise _refuse(str(exc)) from None
+    except OSError as exc:
+        raise _refuse(f"The host could not be resolved: {exc}.") from None
+    return url
+
+
+def webhook_row(*, job_id: uuid.UUID, kind: str, callback: Callback) -> WebhookDelivery:
+    """The delivery row stored with a new job (in the same statement, see jobs.submit)."""
+    status_url = callback.origin + reverse(f"{kind}-detail", args=[job_id])
+    return WebhookDelivery(job_id=job_id, url=callback.url, status_url=status_url)
