@@ -15,18 +15,19 @@ import platform
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from bench import client as client_module
-from bench import micro, payloads, report, scenarios
+from bench import cpu, micro, payloads, report, scenarios
 from bench.client import POLL_INTERVAL, Client
 from bench.floor import Floor
 from bench.procs import TreePeak, children, cpu_count
 from bench.service import Scratch, Service
 
 RESULTS = Path(__file__).resolve().parent / "results"
-SCENARIOS = ("latency", "throughput", "big", "class", "huge")
+SCENARIOS = ("latency", "requests", "throughput", "big", "class", "huge")
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -130,26 +131,23 @@ def machine() -> dict[str, Any]:
     return info
 
 
-def run(args: argparse.Namespace) -> dict[str, Any]:
-    client_module.LONG_POLL = args.wait
+def _counts(args: argparse.Namespace) -> scenarios.Counts:
     counts = scenarios.Counts.quick() if args.quick else scenarios.Counts.full()
     overrides = {
         "throughput_jobs": args.jobs,
         "concurrency": args.concurrency,
         "latency_runs": args.runs,
     }
-    counts = scenarios.Counts(
+    return scenarios.Counts(
         **{**counts.__dict__, **{k: v for k, v in overrides.items() if v is not None}}
     )
-    kinds = [k for k in args.kinds.split(",") if k]
-    chosen = [s for s in args.scenarios.split(",") if s]
-    unknown = set(chosen) - set(SCENARIOS) or set(kinds) - {"html", "pdf"}
-    if unknown:
-        raise SystemExit(f"unknown scenario or kind: {', '.join(sorted(unknown))}")
 
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    results: dict[str, Any] = {
-        "started_at": stamp,
+
+def _new_results(
+    args: argparse.Namespace, counts: scenarios.Counts, kinds: list[str], chosen: list[str]
+) -> dict[str, Any]:
+    return {
+        "started_at": dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ"),
         "machine": machine(),
         "mode": "quick" if args.quick else "full",
         "counts": counts.__dict__,
@@ -161,13 +159,131 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "scenarios": chosen,
             "url": args.url,
             "managed": not args.url,
+            "broker": "rabbitmq" if args.broker else "redis",
         },
         "scenarios": {},
         "errors": {},
     }
+
+
+def _start(args: argparse.Namespace, scratch: Scratch) -> tuple[str, Service | None]:
+    """The URL to benchmark, and the service this run started (None with --url)."""
+    if args.url:
+        return args.url.rstrip("/"), None
+    service = Service(
+        scratch,
+        web_concurrency=args.web_concurrency,
+        web_threads=args.web_threads,
+        celery_concurrency=args.celery_concurrency,
+    )
+    print(f"starting the service on {service.base_url} (database {scratch.name}) ...")
+    service.__enter__()
+    return service.base_url, service
+
+
+def _context(
+    args: argparse.Namespace,
+    url: str,
+    service: Service | None,
+    counts: scenarios.Counts,
+    floor: Floor | None,
+    kinds: list[str],
+) -> scenarios.Context:
+    api, worker = (args.api_pid, args.worker_pid) if service is None else (
+        service.pid("web"), service.pid("worker"))  # fmt: skip
+    ctx = scenarios.Context(
+        url=url, counts=counts, floor=floor, api=TreePeak(api), worker=TreePeak(worker),
+        meter=cpu.Meter(api, worker) if api and worker else None,
+    )  # fmt: skip
+    if service is not None:
+
+        def restart() -> None:
+            service.restart()
+            ctx.api.parent, ctx.worker.parent = service.pid("web"), service.pid("worker")
+            ctx.meter = cpu.Meter(service.pid("web"), service.pid("worker"))
+            scenarios.warm_up(ctx, kinds, extra=False)
+
+        ctx.restart = restart
+    return ctx
+
+
+def _processes(args: argparse.Namespace, ctx: scenarios.Context) -> dict[str, Any]:
+    given = "as configured (--url)" if args.url else "default"
+    api, worker = ctx.api.parent, ctx.worker.parent
+    return {
+        "web_concurrency": args.web_concurrency or given,
+        "web_threads": args.web_threads or given,
+        "celery_concurrency": args.celery_concurrency or given,
+        # What actually runs: the children of gunicorn's master and Celery's main process.
+        "gunicorn_workers": len(children(api)) if api else None,
+        "celery_pool_processes": len(children(worker)) if worker else None,
+    }
+
+
+# Scenario names in the order the table reads; html then pdf within each.
+ORDER = ["latency", "requests", "throughput", "big_10k", "big_100k", "class", "huge"]
+
+
+def _plan(
+    ctx: scenarios.Context, kinds: list[str], chosen: list[str]
+) -> list[tuple[str, str, Callable[[str], dict[str, Any]]]]:
+    counts = ctx.counts
+    huge_body = payloads.student_body(counts.huge_events) if "huge" in chosen else b""
+    actions: dict[str, Callable[[str], dict[str, Any]]] = {
+        "latency": lambda k: scenarios.latency(ctx, k),
+        "requests": lambda k: scenarios.requests(ctx, k),
+        "throughput": lambda k: scenarios.throughput(ctx, k),
+        "big_10k": lambda k: scenarios.big(ctx, k, 10_000, counts.big_10k_runs),
+        "big_100k": lambda k: scenarios.big(ctx, k, 100_000, counts.big_100k_runs),
+        "class": lambda k: scenarios.klass(ctx, k),
+        "huge": lambda k: scenarios.huge(ctx, k, huge_body),
+    }
+    wanted = {
+        name for name in ORDER if name in chosen or (name.startswith("big_") and "big" in chosen)
+    }
+    return [(name, kind, actions[name]) for name in ORDER if name in wanted for kind in kinds]
+
+
+def _execute(
+    plan: list[tuple[str, str, Callable[[str], dict[str, Any]]]], results: dict[str, Any]
+) -> None:
+    for name, kind, action in plan:
+        start = time.perf_counter()
+        print(f"  {name:<11} {kind:<4} ...", end=" ", flush=True)
+        try:
+            outcome = action(kind)
+        except Exception as exc:
+            traceback.print_exc()
+            results["errors"][f"{name}/{kind}"] = repr(exc)
+            print("error")
+            continue
+        results["scenarios"].setdefault(name, {})[kind] = outcome
+        print(f"{time.perf_counter() - start:.1f} s")
+
+
+def _micro(args: argparse.Namespace, kinds: list[str], results: dict[str, Any]) -> None:
+    """In-process figures: the seed sample's build+render (a row of the table) and the
+    model and renderers on 10k and 100k events."""
+    micro.setup_django()
+    seed = micro.seed(500 if args.quick else 2000)
+    for row in seed:
+        kind = row["name"].rsplit(" ", 1)[1]
+        results["scenarios"].setdefault("render", {})[kind] = row
+    if not args.no_micro:
+        results["micro"] = seed + micro.run(repeat=2 if args.quick else 5, pdf="pdf" in kinds)
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    client_module.LONG_POLL = args.wait
+    counts = _counts(args)
+    kinds = [k for k in args.kinds.split(",") if k]
+    chosen = [s for s in args.scenarios.split(",") if s]
+    unknown = set(chosen) - set(SCENARIOS) or set(kinds) - {"html", "pdf"}
+    if unknown:
+        raise SystemExit(f"unknown scenario or kind: {', '.join(sorted(unknown))}")
     if args.broker and not args.broker.startswith(("amqp://", "amqps://")):
         raise SystemExit("--broker takes an amqp:// URL; Redis is --redis")
-    results["settings"]["broker"] = "rabbitmq" if args.broker else "redis"
+    results = _new_results(args, counts, kinds, chosen)
     scratch = Scratch(args.postgres, args.redis, args.broker)
     # With --url the service has its own database; ours then only holds the floor's table.
     need_scratch = not args.url or not args.no_floor
@@ -176,82 +292,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     service: Service | None = None
     floor: Floor | None = None
     try:
-        if args.url:
-            url = args.url.rstrip("/")
-            api_parent, worker_parent = args.api_pid, args.worker_pid
-        else:
-            service = Service(
-                scratch,
-                web_concurrency=args.web_concurrency,
-                web_threads=args.web_threads,
-                celery_concurrency=args.celery_concurrency,
-            )
-            print(f"starting the service on {service.base_url} (database {scratch.name}) ...")
-            service.__enter__()
-            url = service.base_url
-            api_parent, worker_parent = service.pid("web"), service.pid("worker")
+        url, service = _start(args, scratch)
         results["versions"] = versions(
             scratch.database_url if need_scratch else args.postgres, args.redis, args.broker
         )
         if not args.no_floor:
             floor = Floor(scratch.database_url, args.redis, scratch.key_prefix)
-        ctx = scenarios.Context(
-            url=url, counts=counts, floor=floor, api=TreePeak(api_parent),
-            worker=TreePeak(worker_parent),
-        )  # fmt: skip
-        if service is not None:
-
-            def restart() -> None:
-                service.restart()
-                ctx.api.parent, ctx.worker.parent = service.pid("web"), service.pid("worker")
-                scenarios.warm_up(ctx, kinds, extra=False)
-
-            ctx.restart = restart
+        ctx = _context(args, url, service, counts, floor, kinds)
         scenarios.warm_up(ctx, kinds)
-        given = "as configured (--url)" if args.url else "default"
-        results["settings"].update(
-            web_concurrency=args.web_concurrency or given,
-            web_threads=args.web_threads or given,
-            celery_concurrency=args.celery_concurrency or given,
-            # What actually runs: the children of gunicorn's master and Celery's main process.
-            gunicorn_workers=len(children(api_parent)) if api_parent else None,
-            celery_pool_processes=len(children(worker_parent)) if worker_parent else None,
-        )
-        huge_body = payloads.student_body(counts.huge_events) if "huge" in chosen else b""
-        plan: list[tuple[str, str, Any]] = []
-        for kind in kinds:
-            if "latency" in chosen:
-                plan.append(("latency", kind, lambda k: scenarios.latency(ctx, k)))
-            if "throughput" in chosen:
-                plan.append(("throughput", kind, lambda k: scenarios.throughput(ctx, k)))
-            if "big" in chosen:
-                plan.append(
-                    ("big_10k", kind, lambda k: scenarios.big(ctx, k, 10_000, counts.big_10k_runs))
-                )
-                plan.append(
-                    ("big_100k", kind,
-                     lambda k: scenarios.big(ctx, k, 100_000, counts.big_100k_runs))
-                )  # fmt: skip
-            if "class" in chosen:
-                plan.append(("class", kind, lambda k: scenarios.klass(ctx, k)))
-            if "huge" in chosen:
-                plan.append(("huge", kind, lambda k: scenarios.huge(ctx, k, huge_body)))
-        # Group by scenario so the table reads in order; html then pdf within each.
-        order = {name: i for i, name in enumerate(
-            ["latency", "throughput", "big_10k", "big_100k", "class", "huge"])}  # fmt: skip
-        plan.sort(key=lambda p: (order[p[0]], p[1]))
-        for name, kind, action in plan:
-            start = time.perf_counter()
-            print(f"  {name:<11} {kind:<4} ...", end=" ", flush=True)
-            try:
-                outcome = action(kind)
-            except Exception as exc:
-                traceback.print_exc()
-                results["errors"][f"{name}/{kind}"] = repr(exc)
-                print("error")
-                continue
-            results["scenarios"].setdefault(name, {})[kind] = outcome
-            print(f"{time.perf_counter() - start:.1f} s")
+        results["settings"].update(_processes(args, ctx))
+        _execute(_plan(ctx, kinds, chosen), results)
         Client.local(url).close()
     finally:
         if floor is not None:
@@ -265,9 +315,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             scratch.drop()
     with contextlib.suppress(OSError):
         results["machine"]["loadavg_end"] = os.getloadavg()
-    if not args.no_micro:
-        micro.setup_django()
-        results["micro"] = micro.run(repeat=2 if args.quick else 5, pdf="pdf" in kinds)
+    _micro(args, kinds, results)
+    report.derive(results)
     return results
 
 

@@ -2,7 +2,7 @@
 
 Runs the throughput scenario (seed sample, 16 clients) against a fresh managed service and
 reads, from /proc, the CPU time (user + system) that each group of processes used during
-it: the gunicorn workers, the Celery worker (main process and pool), every PostgreSQL
+it: the gunicorn workers, the Celery worker's main process and its pool, every PostgreSQL
 backend, the Redis server, and this client. Divided by the jobs done, that is the CPU
 cost of one report by component; on this machine's cores the sum bounds the reachable
 throughput.
@@ -10,7 +10,8 @@ throughput.
 ``--sequential N`` first measures single requests one at a time on one keep-alive
 connection: a request for an unknown path (the middleware alone), a POST of the seed
 sample (web, then the worker's CPU for the job it made), and a status read of a finished
-job; each figure is the CPU of the process groups divided by N.
+job; each figure is the CPU of the process groups divided by N. ``make bench`` runs the
+same two measurements as its ``requests`` and ``throughput`` scenarios.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ import os
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from bench import client as client_module
 from bench import payloads
@@ -29,6 +32,7 @@ from bench.procs import children, cpu_count
 from bench.service import Scratch, Service
 
 TICKS = os.sysconf("SC_CLK_TCK")
+SERVICE = ("web", "worker main", "worker pool", "postgres", "redis")  # not the client
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -60,80 +64,93 @@ def _tree(pid: int | None) -> list[int]:
     return found
 
 
-def _main_process(pid: int | None) -> list[int]:
-    return [pid] if pid is not None else []
+@dataclass
+class Meter:
+    """CPU seconds used so far by each process group of a service on this machine."""
+
+    web: int | None  # the gunicorn master's pid
+    worker: int | None  # the Celery worker's main pid
+
+    def snapshot(self) -> dict[str, float]:
+        groups = {
+            "web": _tree(self.web),
+            "worker main": [self.worker] if self.worker else [],
+            "worker pool": _tree(self.worker)[1:],
+            "postgres": _named("postgres"),
+            "redis": _named("redis-server"),
+            "client": [os.getpid()],
+        }
+        return {name: sum(_cpu_seconds(p) for p in pids) for name, pids in groups.items()}
+
+    def per(self, before: dict[str, float], count: int) -> dict[str, float]:
+        """ms of CPU per unit of work since ``before``, by group, and ``service``: their sum
+        without the client."""
+        after = self.snapshot()
+        costs = {name: (after[name] - before[name]) / max(count, 1) * 1000 for name in before}
+        costs["service"] = sum(costs[name] for name in SERVICE)
+        return costs
 
 
-def snapshot(service: Service) -> dict[str, float]:
-    groups = {
-        "web (gunicorn)": _tree(service.pid("web")),
-        "worker main": _main_process(service.pid("worker")),
-        "worker pool": _tree(service.pid("worker"))[1:],
-        "postgres": _named("postgres"),
-        "redis": _named("redis-server"),
-        "client (this)": [os.getpid()],
-    }
-    return {name: sum(_cpu_seconds(p) for p in pids) for name, pids in groups.items()}
-
-
-def _per_request(
-    service: Service, label: str, count: int, request: Callable[[Client], object]
-) -> dict[str, float]:
-    client = Client(service.base_url)
-    request(client)  # a warm connection
-    before = snapshot(service)
+def _each(meter: Meter, count: int, request: Callable[[], object]) -> dict[str, float]:
+    request()  # a warm connection
+    before = meter.snapshot()
     for _ in range(count):
-        request(client)
-    after = snapshot(service)
-    client.close()
-    costs = {name: (after[name] - before[name]) / count * 1000 for name in before}
-    parts = ", ".join(f"{name.split()[0]} {ms:.2f}" for name, ms in costs.items() if ms >= 0.01)
-    print(f"  {label:<34} {parts} ms CPU each")
-    return costs
+        request()
+    return meter.per(before, count)
 
 
-def sequential(service: Service, kind: str, count: int) -> dict[str, dict[str, float]]:
-    """CPU per request, one at a time (see the module's docstring)."""
+def sequential(url: str, kind: str, count: int, meter: Meter) -> dict[str, Any]:
+    """CPU per request, one at a time on one keep-alive connection (module docstring)."""
     body = payloads.sample_body()
-    finished = Client(service.base_url).run_job(kind, body, timeout=60)
+    client = Client(url)
+    finished = client.run_job(kind, body, timeout=60)
     assert finished.ok, finished.final_status
     posted: list[str] = []
 
-    def post(client: Client) -> None:
-        posted.append(client.post_json(f"/assignment/{kind}", body).json()["task_id"])
-
     def wait_all() -> None:
-        client = Client(service.base_url)
         for task_id in posted:
             while client.request("GET", f"/assignment/{kind}/{task_id}").status == 202:
                 time.sleep(0.01)
-        client.close()
 
-    print(f"{kind}: sequential requests on one keep-alive connection, {count} each")
-    out = {"unknown path (404)": _per_request(
-        service, "GET of an unknown path (404)", count,
-        lambda c: c.request("GET", "/no/such/path"))}  # fmt: skip
+    out: dict[str, Any] = {"requests": count}
+    out["unknown_path"] = _each(meter, count, lambda: client.request("GET", "/no/such/path"))
+    before = meter.snapshot()
+    out["post"] = _each(
+        meter,
+        count,
+        lambda: posted.append(client.post_json(f"/assignment/{kind}", body).json()["task_id"]),
+    )
     wait_all()
-    posted.clear()
-    before = snapshot(service)
-    out["POST seed sample"] = _per_request(service, "POST of the seed sample", count, post)
-    wait_all()
-    after = snapshot(service)
-    jobs = len(posted)
-    out["job (all processes)"] = {
-        name: (after[name] - before[name]) / jobs * 1000 for name in before
-    }
-    job = out["job (all processes)"]
-    worker = job["worker main"] + job["worker pool"]
+    out["job"] = meter.per(before, len(posted))  # everything a job cost, its POST included
+    out["worker_job_ms"] = out["job"]["worker main"] + out["job"]["worker pool"]
+    done_id = posted[-1]
+    out["status_read"] = _each(
+        meter, count, lambda: client.request("GET", f"/assignment/{kind}/{done_id}")
+    )
+    client.close()
+    return out
+
+
+def print_sequential(kind: str, out: dict[str, Any]) -> None:
+    print(f"{kind}: sequential requests on one keep-alive connection, {out['requests']} each")
+    for key, label in (
+        ("unknown_path", "GET of an unknown path (404)"),
+        ("post", "POST of the seed sample"),
+        ("status_read", "GET status of a finished job"),
+    ):
+        parts = ", ".join(f"{g} {ms:.2f}" for g, ms in out[key].items() if ms >= 0.01)
+        print(f"  {label:<34} {parts} ms CPU each")
+    job = out["job"]
     print(
-        f"  {'worker CPU per seed job':<34} {worker:.2f} ms (main process "
+        f"  {'worker CPU per seed job':<34} {out['worker_job_ms']:.2f} ms (main process "
         f"{job['worker main']:.2f}, pool {job['worker pool']:.2f})"
     )
-    done_id = posted[-1]
-    out["status read, finished"] = _per_request(
-        service, "GET status of a finished job", count,
-        lambda c: c.request("GET", f"/assignment/{kind}/{done_id}"))  # fmt: skip
-    return out
+
+
+def ceiling(cpu_ms_per_report: float) -> tuple[float, int]:
+    """The throughput this CPU per report allows on this machine's cores, and the cores."""
+    cores = cpu_count()["available"] or os.cpu_count() or 1
+    return (cores * 1000 / cpu_ms_per_report if cpu_ms_per_report else 0.0), cores
 
 
 def main(argv: list[str]) -> int:
@@ -153,13 +170,16 @@ def main(argv: list[str]) -> int:
     scratch.create()
     try:
         with Service(scratch) as service:
+            meter = Meter(service.pid("web"), service.pid("worker"))
             for _ in range(20):  # warm: imports, fonts, connections
                 Client.local(service.base_url).run_job(args.kind, body, timeout=120)
             if args.sequential:
-                sequential(service, args.kind, args.sequential)
+                print_sequential(
+                    args.kind, sequential(service.base_url, args.kind, args.sequential, meter)
+                )
             if args.no_throughput:
                 return 0
-            before, started = snapshot(service), time.perf_counter()
+            before, started = meter.snapshot(), time.perf_counter()
             with ThreadPoolExecutor(max_workers=args.concurrency) as pool:
                 runs = list(
                     pool.map(
@@ -168,24 +188,21 @@ def main(argv: list[str]) -> int:
                     )
                 )
             seconds = time.perf_counter() - started
-            after = snapshot(service)
+            done = sum(r.ok for r in runs)
+            costs = meter.per(before, done)
     finally:
         scratch.drop()
-    done = sum(r.ok for r in runs)
     polls = sum(r.polls for r in runs)
     mode = f"?wait={args.wait:g}" if args.wait else "5 ms polls"
     print(
         f"{args.kind}: {done}/{args.jobs} reports in {seconds:.1f} s = {done / seconds:.1f}/s "
         f"at c={args.concurrency}, {mode}, {polls / max(done, 1):.1f} status requests per job"
     )
-    total = 0.0
-    for name in before:
-        per_job = (after[name] - before[name]) / max(done, 1) * 1000
-        total += per_job
-        print(f"  {name:<18} {per_job:6.2f} ms CPU per report")
-    cores = cpu_count()["available"] or os.cpu_count() or 1
+    for name, per_job in costs.items():
+        print(f"  {name:<12} {per_job:6.2f} ms CPU per report")
+    limit, cores = ceiling(costs["service"] + costs["client"])
     print(
-        f"  {'all':<18} {total:6.2f} ms CPU per report -> at most "
-        f"{cores * 1000 / total if total else 0:.0f} reports/s on {cores} cores"
+        f"  service + client {costs['service'] + costs['client']:.2f} ms CPU per report -> "
+        f"at most {limit:.0f} reports/s on {cores} cores"
     )
     return 0

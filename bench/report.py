@@ -64,15 +64,40 @@ def _rss(label: str, scenario: str, role: str, target: float | None = None) -> R
     return Row(label, "MB", scenario, _scaled(1 / MB, f"{role}_peak_rss_bytes"), target, target)
 
 
-# The targets of issue #5.
+def _cpu(
+    label: str, scenario: str, *path: str, html: float | None = None, pdf: float | None = None
+) -> Row:
+    return Row(label, "ms CPU", scenario, _get(*path), html, pdf)
+
+
+# The targets of issues #5 and #10 (medians; 2 cores, everything co-located, 5 ms polling).
 ROWS: list[Row] = [
-    _timing("1. seed: POST", "latency", "post", 3, 3),
-    _timing("1. seed: end-to-end", "latency", "e2e", 12, 25),
-    Row("2. throughput c=16", "rep/s", "throughput", _get("reports_per_s"), 200, 100,
+    _timing("1. seed: POST", "latency", "post", 2, 2),
+    _timing("1. seed: end-to-end", "latency", "e2e", 10, 15),
+    _cpu("1b. web CPU: POST (one at a time)", "requests", "post", "web", html=1.5, pdf=1.5),
+    _cpu("1b. web CPU: status read", "requests", "status_read", "web", html=1.0, pdf=1.0),
+    _cpu("1b. worker CPU per seed job", "requests", "worker_job_ms"),
+    _cpu("1b. ... beyond the render", "requests", "worker_beyond_render_ms", html=1.5, pdf=1.5),
+    _cpu("1b. ... worker main process", "requests", "job", "worker main"),
+    _cpu("1b. ... worker pool process", "requests", "job", "worker pool"),
+    Row("1c. seed build+render in process", "ms CPU", "render",
+        _scaled(1000, "cpu_median_s"), None, 1.5),
+    Row("2. throughput c=16", "rep/s", "throughput", _get("reports_per_s"), 200, 150,
         lower_is_better=False, floor_ratio=_get("per_report_x_floor")),
     Row("2. throughput: non-2xx", "count", "throughput", _get("non_2xx"), 0, 0),
     Row("2. throughput: job end-to-end", "ms", "throughput",
         _scaled(1000, "end_to_end_s", "median"), p95=_p95("end_to_end_s")),
+    Row("2. status requests per report", "count", "throughput", _get("polls_per_report")),
+    _cpu("2. CPU per report, service", "throughput", "cpu_ms_per_report", "service",
+         html=8, pdf=12),
+    _cpu("2. ... web", "throughput", "cpu_ms_per_report", "web"),
+    _cpu("2. ... worker main process", "throughput", "cpu_ms_per_report", "worker main"),
+    _cpu("2. ... worker pool", "throughput", "cpu_ms_per_report", "worker pool"),
+    _cpu("2. ... postgres", "throughput", "cpu_ms_per_report", "postgres"),
+    _cpu("2. ... redis", "throughput", "cpu_ms_per_report", "redis"),
+    _cpu("2. ... the benchmark's client", "throughput", "cpu_ms_per_report", "client"),
+    Row("2. CPU ceiling (cores / CPU per report)", "rep/s", "throughput",
+        _get("cpu_ceiling_per_s"), lower_is_better=False),
     _timing("3a. 10k: POST", "big_10k", "post", 40, 40),
     _timing("3a. 10k: end-to-end", "big_10k", "e2e", 120, 600),
     _rss("3a. 10k: API peak RSS", "big_10k", "api"),
@@ -89,8 +114,18 @@ ROWS: list[Row] = [
     _timing("5. 55 MB body: POST", "huge", "post", None, None),
     _rss("5. 55 MB body: API peak RSS", "huge", "api", 400),
     _timing("5. 55 MB body: end-to-end", "huge", "e2e", None, None),
-    _rss("5. 55 MB body: worker peak RSS", "huge", "worker"),
+    _rss("5. 55 MB body: worker peak RSS", "huge", "worker", 300),
 ]  # fmt: skip
+
+
+def derive(results: dict[str, Any]) -> None:
+    """Figures computed from two scenarios: the worker's CPU per job beyond the render."""
+    requests = results.get("scenarios", {}).get("requests", {})
+    render = results.get("scenarios", {}).get("render", {})
+    for kind, measured in requests.items():
+        rendered = (render.get(kind) or {}).get("cpu_median_s")
+        if measured.get("worker_job_ms") is not None and rendered is not None:
+            measured["worker_beyond_render_ms"] = measured["worker_job_ms"] - rendered * 1000
 
 
 def _fmt(value: float | None, unit: str = "") -> str:

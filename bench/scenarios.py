@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from bench import payloads
+from bench import cpu, payloads
 from bench.client import Client, JobResult
 from bench.floor import Floor
 from bench.procs import PeakSampler, TreePeak
@@ -62,6 +62,8 @@ class Context:
     # Restarts the web server and the worker (managed runs only), so that a memory figure
     # is not inflated by what the processes kept from earlier scenarios.
     restart: Callable[[], None] | None = None
+    # The CPU of the service's processes (when their pids are known).
+    meter: cpu.Meter | None = None
 
     def client(self) -> Client:
         return Client.local(self.url)
@@ -124,11 +126,13 @@ def throughput(ctx: Context, kind: str) -> dict[str, Any]:
     def one(_: int) -> JobResult:
         return Client.local(ctx.url).run_job(kind, body, timeout=ctx.counts.timeout)
 
+    before = ctx.meter.snapshot() if ctx.meter else None
     start = time.perf_counter()
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
         runs = list(pool.map(one, range(jobs)))
     seconds = time.perf_counter() - start
     completed = sum(r.ok for r in runs)
+    costs = ctx.meter.per(before, completed) if ctx.meter and before else None
     result = _summary(ctx, kind, body, runs)
     floor = result["floor"]
     rate = completed / seconds if seconds else 0.0
@@ -142,8 +146,20 @@ def throughput(ctx: Context, kind: str) -> dict[str, Any]:
         polls=sum(r.polls for r in runs),
         # Time per report against the floor of one job done alone.
         per_report_x_floor=_ratio(1 / rate if rate else None, floor and floor["end_to_end_s"]),
+        polls_per_report=sum(r.polls for r in runs) / completed if completed else None,
+        cpu_ms_per_report=costs,
+        cpu_ceiling_per_s=cpu.ceiling(costs["service"] + costs["client"])[0] if costs else None,
     )
     return result
+
+
+def requests(ctx: Context, kind: str) -> dict[str, Any]:
+    """CPU per single request (one keep-alive connection, one request at a time): the web
+    process's cost of a POST and of a status read, the worker's cost of a seed job."""
+    if ctx.meter is None:
+        return {"skipped": "needs the service's process ids (a managed run, or --api-pid)"}
+    count = max(50, ctx.counts.latency_runs * 2)
+    return cpu.sequential(ctx.url, kind, count, ctx.meter)
 
 
 def big(ctx: Context, kind: str, events: int, runs_count: int) -> dict[str, Any]:
