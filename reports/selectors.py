@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -85,7 +86,18 @@ def report_download_url(*, job: JobView, request: HttpRequest) -> str:
                 "ResponseContentDisposition": disposition,
             },
         )
-    return request.build_absolute_uri(reverse("report-file", args=[job.kind, job.id]))
+    return request.build_absolute_uri(_report_path(job.kind, job.id))
+
+
+@functools.cache
+def _report_path_template(kind: str) -> str:
+    return reverse("report-file", args=[kind, "TASK_ID"])
+
+
+def _report_path(kind: str, job_id: uuid.UUID) -> str:
+    """The file URL's path; ``reverse`` is resolved once per kind (it is a fifth of a
+    status read's own work otherwise)."""
+    return _report_path_template(kind).replace("TASK_ID", str(job_id))
 
 
 def _is_active(job_id: uuid.UUID) -> bool:
@@ -193,7 +205,7 @@ def job_get(*, task_id: str, kind: str, owner: str | None = None) -> JobView | N
     sql, params = _JOB_VIEW, [db.pk(job_id), kind]
     if owner is not None:
         sql, params = sql + " AND j.owner = %s", [*params, owner]
-    row = db.fetchone(sql, params)
+    row = db.read_one(sql, params)
     if row is None:
         return None
     job_id, kind, state, message, students, done, has_callback, report_id, *report = row

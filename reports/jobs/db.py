@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from django.db import connection
+from django.db import InterfaceError, OperationalError, connection
 
 
 def is_postgresql() -> bool:
@@ -28,13 +28,14 @@ def timestamp(value: datetime | None) -> Any:
 
 
 @contextmanager
-def _cursor() -> Iterator[Any]:
+def _cursor(*, health_check: bool = True) -> Iterator[Any]:
     if is_postgresql():
         import psycopg
 
-        # Django's once-per-request health check (CONN_HEALTH_CHECKS), as its own cursors
-        # do: a connection broken by a database restart is replaced, not used for a 503.
-        connection.close_if_health_check_failed()
+        if health_check:
+            # Django's once-per-request health check (CONN_HEALTH_CHECKS), as its own
+            # cursors do: a connection broken by a database restart is replaced first.
+            connection.close_if_health_check_failed()
         connection.ensure_connection()
         with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
             yield cursor
@@ -59,6 +60,23 @@ def fetchone(sql: str, params: Sequence[Any], *, binary: bool = False) -> tuple[
             cursor.execute(sql, params)
         row = cursor.fetchone()
     return tuple(row) if row is not None else None
+
+
+def read_one(sql: str, params: Sequence[Any]) -> tuple[Any, ...] | None:
+    """``fetchone`` for a read-only statement, without the per-request health check (a
+    round trip of its own): a connection found broken is replaced and the read run again,
+    once. Only safe for statements that change nothing."""
+    for attempt in (1, 2):
+        try:
+            with _cursor(health_check=attempt == 2) as cursor:
+                cursor.execute(sql, params)
+                row = cursor.fetchone()
+            return tuple(row) if row is not None else None
+        except (OperationalError, InterfaceError):
+            if attempt == 2 or connection.in_atomic_block:
+                raise
+            connection.close()
+    raise AssertionError("unreachable")
 
 
 def pk(value: Any) -> Any:
