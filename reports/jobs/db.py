@@ -10,6 +10,7 @@ as Django's ``OperationalError``/``IntegrityError``.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -90,7 +91,14 @@ def insert_row(instance: Any, *, source: str = "") -> tuple[str, list[Any]]:
     """``INSERT`` SQL and parameters for a new model instance: every concrete field, with the
     defaults the model filled in (the ORM's save would compile the same statement anew).
     ``source``: insert ``SELECT <values> FROM <source>`` (a row only if the source has one)."""
-    meta = instance._meta
+    fields = instance._meta.concrete_fields
+    sql = _insert_sql(type(instance), source, connection.vendor)
+    return sql, [f.get_db_prep_save(getattr(instance, f.attname), connection) for f in fields]
+
+
+@functools.cache
+def _insert_sql(model: type[Any], source: str, vendor: str) -> str:
+    meta = model._meta
     fields = meta.concrete_fields
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     placeholders = ", ".join(["%s"] * len(fields))
@@ -98,13 +106,17 @@ def insert_row(instance: Any, *, source: str = "") -> tuple[str, list[Any]]:
     values = f"VALUES ({placeholders})"
     if source:
         values = f"SELECT {placeholders} FROM {source}"  # noqa: S608
-    sql = f"INSERT INTO {meta.db_table} ({columns}) {values}"
-    return sql, [f.get_db_prep_save(getattr(instance, f.attname), connection) for f in fields]
+    return f"INSERT INTO {meta.db_table} ({columns}) {values}"
 
 
 def on_conflict_update(instance: Any, *, unique: str, keep: tuple[str, ...]) -> str:
     """``ON CONFLICT (<unique>) DO UPDATE`` of every column but ``keep`` (and the key)."""
-    meta = instance._meta
+    return _on_conflict_sql(type(instance), unique, keep, connection.vendor)
+
+
+@functools.cache
+def _on_conflict_sql(model: type[Any], unique: str, keep: tuple[str, ...], vendor: str) -> str:
+    meta = model._meta
     quote = connection.ops.quote_name
     unique_column = meta.get_field(unique).column
     updated = [
