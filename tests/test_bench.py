@@ -51,14 +51,14 @@ def test_table_compares_with_targets() -> None:
     }
     table = report.rows(results)
     post, e2e = table
-    assert post[:5] == ["1. seed: POST", "ms", "2.00", "≤ 3.00", "ok"]
-    assert post[6:9] == ["4.00", "≤ 3.00", "MISS"]
+    assert post[:5] == ["1. seed: POST", "ms", "2.00", "≤ 2.00", "ok"]
+    assert post[6:9] == ["4.00", "≤ 2.00", "MISS"]
     assert e2e[4] == "MISS" and e2e[6] == "-"
     assert "1. seed: end-to-end" in report.format_table(table)
 
     many = {"median": 0.010, "p95": 0.020, "n": 20}
     results["scenarios"]["latency"]["html"]["end_to_end_s"] = many
-    assert report.rows(results)[1][2:5] == ["10.0 (p95 20.0)", "≤ 12.0", "ok"]
+    assert report.rows(results)[1][2:5] == ["10.0 (p95 20.0)", "≤ 10.0", "ok"]
 
 
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux /proc")
