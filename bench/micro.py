@@ -48,9 +48,9 @@ def run(
     sizes: tuple[int, ...] = (10_000, 100_000), repeat: int = 5, pdf: bool = True
 ) -> list[dict[str, Any]]:
     """Every micro-benchmark at every size; one dict per (benchmark, size)."""
-    from reports.analysis import build_report
-    from reports.contract import decode_students
     from reports.renderers import render
+    from reports.report.analysis import build_report
+    from reports.report.contract import decode_students
 
     # One-time costs (font loading, caches) are not what these measure: pay them first.
     warm = build_report(decode_students(payloads.sample_body()), idle_minutes=30.0)
@@ -91,9 +91,9 @@ def run(
 def seed(repeat: int = 2000) -> list[dict[str, Any]]:
     """The seed sample (one student, one event) built and rendered, each format: median
     wall time, and median CPU time of this process (less disturbed by a busy machine)."""
-    from reports.analysis import build_report
-    from reports.contract import decode_students
     from reports.renderers import render
+    from reports.report.analysis import build_report
+    from reports.report.contract import decode_students
 
     students = decode_students(payloads.sample_body())
     out = []

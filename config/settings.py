@@ -90,7 +90,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "reports.http_metrics.HttpMetricsMiddleware",
+    "reports.api.http_metrics.HttpMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Serves /static/ (admin, Swagger UI, the web page) from gunicorn itself: no CDN.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -100,10 +100,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "reports.logs.TaskIdMiddleware",
+    "reports.ops.logs.TaskIdMiddleware",
     # Innermost, so that its early 413 still passes through the security headers above;
     # nothing above reads the body (DRF views are CSRF-exempt).
-    "reports.middleware.BodySizeLimitMiddleware",
+    "reports.api.middleware.BodySizeLimitMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -393,10 +393,10 @@ if LOG_FORMAT not in {"json", "plain"}:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"task_id": {"()": "reports.logs.TaskIdFilter"}},
+    "filters": {"task_id": {"()": "reports.ops.logs.TaskIdFilter"}},
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(task_id)s] %(message)s"},
-        "json": {"()": "reports.logs.JsonFormatter"},
+        "json": {"()": "reports.ops.logs.JsonFormatter"},
     },
     "handlers": {
         "console": {
@@ -417,16 +417,16 @@ LOGGING = {
 
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["reports.parsers.RawJSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["reports.api.parsers.RawJSONParser"],
     # Every answer is JSON whatever the Accept header (no 406); the status views serve the
-    # finished HTML/PDF report themselves, by reports/negotiation.py.
-    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "reports.negotiation.JsonOnly",
-    "DEFAULT_AUTHENTICATION_CLASSES": ["reports.auth.ApiKeyAuthentication"],
-    # The key check is authentication (reports/auth.py), which refuses a request without
+    # finished HTML/PDF report themselves, by reports/api/negotiation.py.
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "reports.api.negotiation.JsonOnly",
+    "DEFAULT_AUTHENTICATION_CLASSES": ["reports.api.auth.ApiKeyAuthentication"],
+    # The key check is authentication (reports/api/auth.py), which refuses a request without
     # a valid key when keys are configured; there is nothing left for permissions to do.
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "UNAUTHENTICATED_USER": None,
-    "EXCEPTION_HANDLER": "reports.exceptions.exception_handler",
+    "EXCEPTION_HANDLER": "reports.api.exceptions.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
 
@@ -446,7 +446,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
-        "JobStateEnum": "reports.schema.STATES",
-        "AcceptedStateEnum": "reports.schema.ACCEPTED_STATES",
+        "JobStateEnum": "reports.api.schema.STATES",
+        "AcceptedStateEnum": "reports.api.schema.ACCEPTED_STATES",
     },
 }

@@ -74,9 +74,9 @@ def render(args: argparse.Namespace) -> int:
     # Imported here: these modules are plain Python and need no Django configuration.
     import msgspec
 
-    from reports.analysis import build_report
-    from reports.contract import decode_students, split_error
     from reports.renderers import render as render_report
+    from reports.report.analysis import build_report
+    from reports.report.contract import decode_students, split_error
 
     body = read_input(args.events)
     try:

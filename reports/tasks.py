@@ -16,7 +16,7 @@ from django.db import connection
 
 from config.broker import delivered_queue
 from reports.jobs import claim, retention, run, sweep
-from reports.logs import task_id_bound
+from reports.ops.logs import task_id_bound
 from reports.webhooks import delivery
 
 logger = logging.getLogger(__name__)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reports import apis, views
+from reports.api import apis, views
 
 urlpatterns = [
     path("", views.index, name="index"),

@@ -19,9 +19,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import msgspec
 
-from reports.analysis import build_report
-from reports.contract import decode_students
 from reports.renderers import render
+from reports.report.analysis import build_report
+from reports.report.contract import decode_students
 
 SHAPES = {"1x50000": (1, 50_000), "300x100": (300, 100), "1x100000": (1, 100_000)}
 TYPES = ["saved_code", "run", "submission", "hint"]

@@ -48,7 +48,7 @@ def _stop_job_listener() -> Iterator[None]:
     """A long-poll test leaves the process's LISTEN thread (and its connection to the test
     database) running; end it so the test database can be dropped."""
     yield
-    from reports import selectors
+    from reports.jobs import selectors
 
     if selectors._listener is not None:
         selectors._listener.stop()

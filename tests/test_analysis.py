@@ -5,8 +5,8 @@ from datetime import UTC, datetime
 import msgspec
 import pytest
 
-from reports.analysis import build_report, display_text
-from reports.contract import StudentIn, decode_students, unit_sort_key
+from reports.report.analysis import build_report, display_text
+from reports.report.contract import StudentIn, decode_students, unit_sort_key
 
 
 def student(events: list[tuple[str, str, object]], sid: str = "s1") -> StudentIn:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bench import micro, payloads, report
-from reports.contract import decode_students
+from reports.report.contract import decode_students
 
 
 def test_payloads_are_deterministic_and_valid() -> None:

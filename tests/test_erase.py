@@ -16,7 +16,7 @@ from django.core.management import call_command
 from django.test import override_settings
 from django.utils import timezone
 
-from reports.auth import key_owner
+from reports.api.auth import key_owner
 from reports.jobs import claim, retention, run, submit
 from reports.models import (
     DeletedJob,

@@ -11,9 +11,9 @@ from django.test import Client
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from reports.analysis import build_report
-from reports.contract import decode_students
 from reports.renderers import render
+from reports.report.analysis import build_report
+from reports.report.contract import decode_students
 
 pytestmark = pytest.mark.django_db
 

@@ -9,9 +9,9 @@ import uuid
 import pytest
 from django.test import override_settings
 
+from reports.api.negotiation import HTML, JSON, PDF, finished_report_format
 from reports.jobs import run
 from reports.models import JobStatus, ReportJob
-from reports.negotiation import HTML, JSON, PDF, finished_report_format
 
 # What real clients send on a plain GET.
 CHROME = (

@@ -12,8 +12,8 @@ from django.db import connection
 from django.db.migrations.recorder import MigrationRecorder
 
 from reports.jobs import run
-from reports.logs import JsonFormatter, TaskIdFilter, task_id_bound
 from reports.models import JobStatus, ReportJob
+from reports.ops.logs import JsonFormatter, TaskIdFilter, task_id_bound
 
 
 def post(client, kind: str, payload):
@@ -152,14 +152,14 @@ def test_json_logs_carry_the_task_id() -> None:
 
 @pytest.mark.django_db
 def test_the_post_view_tags_its_logs_with_the_new_task_id(client, sample) -> None:
-    from reports import apis
+    from reports.api import apis
 
     seen: list[str | None] = []
     original = apis.bind_task_id
 
     def spy(task_id):
         original(task_id)
-        from reports.logs import current_task_id
+        from reports.ops.logs import current_task_id
 
         seen.append(current_task_id.get())
 
@@ -169,7 +169,7 @@ def test_the_post_view_tags_its_logs_with_the_new_task_id(client, sample) -> Non
     finally:
         apis.bind_task_id = original
     assert seen == [task_id]
-    from reports.logs import current_task_id
+    from reports.ops.logs import current_task_id
 
     assert current_task_id.get() is None  # the middleware cleared it after the request
 

@@ -10,11 +10,11 @@ import msgspec
 import pypdf
 import pytest
 
-from reports.analysis import build_report
-from reports.contract import StudentIn
 from reports.renderers import render
 from reports.renderers.pdf.fonts import BASE, DocumentFonts
 from reports.renderers.pdf.tables import split_rows
+from reports.report.analysis import build_report
+from reports.report.contract import StudentIn
 
 HEADER = re.compile(r"^Question Unit Events .*Active time$", re.M)
 QUESTION_ROW = re.compile(r"^Q\d+ \S+ \d+ ", re.M)

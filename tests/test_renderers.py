@@ -7,10 +7,10 @@ from html.parser import HTMLParser
 import msgspec
 import pypdf
 
-from reports.analysis import build_report
-from reports.contract import StudentIn
 from reports.renderers import render
 from reports.renderers.html import render_html
+from reports.report.analysis import build_report
+from reports.report.contract import StudentIn
 
 NAMES = ["Zoë Ångström", "Дмитрий", "<script>alert(1)</script>"]
 

@@ -10,7 +10,7 @@ from openapi_spec_validator import validate
 from schemathesis import checks as st_checks
 from schemathesis.specs.openapi import checks as oa_checks
 
-from reports.contract import StudentIn, decode_students
+from reports.report.contract import StudentIn, decode_students
 
 
 @pytest.fixture(scope="module")

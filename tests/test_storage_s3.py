@@ -21,7 +21,7 @@ import pypdf
 import pytest
 from django.test import RequestFactory
 
-from reports import selectors
+from reports.jobs import selectors
 from reports.models import Report, ReportJob
 from tests.conftest import integration_urls, make_stack
 from tests.stack import ROOT, Stack, free_port, http

@@ -19,9 +19,9 @@ import msgspec
 import pypdf
 import pytest
 
-from reports.analysis import build_report
-from reports.contract import StudentIn
 from reports.renderers import render
+from reports.report.analysis import build_report
+from reports.report.contract import StudentIn
 from tests.browser import CHROMIUM, CHROMIUM_ARGS
 
 

@@ -16,13 +16,13 @@ from django.core.files.storage import default_storage
 from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
-from reports import analysis
-from reports.contract import decode_students
 from reports.jobs import db
 from reports.jobs.claim import Claim, job_claim
 from reports.jobs.notify import JOB_CHANNEL, job_notify_finished
 from reports.models import ACTIVE_STATUSES, JobInput, JobStatus, Report, ReportJob
 from reports.renderers import Rendered, render
+from reports.report import analysis
+from reports.report.contract import decode_students
 from reports.webhooks.delivery import webhook_after_commit, webhook_publish_after_commit
 
 logger = logging.getLogger(__name__)

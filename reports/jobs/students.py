@@ -9,8 +9,8 @@ from dataclasses import dataclass
 import msgspec
 from django.db import connection
 
-from reports.contract import decode_students
 from reports.models import JobInput, Report, ReportJob
+from reports.report.contract import decode_students
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from reports.exceptions import Conflict, InvalidInput, TooManyJobs
+from reports.errors import Conflict, InvalidInput, TooManyJobs
 from reports.jobs import db
 from reports.jobs.publish import job_publish
 from reports.models import ACTIVE_STATUSES, JobInput, ReportJob

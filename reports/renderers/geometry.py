@@ -1,6 +1,6 @@
 """The timeline chart scaled to a renderer's canvas: the same steps for SVG and PDF.
 
-Positions come from ``reports.timeline``; this only scales them. Here y runs down from the
+Positions come from ``reports.report.timeline``; this only scales them. Here y runs down from the
 plot's top edge (as in SVG); the PDF renderer turns it upwards.
 """
 
@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass
 
 from reports.renderers.tables import mark_scale, stacked
-from reports.timeline import Timeline
+from reports.report.timeline import Timeline
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from html import escape
 from pathlib import Path
 
-from reports.analysis import ClassSummary, Report, StudentReport
 from reports.renderers.geometry import ChartSize, Scale, chart_marks, chart_scale
 from reports.renderers.heatmap import (
     HEAT_COLOURS,
@@ -24,7 +23,8 @@ from reports.renderers.tables import (
     timeline_summary,
     visit_path,
 )
-from reports.timeline import Timeline
+from reports.report.analysis import ClassSummary, Report, StudentReport
+from reports.report.timeline import Timeline
 
 # Served with a CSP that forbids scripts; styles are inline in <style>.
 CONTENT_SECURITY_POLICY = (

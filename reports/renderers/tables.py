@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from reports.analysis import Report, StudentReport
-from reports.timeline import Mark, Timeline
+from reports.report.analysis import Report, StudentReport
+from reports.report.timeline import Mark, Timeline
 
 # Okabe-Ito: distinguishable with every common colour-vision deficiency. Yellow is last
 # because it is the hardest to see on white. Both renderers colour event types from here.

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.urls import reverse
 
-from reports.exceptions import InvalidInput
+from reports.errors import InvalidInput
 from reports.models import WebhookDelivery
 from reports.webhooks.addresses import BadCallbackUrl, ForbiddenAddress, parse, resolve
 

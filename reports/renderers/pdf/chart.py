@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from reports.analysis import Report, StudentReport
 from reports.renderers.geometry import Scale, chart_marks, chart_scale
 from reports.renderers.pdf.fonts import REGULAR
 from reports.renderers.pdf.layout import (
@@ -27,7 +26,8 @@ from reports.renderers.tables import (
     student_type_colours,
     timeline_summary,
 )
-from reports.timeline import Timeline
+from reports.report.analysis import Report, StudentReport
+from reports.report.timeline import Timeline
 
 _LEFT, _RIGHT, _TOP_ROOM, _AXIS = 30.0, 22.0, 16.0, 20.0
 

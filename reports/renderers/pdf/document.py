@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reports.analysis import ARROW, Report, StudentReport
 from reports.renderers.pdf.chart import chart
 from reports.renderers.pdf.fonts import REGULAR, register_fonts
 from reports.renderers.pdf.heatmap import heat_map
@@ -33,6 +32,7 @@ from reports.renderers.tables import (
     student_facts,
     visit_path,
 )
+from reports.report.analysis import ARROW, Report, StudentReport
 
 
 def title(report: Report) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from reports.analysis import ClassSummary
 from reports.renderers.heatmap import HeatScale, UnitGroup, heat_scale, unit_groups
 from reports.renderers.pdf.fonts import BOLD, REGULAR
 from reports.renderers.pdf.layout import (
@@ -21,6 +20,7 @@ from reports.renderers.pdf.layout import (
 )
 from reports.renderers.pdf.tables import page_room, split_rows
 from reports.renderers.tables import rgb
+from reports.report.analysis import ClassSummary
 
 _SIZE, _ROW = 6.5, 10.0  # the numbers' font size and a row's height: ~70 students a page
 _MAX_CELL, _MAX_HEAD = 12 * MM, 80.0

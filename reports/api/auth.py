@@ -21,7 +21,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated
 
-from reports.exceptions import error_body
+from reports.errors import error_body
 
 WWW_AUTHENTICATE = 'Bearer realm="report-task"'
 MISSING = "An API key is required: send `Authorization: Bearer <key>`."

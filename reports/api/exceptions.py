@@ -1,4 +1,4 @@
-"""One domain error type, and the one place that turns errors into JSON responses."""
+"""The one place that turns errors into JSON responses (DRF's EXCEPTION_HANDLER)."""
 
 from __future__ import annotations
 
@@ -11,57 +11,9 @@ from rest_framework import exceptions as drf_exceptions
 from rest_framework import status
 from rest_framework.response import Response
 
+from reports.errors import ServiceError, error_body
+
 logger = logging.getLogger(__name__)
-
-
-class ServiceError(Exception):
-    """An error with a message meant for the client."""
-
-    status_code = status.HTTP_400_BAD_REQUEST
-    code = "INVALID"
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        errors: dict[str, list[str]] | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.errors = errors
-        self.headers = headers or {}
-
-
-class InvalidInput(ServiceError):
-    pass
-
-
-class PayloadTooLarge(ServiceError):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    code = "TOO_LARGE"
-
-
-class TooManyJobs(ServiceError):
-    status_code = status.HTTP_429_TOO_MANY_REQUESTS
-    code = "BUSY"
-
-
-class Conflict(ServiceError):
-    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
-    code = "CONFLICT"
-
-
-class Unavailable(ServiceError):
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    code = "UNAVAILABLE"
-
-
-def error_body(code: str, message: str, errors: dict[str, Any] | None = None) -> dict[str, Any]:
-    body: dict[str, Any] = {"status": code, "message": message}
-    if errors:
-        body["errors"] = errors
-    return body
 
 
 _DRF_CODES = {

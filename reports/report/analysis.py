@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 from itertools import pairwise
 from typing import Any
 
-from reports.contract import StudentIn, unit_key, unit_sort_key
-from reports.timeline import Timeline, build_timeline
+from reports.report.contract import StudentIn, unit_key, unit_sort_key
+from reports.report.timeline import Timeline, build_timeline
 
 ARROW = " -> "
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")

@@ -16,16 +16,17 @@ from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from reports import health, schema, selectors
-from reports import metrics as job_metrics
-from reports.auth import api_key_required
-from reports.exceptions import InvalidInput, error_body
-from reports.jobs import erase, submit
-from reports.logs import bind_task_id
+from reports.api import schema
+from reports.api.auth import api_key_required
+from reports.api.negotiation import HTML, PDF, finished_report_format
+from reports.api.serializers import ReportRequestSerializer, WaitQuerySerializer
+from reports.errors import InvalidInput, error_body
+from reports.jobs import erase, selectors, submit
 from reports.models import JobKind, JobStatus
-from reports.negotiation import HTML, PDF, finished_report_format
+from reports.ops import health
+from reports.ops import metrics as job_metrics
+from reports.ops.logs import bind_task_id
 from reports.renderers.html import CONTENT_SECURITY_POLICY
-from reports.serializers import ReportRequestSerializer, WaitQuerySerializer
 from reports.webhooks.callback import Callback
 
 
@@ -302,7 +303,7 @@ def readyz(request: HttpRequest) -> JsonResponse:
 
 @api_key_required(metrics_token=True)
 def metrics(request: HttpRequest) -> HttpResponse:
-    """Prometheus text format: HTTP metrics (reports.http_metrics) and job metrics."""
+    """Prometheus text format: HTTP metrics (reports.api.http_metrics) and job metrics."""
     return job_metrics.metrics_response(request)
 
 

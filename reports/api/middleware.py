@@ -5,7 +5,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from reports.exceptions import error_body
+from reports.errors import error_body
 
 
 class BodySizeLimitMiddleware:

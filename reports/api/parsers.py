@@ -5,7 +5,7 @@ from typing import Any
 from django.conf import settings
 from rest_framework.parsers import BaseParser
 
-from reports.exceptions import InvalidInput, PayloadTooLarge
+from reports.errors import InvalidInput, PayloadTooLarge
 
 
 class RawJSONParser(BaseParser):

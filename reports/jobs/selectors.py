@@ -21,7 +21,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.http import content_disposition_header
 
 from reports.jobs import db
-from reports.listener import JobListener
+from reports.jobs.listener import JobListener
 from reports.models import (
     ACTIVE_STATUSES,
     JobKind,

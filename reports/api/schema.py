@@ -21,8 +21,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
-from reports.contract import EventIn
 from reports.models import JobStatus, WebhookState
+from reports.report.contract import EventIn
 
 REF_TEMPLATE = "#/components/schemas/{name}"
 # Named in SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].
@@ -70,7 +70,7 @@ def _register_msgspec(auto_schema: Any, type_: Any) -> dict[str, Any]:
 class ApiKeyAuthenticationExtension(OpenApiAuthenticationExtension):
     """``Authorization: Bearer <key>``, required only when REPORT_API_KEYS is set."""
 
-    target_class = "reports.auth.ApiKeyAuthentication"
+    target_class = "reports.api.auth.ApiKeyAuthentication"
     name = "ApiKey"
 
     def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
@@ -82,14 +82,14 @@ class ApiKeyAuthenticationExtension(OpenApiAuthenticationExtension):
 
 
 class MsgspecFieldExtension(OpenApiSerializerFieldExtension):
-    target_class = "reports.serializers.MsgspecField"
+    target_class = "reports.api.serializers.MsgspecField"
 
     def map_serializer_field(self, auto_schema: Any, direction: Any) -> dict[str, Any]:
         return _register_msgspec(auto_schema, self.target.type_)
 
 
 class EventsFieldExtension(OpenApiSerializerFieldExtension):
-    target_class = "reports.serializers.EventsField"
+    target_class = "reports.api.serializers.EventsField"
 
     def map_serializer_field(self, auto_schema: Any, direction: Any) -> dict[str, Any]:
         return {"type": "array", "items": _register_msgspec(auto_schema, EventIn), "minItems": 1}
@@ -98,13 +98,13 @@ class EventsFieldExtension(OpenApiSerializerFieldExtension):
 class ReportRequestExtension(OpenApiSerializerExtension):
     """The POST body: one student object, or a non-empty list of them."""
 
-    target_class = "reports.serializers.ReportRequestSerializer"
+    target_class = "reports.api.serializers.ReportRequestSerializer"
 
     def get_name(self, auto_schema: Any, direction: Any) -> str:
         return "ReportRequest"
 
     def map_serializer(self, auto_schema: Any, direction: Any) -> dict[str, Any]:
-        from reports.serializers import StudentSerializer
+        from reports.api.serializers import StudentSerializer
 
         student = auto_schema.resolve_serializer(StudentSerializer, direction).ref
         return {

@@ -15,7 +15,8 @@ import orjson
 from django.conf import settings
 from rest_framework import serializers
 
-from reports.contract import (
+from reports.errors import InvalidInput, PayloadTooLarge
+from reports.report.contract import (
     CallbackUrl,
     EventIn,
     Identifier,
@@ -25,7 +26,6 @@ from reports.contract import (
     parse_idle_minutes,
     split_error,
 )
-from reports.exceptions import InvalidInput, PayloadTooLarge
 from reports.webhooks.callback import callback_url_check
 
 MAX_REPORTED_ERRORS = 50

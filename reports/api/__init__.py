@@ -1,0 +1,1 @@
+"""The HTTP edge: views, authentication, serializers, content negotiation, the OpenAPI schema."""

@@ -1,0 +1,57 @@
+"""The domain's error types (one base, ServiceError) and the JSON body every error leaves as."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import status
+
+
+class ServiceError(Exception):
+    """An error with a message meant for the client."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    code = "INVALID"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        errors: dict[str, list[str]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.errors = errors
+        self.headers = headers or {}
+
+
+class InvalidInput(ServiceError):
+    pass
+
+
+class PayloadTooLarge(ServiceError):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    code = "TOO_LARGE"
+
+
+class TooManyJobs(ServiceError):
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    code = "BUSY"
+
+
+class Conflict(ServiceError):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    code = "CONFLICT"
+
+
+class Unavailable(ServiceError):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    code = "UNAVAILABLE"
+
+
+def error_body(code: str, message: str, errors: dict[str, Any] | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"status": code, "message": message}
+    if errors:
+        body["errors"] = errors
+    return body

@@ -1,0 +1,1 @@
+"""Operations: readiness checks, the /metrics job collector, JSON logs."""

@@ -1,0 +1,1 @@
+"""The report model: the input contract, the analysis computed once from events, the timeline."""
