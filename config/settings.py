@@ -446,7 +446,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
-        "JobStateEnum": "reports.api.schema.STATES",
-        "AcceptedStateEnum": "reports.api.schema.ACCEPTED_STATES",
+        "JobStateEnum": "reports.api.schema_bodies.STATES",
+        "AcceptedStateEnum": "reports.api.schema_bodies.ACCEPTED_STATES",
     },
 }

@@ -17,5 +17,5 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
 ]
 
-handler404 = "reports.api.apis.not_found"
-handler500 = "reports.api.apis.server_error"
+handler404 = "reports.api.operations.not_found"
+handler500 = "reports.api.operations.server_error"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reports.api import apis, views
+from reports.api import apis, operations, views
 
 urlpatterns = [
     path("", views.index, name="index"),
@@ -13,7 +13,7 @@ urlpatterns = [
         apis.ReportFileApi.as_view(),
         name="report-file",
     ),
-    path("healthz", apis.healthz, name="healthz"),
-    path("readyz", apis.readyz, name="readyz"),
-    path("metrics", apis.metrics, name="metrics"),
+    path("healthz", operations.healthz, name="healthz"),
+    path("readyz", operations.readyz, name="readyz"),
+    path("metrics", operations.metrics, name="metrics"),
 ]

@@ -7,8 +7,7 @@ from typing import Any, ClassVar
 
 import orjson
 from django.core.files.storage import default_storage
-from django.db import connection
-from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, HttpResponse
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -17,14 +16,11 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from reports.api import schema
-from reports.api.auth import api_key_required
 from reports.api.negotiation import HTML, PDF, finished_report_format
 from reports.api.serializers import ReportRequestSerializer, WaitQuerySerializer
-from reports.errors import InvalidInput, error_body
+from reports.errors import InvalidInput
 from reports.jobs import erase, selectors, submit
 from reports.models import JobKind, JobStatus
-from reports.ops import health
-from reports.ops import metrics as job_metrics
 from reports.ops.logs import bind_task_id
 from reports.renderers.html import CONTENT_SECURITY_POLICY
 from reports.webhooks.callback import Callback
@@ -213,103 +209,21 @@ class ReportFileApi(APIView):
         return _file_response(job, attachment=kind == JobKind.PDF)
 
 
-def _create_schema(kind: str) -> Any:
-    return extend_schema_view(
-        post=extend_schema(
-            operation_id=f"{kind}_create",
-            summary=f"Request a {kind.upper()} report",
-            description="Stores the job and answers 202 at once; a worker builds the report.",
-            tags=["reports"],
-            request={"application/json": ReportRequestSerializer},
-            parameters=[schema.CALLBACK_PARAMETER],
-            responses=schema.create_responses(kind),
-            examples=schema.REQUEST_EXAMPLES,
-        )
-    )
-
-
-def _detail_schema(kind: str) -> Any:
-    return extend_schema_view(
-        get=extend_schema(
-            operation_id=f"{kind}_status",
-            summary=f"The {kind.upper()} job's status, or its finished report",
-            tags=["reports"],
-            parameters=[schema.WAIT_PARAMETER],
-            responses=schema.detail_responses(kind),
-        ),
-        delete=extend_schema(
-            operation_id=f"{kind}_delete",
-            summary=f"Delete the {kind.upper()} job and everything stored about it",
-            description=schema.DELETE_DESCRIPTION,
-            tags=["reports"],
-            responses=schema.delete_responses(kind),
-        ),
-    )
-
-
-@_create_schema(JobKind.HTML)
+@schema.create_schema(JobKind.HTML)
 class HtmlCreateApi(ReportCreateApi):
     kind = JobKind.HTML
 
 
-@_create_schema(JobKind.PDF)
+@schema.create_schema(JobKind.PDF)
 class PdfCreateApi(ReportCreateApi):
     kind = JobKind.PDF
 
 
-@_detail_schema(JobKind.HTML)
+@schema.detail_schema(JobKind.HTML)
 class HtmlDetailApi(ReportDetailApi):
     kind = JobKind.HTML
 
 
-@_detail_schema(JobKind.PDF)
+@schema.detail_schema(JobKind.PDF)
 class PdfDetailApi(ReportDetailApi):
     kind = JobKind.PDF
-
-
-def healthz(request: HttpRequest) -> JsonResponse:
-    """200 when the database and the broker both answer; 503 naming the one that does not."""
-    from config.celery import app
-
-    checks: dict[str, str] = {}
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-        checks["database"] = "ok"
-    except Exception as exc:
-        checks["database"] = f"unavailable: {exc.__class__.__name__}"
-    try:
-        with app.connection_for_write() as conn:
-            conn.ensure_connection(max_retries=1, timeout=2)
-        checks["broker"] = "ok"
-    except Exception as exc:
-        checks["broker"] = f"unavailable: {exc.__class__.__name__}"
-    healthy = all(v == "ok" for v in checks.values())
-    return JsonResponse(
-        {"status": "ok" if healthy else "unavailable", "checks": checks},
-        status=200 if healthy else 503,
-    )
-
-
-def readyz(request: HttpRequest) -> JsonResponse:
-    """200 when the database and broker answer and every migration is applied; else 503."""
-    checks = health.readiness()
-    ready = all(v == "ok" for v in checks.values())
-    return JsonResponse(
-        {"status": "ready" if ready else "unavailable", "checks": checks},
-        status=200 if ready else 503,
-    )
-
-
-@api_key_required(metrics_token=True)
-def metrics(request: HttpRequest) -> HttpResponse:
-    """Prometheus text format: HTTP metrics (reports.api.http_metrics) and job metrics."""
-    return job_metrics.metrics_response(request)
-
-
-def not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    return JsonResponse(error_body("NOT_FOUND", "Not found."), status=404)
-
-
-def server_error(request: HttpRequest) -> JsonResponse:
-    return JsonResponse(error_body("ERROR", "Internal error; it has been logged."), status=500)

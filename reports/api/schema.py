@@ -1,192 +1,30 @@
-"""OpenAPI description of the API (drf-spectacular), drawn from the real serializers.
-
-The request body's rules come from the msgspec types in ``contract.py`` through
-``msgspec.json.schema_components``, so the schema and the validation cannot disagree.
-The response serializers below are for the schema only: the views build their bodies
-by hand and the tests hold them to these shapes (schemathesis checks conformance).
+"""The OpenAPI description of each operation (drf-spectacular): its responses, parameters
+and examples, with the seed's sample; the views wear it as a decorator (``create_schema``,
+``detail_schema``). The bodies' shapes are in ``schema_bodies.py``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import msgspec
-from drf_spectacular.extensions import (
-    OpenApiAuthenticationExtension,
-    OpenApiSerializerExtension,
-    OpenApiSerializerFieldExtension,
-)
-from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import serializers
 
-from reports.models import JobStatus, WebhookState
-from reports.report.contract import EventIn
-
-REF_TEMPLATE = "#/components/schemas/{name}"
-# Named in SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].
-STATES = [*JobStatus.values, "NOT_FOUND"]
-ACCEPTED_STATES = [JobStatus.PENDING.value]
-
-
-def _openapi30(schema: Any) -> Any:
-    """JSON Schema -> OpenAPI 3.0: ``anyOf: [X, {"type": "null"}]`` becomes X, nullable."""
-    if isinstance(schema, list):
-        return [_openapi30(item) for item in schema]
-    if not isinstance(schema, dict):
-        return schema
-    schema = {key: _openapi30(value) for key, value in schema.items()}
-    options = schema.get("anyOf")
-    if isinstance(options, list) and {"type": "null"} in options:
-        rest = [option for option in options if option != {"type": "null"}]
-        del schema["anyOf"]
-        if len(rest) == 1:
-            schema.update(rest[0])
-        else:
-            schema["anyOf"] = rest
-        schema["nullable"] = True
-    return schema
-
-
-def _register_msgspec(auto_schema: Any, type_: Any) -> dict[str, Any]:
-    """The JSON Schema of a msgspec type, its structs registered as components."""
-    (schema,), components = msgspec.json.schema_components([type_], ref_template=REF_TEMPLATE)
-    schema = _openapi30(schema)
-    for name, component_schema in components.items():
-        component_schema = _openapi30(component_schema)
-        component_schema.pop("title", None)
-        auto_schema.registry.register_on_missing(
-            ResolvedComponent(
-                name=name,
-                type=ResolvedComponent.SCHEMA,
-                object=f"msgspec:{name}",
-                schema=component_schema,
-            )
-        )
-    return schema
-
-
-class ApiKeyAuthenticationExtension(OpenApiAuthenticationExtension):
-    """``Authorization: Bearer <key>``, required only when REPORT_API_KEYS is set."""
-
-    target_class = "reports.api.auth.ApiKeyAuthentication"
-    name = "ApiKey"
-
-    def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
-        return {
-            "type": "http",
-            "scheme": "bearer",
-            "description": "One of REPORT_API_KEYS; not needed when that setting is empty.",
-        }
-
-
-class MsgspecFieldExtension(OpenApiSerializerFieldExtension):
-    target_class = "reports.api.serializers.MsgspecField"
-
-    def map_serializer_field(self, auto_schema: Any, direction: Any) -> dict[str, Any]:
-        return _register_msgspec(auto_schema, self.target.type_)
-
-
-class EventsFieldExtension(OpenApiSerializerFieldExtension):
-    target_class = "reports.api.serializers.EventsField"
-
-    def map_serializer_field(self, auto_schema: Any, direction: Any) -> dict[str, Any]:
-        return {"type": "array", "items": _register_msgspec(auto_schema, EventIn), "minItems": 1}
-
-
-class ReportRequestExtension(OpenApiSerializerExtension):
-    """The POST body: one student object, or a non-empty list of them."""
-
-    target_class = "reports.api.serializers.ReportRequestSerializer"
-
-    def get_name(self, auto_schema: Any, direction: Any) -> str:
-        return "ReportRequest"
-
-    def map_serializer(self, auto_schema: Any, direction: Any) -> dict[str, Any]:
-        from reports.api.serializers import StudentSerializer
-
-        student = auto_schema.resolve_serializer(StudentSerializer, direction).ref
-        return {
-            "oneOf": [student, {"type": "array", "items": student, "minItems": 1}],
-            "description": "One student object, or a non-empty list of them.",
-        }
-
-
-# --- Responses (schema only) -----------------------------------------------------------
-
-
-class AcceptedSerializer(serializers.Serializer):
-    task_id = serializers.UUIDField()
-    status = serializers.ChoiceField(choices=ACCEPTED_STATES)
-    status_url = serializers.URLField(help_text="Where to GET the job's status.")
-
-
-class ProgressSerializer(serializers.Serializer):
-    done = serializers.IntegerField(min_value=0)
-    total = serializers.IntegerField(min_value=0)
-
-
-class HtmlReportSerializer(serializers.Serializer):
-    id = serializers.UUIDField()
-    created_at = serializers.DateTimeField()
-    task_id = serializers.UUIDField()
-    report = serializers.CharField(help_text="The HTML document.")
-    report_url = serializers.URLField(help_text="Downloads the stored file.")
-    student_id = serializers.CharField(
-        allow_null=True, help_text="null when the report has several students."
-    )
-    student_ids = serializers.ListField(child=serializers.CharField())
-
-
-class WebhookSerializer(serializers.Serializer):
-    state = serializers.ChoiceField(choices=WebhookState.values)
-    attempts = serializers.IntegerField(min_value=0)
-    last_status = serializers.IntegerField(
-        allow_null=True, help_text="The HTTP status of the last attempt; null: no answer."
-    )
-
-
-_WEBHOOK_HELP = "Only for a job created with a callback_url: where its event's delivery stands."
-
-
-class HtmlStatusSerializer(serializers.Serializer):
-    task_id = serializers.CharField()
-    status = serializers.ChoiceField(choices=STATES)
-    data = HtmlReportSerializer(allow_null=True)
-    message = serializers.CharField()
-    progress = ProgressSerializer(required=False, help_text="Only with several students.")
-    webhook = WebhookSerializer(required=False, help_text=_WEBHOOK_HELP)
-
-
-class PdfStatusSerializer(serializers.Serializer):
-    task_id = serializers.CharField()
-    status = serializers.ChoiceField(choices=STATES)
-    message = serializers.CharField()
-    report_url = serializers.URLField(
-        required=False,
-        help_text="Only on SUCCESS (an Accept header that excludes application/pdf): "
-        "downloads the stored file.",
-    )
-    progress = ProgressSerializer(required=False, help_text="Only with several students.")
-    webhook = WebhookSerializer(required=False, help_text=_WEBHOOK_HELP)
-
-
-class FileStatusSerializer(serializers.Serializer):
-    task_id = serializers.CharField()
-    status = serializers.ChoiceField(choices=STATES)
-    message = serializers.CharField()
-
-
-class ErrorSerializer(serializers.Serializer):
-    status = serializers.CharField(help_text="INVALID, TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, ...")
-    message = serializers.CharField()
-    errors = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()),
-        required=False,
-        help_text="Every bad field by its path, up to 50.",
-    )
-
+from reports.api.schema_bodies import (
+    AcceptedSerializer,
+    ErrorSerializer,
+    FileStatusSerializer,
+    HtmlStatusSerializer,
+    PdfStatusSerializer,
+)
+from reports.api.serializers import ReportRequestSerializer
 
 # --- Examples from the seed ----------------------------------------------------------------
 
@@ -267,46 +105,64 @@ _BAD_WAIT = {
 }
 
 
-def detail_responses(kind: str) -> dict[Any, Any]:
+_HTML_SUCCESS = {
+    "task_id": SAMPLE_TASK_ID,
+    "status": "SUCCESS",
+    "data": {
+        "id": "0d3f8f7e-5a8b-4c1e-9d2a-7b6e5f4c3b2a",
+        "created_at": "2026-11-28T14:28:21.614528Z",
+        "task_id": SAMPLE_TASK_ID,
+        "report": "<!DOCTYPE html>…",
+        "report_url": f"http://localhost:8000/assignment/html/{SAMPLE_TASK_ID}/report",
+        "student_id": SAMPLE_STUDENT["student_id"],
+        "student_ids": [SAMPLE_STUDENT["student_id"]],
+    },
+    "message": "Task completed",
+}
+
+
+def _status_serializer(kind: str) -> type[serializers.Serializer]:
+    return HtmlStatusSerializer if kind == "html" else PdfStatusSerializer
+
+
+def _without_report(kind: str, example: dict[str, Any]) -> dict[str, Any]:
+    """An unfinished job's body: the HTML kind's carries ``"data": null``."""
+    return {**example, "data": None} if kind == "html" else example
+
+
+def _finished_responses(kind: str) -> dict[Any, Any]:
+    """A finished job's answers: the report or the status body, by the Accept header."""
     if kind == "html":
-        done = OpenApiResponse(
-            HtmlStatusSerializer,
-            description="SUCCESS with the report, or FAILURE with the reason in `message`.",
-            examples=[
-                OpenApiExample(
-                    "Success",
-                    value={
-                        "task_id": SAMPLE_TASK_ID,
-                        "status": "SUCCESS",
-                        "data": {
-                            "id": "0d3f8f7e-5a8b-4c1e-9d2a-7b6e5f4c3b2a",
-                            "created_at": "2026-11-28T14:28:21.614528Z",
-                            "task_id": SAMPLE_TASK_ID,
-                            "report": "<!DOCTYPE html>…",
-                            "report_url": f"http://localhost:8000/assignment/html/{SAMPLE_TASK_ID}/report",
-                            "student_id": SAMPLE_STUDENT["student_id"],
-                            "student_ids": [SAMPLE_STUDENT["student_id"]],
-                        },
-                        "message": "Task completed",
-                    },
-                )
-            ],
-        )
-        status_serializer: type[serializers.Serializer] = HtmlStatusSerializer
-        pending, not_found = {**_PENDING, "data": None}, {**_NOT_FOUND, "data": None}
-    else:
-        done = {
-            (200, "application/pdf"): OpenApiResponse(
-                OpenApiTypes.BINARY, description="The PDF report, as an attachment."
+        return {
+            (200, "application/json"): OpenApiResponse(
+                HtmlStatusSerializer,
+                description="SUCCESS with the report, or FAILURE with the reason in `message`.",
+                examples=[OpenApiExample("Success", value=_HTML_SUCCESS)],
+            ),
+            (200, "text/html"): OpenApiResponse(
+                OpenApiTypes.STR,
+                description="SUCCESS, when the client prefers text/html to application/json "
+                "(a browser): the HTML report itself.",
             ),
         }
-        status_serializer = PdfStatusSerializer
-        pending, not_found = _PENDING, _NOT_FOUND
-    responses: dict[Any, Any] = {
+    return {
+        (200, "application/pdf"): OpenApiResponse(
+            OpenApiTypes.BINARY, description="The PDF report, as an attachment."
+        ),
+        (200, "application/json"): OpenApiResponse(
+            PdfStatusSerializer,
+            description="FAILURE, with the reason in `message`; or SUCCESS, with "
+            "`report_url`, when the Accept header excludes application/pdf.",
+        ),
+    }
+
+
+def detail_responses(kind: str) -> dict[Any, Any]:
+    return {
         202: OpenApiResponse(
-            status_serializer,
+            _status_serializer(kind),
             description="PENDING, STARTED or RETRY: not finished yet (also when ?wait ran out).",
-            examples=[OpenApiExample("Pending", value=pending)],
+            examples=[OpenApiExample("Pending", value=_without_report(kind, _PENDING))],
         ),
         400: OpenApiResponse(
             ErrorSerializer,
@@ -314,26 +170,12 @@ def detail_responses(kind: str) -> dict[Any, Any]:
             examples=[OpenApiExample("Bad wait", value=_BAD_WAIT)],
         ),
         404: OpenApiResponse(
-            status_serializer,
+            _status_serializer(kind),
             description="Unknown or malformed id, or the id of a job of the other kind.",
-            examples=[OpenApiExample("Not found", value=not_found)],
+            examples=[OpenApiExample("Not found", value=_without_report(kind, _NOT_FOUND))],
         ),
+        **_finished_responses(kind),
     }
-    if isinstance(done, dict):
-        responses.update(done)
-        responses[(200, "application/json")] = OpenApiResponse(
-            PdfStatusSerializer,
-            description="FAILURE, with the reason in `message`; or SUCCESS, with "
-            "`report_url`, when the Accept header excludes application/pdf.",
-        )
-    else:
-        responses[(200, "application/json")] = done
-        responses[(200, "text/html")] = OpenApiResponse(
-            OpenApiTypes.STR,
-            description="SUCCESS, when the client prefers text/html to application/json "
-            "(a browser): the HTML report itself.",
-        )
-    return responses
 
 
 FILE_RESPONSES = {
@@ -366,13 +208,45 @@ DELETE_DESCRIPTION = (
 
 
 def delete_responses(kind: str) -> dict[Any, Any]:
-    not_found = {**_NOT_FOUND, "data": None} if kind == "html" else _NOT_FOUND
-    status_serializer = HtmlStatusSerializer if kind == "html" else PdfStatusSerializer
     return {
         204: OpenApiResponse(description="Deleted (now, or by an earlier DELETE)."),
         404: OpenApiResponse(
-            status_serializer,
+            _status_serializer(kind),
             description="Unknown or malformed id, a job of the other kind, or another key's job.",
-            examples=[OpenApiExample("Not found", value=not_found)],
+            examples=[OpenApiExample("Not found", value=_without_report(kind, _NOT_FOUND))],
         ),
     }
+
+
+def create_schema(kind: str) -> Any:
+    return extend_schema_view(
+        post=extend_schema(
+            operation_id=f"{kind}_create",
+            summary=f"Request a {kind.upper()} report",
+            description="Stores the job and answers 202 at once; a worker builds the report.",
+            tags=["reports"],
+            request={"application/json": ReportRequestSerializer},
+            parameters=[CALLBACK_PARAMETER],
+            responses=create_responses(kind),
+            examples=REQUEST_EXAMPLES,
+        )
+    )
+
+
+def detail_schema(kind: str) -> Any:
+    return extend_schema_view(
+        get=extend_schema(
+            operation_id=f"{kind}_status",
+            summary=f"The {kind.upper()} job's status, or its finished report",
+            tags=["reports"],
+            parameters=[WAIT_PARAMETER],
+            responses=detail_responses(kind),
+        ),
+        delete=extend_schema(
+            operation_id=f"{kind}_delete",
+            summary=f"Delete the {kind.upper()} job and everything stored about it",
+            description=DELETE_DESCRIPTION,
+            tags=["reports"],
+            responses=delete_responses(kind),
+        ),
+    )
