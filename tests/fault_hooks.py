@@ -20,12 +20,13 @@ import time
 
 from reports.jobs import run
 from reports.renderers import Rendered
+from reports.report.model import Report
 
 _FAULT = re.compile(rb'"student_id"\s*:\s*"(?:slow(?P<seconds>\d+)|(?P<poison>poison))-')
 _build = run.job_build
 
 
-def job_build(*, claim: run.Claim, body: bytes) -> tuple[run.analysis.Report, Rendered]:
+def job_build(*, claim: run.Claim, body: bytes) -> tuple[Report, Rendered]:
     fault = _FAULT.search(body)
     if fault and fault["poison"]:
         os.kill(os.getpid(), signal.SIGKILL)

@@ -5,8 +5,9 @@ from datetime import UTC, datetime
 import msgspec
 import pytest
 
-from reports.report.analysis import build_report, display_text
+from reports.report.analysis import build_report
 from reports.report.contract import StudentIn, decode_students, unit_sort_key
+from reports.report.model import display_text
 
 
 def student(events: list[tuple[str, str, object]], sid: str = "s1") -> StudentIn:

@@ -21,7 +21,7 @@ from reports.jobs.claim import Claim, job_claim
 from reports.jobs.notify import JOB_CHANNEL, job_notify_finished
 from reports.models import ACTIVE_STATUSES, JobInput, JobStatus, Report, ReportJob
 from reports.renderers import Rendered, render
-from reports.report import analysis
+from reports.report import analysis, model
 from reports.report.contract import decode_students
 from reports.webhooks.delivery import webhook_after_commit, webhook_publish_after_commit
 
@@ -90,7 +90,7 @@ def job_run(
     return JobStatus.SUCCESS
 
 
-def job_build(*, claim: Claim, body: bytes) -> tuple[analysis.Report, Rendered]:
+def job_build(*, claim: Claim, body: bytes) -> tuple[model.Report, Rendered]:
     """The report model from the stored input, and its rendering in the job's format."""
     report = analysis.build_report(
         decode_students(body),
@@ -122,7 +122,7 @@ def report_file_name(*, job_id: uuid.UUID | str, fence: int, extension: str) -> 
     return f"reports/{job_id}.{fence}.{extension}"
 
 
-def report_store(*, claim: Claim, report: analysis.Report, rendered: Rendered) -> bool:
+def report_store(*, claim: Claim, report: model.Report, rendered: Rendered) -> bool:
     """Write this run's file (outside any transaction: it may be slow), then, only if the
     run still holds the job, the report row and SUCCESS together. False: a newer run holds
     the job, and this run's file is removed again."""
@@ -140,7 +140,7 @@ def report_store(*, claim: Claim, report: analysis.Report, rendered: Rendered) -
     return True
 
 
-def _report_row(*, claim: Claim, report: analysis.Report, rendered: Rendered, name: str) -> Report:
+def _report_row(*, claim: Claim, report: model.Report, rendered: Rendered, name: str) -> Report:
     student_ids = report.student_ids
     return Report(
         job_id=claim.job_id,

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from reports.report.analysis import Report
+from reports.report.model import Report
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from dataclasses import dataclass
 
-from reports.report.analysis import ClassSummary
+from reports.report.model import ClassSummary
 
 # ColorBrewer "Blues": one hue, lighter to darker, so the order of the shades reads the same
 # with every colour-vision deficiency and in greyscale print. Its lightest step is left out:

@@ -23,7 +23,7 @@ from reports.renderers.tables import (
     timeline_summary,
     visit_path,
 )
-from reports.report.analysis import ClassSummary, Report, StudentReport
+from reports.report.model import ClassSummary, Report, StudentReport
 from reports.report.timeline import Timeline
 
 # Served with a CSP that forbids scripts; styles are inline in <style>.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from reports.report.analysis import Report, StudentReport
+from reports.report.model import Report, StudentReport
 from reports.report.timeline import Mark, Timeline
 
 # Okabe-Ito: distinguishable with every common colour-vision deficiency. Yellow is last

@@ -1,12 +1,11 @@
-"""The report model: everything a report says, computed once from the events.
+"""The report model computed once from the events (its types are in ``model.py``).
 
-Both renderers (HTML and PDF) only draw what is here; no figure is computed twice.
+Both renderers (HTML and PDF) only draw what is built here; no figure is computed twice.
 Plain Python, no Django, so it can be used and tested anywhere.
 """
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -15,120 +14,15 @@ from itertools import pairwise
 from typing import Any
 
 from reports.report.contract import StudentIn, unit_key, unit_sort_key
-from reports.report.timeline import Timeline, build_timeline
-
-ARROW = " -> "
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-def display_text(value: str) -> str:
-    """User text as it may be shown: control characters become U+FFFD, never dropped."""
-    return _CONTROL.sub("\ufffd", value)
-
-
-@dataclass(frozen=True, slots=True)
-class QuestionSummary:
-    alias: str
-    unit: str  # as displayed
-    key: str  # the unit as received (str), which identifies it across students
-    events: int
-    by_type: tuple[int, ...]  # one count per entry of StudentReport.event_types
-    visits: int
-    first: datetime
-    last: datetime
-    active_seconds: float
-
-
-@dataclass(frozen=True, slots=True)
-class Visit:
-    """Consecutive events on one question, folded together."""
-
-    question: int  # index into StudentReport.questions
-    events: int
-    start: datetime
-    end: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class StudentReport:
-    namespace: str
-    student_id: str
-    event_types: tuple[str, ...]  # the types this student used, sorted
-    questions: tuple[QuestionSummary, ...]  # in alias order: Q1, Q2, ...
-    # The events in chronological order (ties keep input order), as parallel columns.
-    times: tuple[datetime, ...]
-    event_questions: tuple[int, ...]  # index into questions
-    event_type_ids: tuple[int, ...]  # index into event_types
-    visits: tuple[Visit, ...]
-    active_seconds: float
-    timeline: Timeline
-    idle_stretches: int  # gaps longer than the idle threshold
-    longest_idle_seconds: float  # the longest gap between two events (0 for one event)
-
-    @property
-    def event_count(self) -> int:
-        return len(self.times)
-
-    @property
-    def first(self) -> datetime:
-        return self.times[0]
-
-    @property
-    def last(self) -> datetime:
-        return self.times[-1]
-
-    @property
-    def event_order(self) -> str:
-        """The contract line's value: one alias per event, ' -> ' between them."""
-        aliases = [q.alias for q in self.questions]
-        return ARROW.join([aliases[i] for i in self.event_questions])
-
-    @property
-    def event_order_line(self) -> str:
-        return f"Event Order: {self.event_order}"
-
-
-@dataclass(frozen=True, slots=True)
-class ClassSummary:
-    """Event counts by student (rows, input order) and unit (columns, unit order)."""
-
-    students: tuple[str, ...]  # the student ids, as displayed
-    units: tuple[str, ...]  # as displayed
-    counts: tuple[tuple[int, ...], ...]  # counts[student][unit]
-
-    @property
-    def unit_totals(self) -> tuple[int, ...]:
-        return tuple(sum(column) for column in zip(*self.counts, strict=True))
-
-    @property
-    def student_totals(self) -> tuple[int, ...]:
-        return tuple(sum(row) for row in self.counts)
-
-    @property
-    def max_count(self) -> int:
-        """The largest count in any cell (0 for an empty grid)."""
-        return max((max(row, default=0) for row in self.counts), default=0)
-
-
-@dataclass(frozen=True, slots=True)
-class Report:
-    students: tuple[StudentReport, ...]
-    idle_minutes: float
-    event_types: tuple[str, ...]  # every type used by any student, sorted
-    class_summary: ClassSummary
-
-    @property
-    def student_ids(self) -> list[str]:
-        return [s.student_id for s in self.students]
-
-    @property
-    def event_count(self) -> int:
-        return sum(s.event_count for s in self.students)
-
-    @property
-    def last_activity(self) -> datetime:
-        """Used as the document date, so identical input gives identical output."""
-        return max(s.last for s in self.students)
+from reports.report.model import (
+    ClassSummary,
+    QuestionSummary,
+    Report,
+    StudentReport,
+    Visit,
+    display_text,
+)
+from reports.report.timeline import build_timeline
 
 
 def _aware(moment: datetime) -> datetime:

@@ -26,7 +26,7 @@ from reports.renderers.tables import (
     student_type_colours,
     timeline_summary,
 )
-from reports.report.analysis import Report, StudentReport
+from reports.report.model import Report, StudentReport
 from reports.report.timeline import Timeline
 
 _LEFT, _RIGHT, _TOP_ROOM, _AXIS = 30.0, 22.0, 16.0, 20.0

@@ -32,7 +32,7 @@ from reports.renderers.tables import (
     student_facts,
     visit_path,
 )
-from reports.report.analysis import ARROW, Report, StudentReport
+from reports.report.model import ARROW, Report, StudentReport
 
 
 def title(report: Report) -> str:

@@ -20,7 +20,7 @@ from reports.renderers.pdf.layout import (
 )
 from reports.renderers.pdf.tables import page_room, split_rows
 from reports.renderers.tables import rgb
-from reports.report.analysis import ClassSummary
+from reports.report.model import ClassSummary
 
 _SIZE, _ROW = 6.5, 10.0  # the numbers' font size and a row's height: ~70 students a page
 _MAX_CELL, _MAX_HEAD = 12 * MM, 80.0
