@@ -73,27 +73,35 @@ def job_create(
         body_sha256=body_sha256,
         has_callback=callback is not None,
     )
+    submitted = _insert_or_replay(job=job, body=body, callback=callback)
+    if not submitted.replayed:
+        _queued.value += 1
+        logger.info(
+            "job created",
+            extra={
+                "task_id": str(job.id),
+                "kind": kind,
+                "students": student_count,
+                "events": event_count,
+            },
+        )
+    return submitted
+
+
+def _insert_or_replay(*, job: ReportJob, body: bytes, callback: Callback | None) -> Submitted:
+    """Insert the new job; when a concurrent twin with the same Idempotency-Key got there
+    first (the unique constraint), the twin's job is the answer."""
     try:
         _job_insert(job=job, body=body, callback=callback)
     except IntegrityError:
-        if idempotency_key is None:
+        if job.idempotency_key is None:
             raise
         earlier = _idempotent_replay(
-            owner=owner, key=idempotency_key, kind=kind, body_sha256=body_sha256
+            owner=job.owner, key=job.idempotency_key, kind=job.kind, body_sha256=job.body_sha256
         )
         if earlier is None:
             raise
         return Submitted(job=earlier, replayed=True)
-    _queued.value += 1
-    logger.info(
-        "job created",
-        extra={
-            "task_id": str(job.id),
-            "kind": kind,
-            "students": student_count,
-            "events": event_count,
-        },
-    )
     return Submitted(job=job, replayed=False)
 
 
