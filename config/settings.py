@@ -7,9 +7,6 @@ Celery broker under ``var/``, so ``make run`` works on a laptop with only Python
 
 from __future__ import annotations
 
-import os
-import secrets
-import time
 from pathlib import Path
 
 import dj_database_url
@@ -17,6 +14,8 @@ from django.core.exceptions import ImproperlyConfigured
 
 from config import broker
 from config.env import env_bool, env_float, env_int, env_list, env_str
+from config.secret_key import secret_key
+from config.storage import report_storage
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("REPORT_DATA_DIR", str(BASE_DIR / "var"))).resolve()
@@ -28,51 +27,7 @@ EMBEDDED = not DATABASE_URL
 
 DEBUG = env_bool("DEBUG", False)
 
-
-# .env.example's placeholders all start with this: a copied .env must not run with one.
-PLACEHOLDER_PREFIX = "change-me"
-
-
-def _embedded_secret_key(path: Path) -> str:
-    """One random key per data folder, kept so sessions survive restarts. The file is
-    created with mode 0600 (never readable by others, not even for a moment) and O_EXCL,
-    so of two processes starting at once exactly one writes it and both use its key."""
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        pass
-    else:
-        key = secrets.token_urlsafe(50)
-        with os.fdopen(fd, "w") as out:
-            out.write(key)
-        return key
-    # Someone else created it; it may still be empty for the instant before their write.
-    deadline = time.monotonic() + 5
-    while not (key := path.read_text().strip()):
-        if time.monotonic() > deadline:
-            raise ImproperlyConfigured(f"{path} is empty: delete it and start again.")
-        time.sleep(0.01)
-    return key
-
-
-def _secret_key() -> str:
-    key = env_str("SECRET_KEY")
-    if key.strip().lower().startswith(PLACEHOLDER_PREFIX):
-        raise ImproperlyConfigured(
-            "SECRET_KEY is a placeholder from .env.example (it starts with "
-            f"{PLACEHOLDER_PREFIX!r}): set it to 50 random characters, e.g. the output of "
-            "python3 -c 'import secrets; print(secrets.token_urlsafe(50))'."
-        )
-    if key:
-        return key
-    if not EMBEDDED:
-        raise ImproperlyConfigured(
-            "SECRET_KEY must be set when DATABASE_URL is set (see .env.example)."
-        )
-    return _embedded_secret_key(DATA_DIR / "secret_key")
-
-
-SECRET_KEY = _secret_key()
+SECRET_KEY = secret_key(embedded=EMBEDDED, data_dir=DATA_DIR)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
@@ -170,43 +125,10 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(DATA_DIR / "media"))).resolve()
 MEDIA_URL = None  # reports are only served through the API, never as a public folder.
 
 
-# Where report files go: the local folder (one machine, or a shared volume), or any
-# S3-compatible object store, which every web and worker machine can reach.
+# Where report files go: "local" (MEDIA_ROOT) or "s3" (config/storage.py).
 REPORT_STORAGE = env_str("REPORT_STORAGE", "local").strip().lower() or "local"
-if REPORT_STORAGE == "local":
-    # Overwrite: a job that runs twice writes the same name and leaves one file.
-    _default_storage: dict = {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"allow_overwrite": True},
-    }
-elif REPORT_STORAGE == "s3":
-    AWS_STORAGE_BUCKET_NAME = env_str("AWS_STORAGE_BUCKET_NAME")
-    if not AWS_STORAGE_BUCKET_NAME:
-        raise ImproperlyConfigured("REPORT_STORAGE=s3 needs AWS_STORAGE_BUCKET_NAME.")
-    _default_storage = {
-        "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {
-            "bucket_name": AWS_STORAGE_BUCKET_NAME,
-            # Unset values fall back to boto3's own lookup (env, ~/.aws, instance role).
-            "endpoint_url": env_str("AWS_S3_ENDPOINT_URL") or None,
-            "region_name": env_str("AWS_S3_REGION_NAME") or None,
-            "access_key": env_str("AWS_ACCESS_KEY_ID") or None,
-            "secret_key": env_str("AWS_SECRET_ACCESS_KEY") or None,
-            "addressing_style": env_str("AWS_S3_ADDRESSING_STYLE") or None,
-            "signature_version": env_str("AWS_S3_SIGNATURE_VERSION", "s3v4"),
-            "location": env_str("AWS_LOCATION", ""),
-            # Reports are private: links to them are presigned and expire.
-            "default_acl": None,
-            "querystring_auth": True,
-            "querystring_expire": env_int("AWS_QUERYSTRING_EXPIRE", 3600, minimum=1),
-            "file_overwrite": True,
-        },
-    }
-else:
-    raise ImproperlyConfigured(f"REPORT_STORAGE must be 'local' or 's3', got {REPORT_STORAGE!r}")
-
 STORAGES = {
-    "default": _default_storage,
+    "default": report_storage(REPORT_STORAGE),
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
