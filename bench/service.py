@@ -2,7 +2,8 @@
 ``--broker amqp://…``, a RabbitMQ virtual host of its own), then
 ``python -m config.serve web`` and ``worker`` exactly as production starts them.
 
-The same approach as ``tests/stack.py`` (which the bench does not import).
+The same approach as ``tests/stack.py`` (which the bench does not import): both build the
+service's environment with ``config.serve.service_env``.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from urllib.parse import urlsplit
 import psycopg
 import redis
 
-from config.serve import spawn
+from config.serve import service_env, spawn
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -108,31 +109,20 @@ class Service:
         return f"http://127.0.0.1:{self.port}"
 
     def env(self) -> dict[str, str]:
-        env = dict(os.environ)
-        # Production defaults unless a flag says otherwise: drop inherited overrides.
-        for name in ("WEB_CONCURRENCY", "WEB_THREADS", "CELERY_CONCURRENCY", "DEBUG"):
-            env.pop(name, None)
-        env.update(
-            DJANGO_SETTINGS_MODULE="config.settings",
-            DATABASE_URL=self.scratch.database_url,
-            CELERY_BROKER_URL=self.scratch.broker_url,
-            CELERY_BROKER_KEY_PREFIX=self.scratch.key_prefix,
-            SECRET_KEY=secrets.token_urlsafe(50),
-            REPORT_DATA_DIR=str(self.tmp / "var"),
-            PORT=str(self.port),
-            HOST="127.0.0.1",
-            LOG_LEVEL="WARNING",
-            MIGRATE_ON_START="0",
-            PYTHONUNBUFFERED="1",
+        counts = {
+            "WEB_CONCURRENCY": self.web_concurrency,
+            "WEB_THREADS": self.web_threads,
+            "CELERY_CONCURRENCY": self.celery_concurrency,
+        }
+        return service_env(
+            name=self.scratch.name,
+            database_url=self.scratch.database_url,
+            broker_url=self.scratch.broker_url,
+            data_dir=self.tmp / "var",
+            port=self.port,
+            secret_key=secrets.token_urlsafe(50),
+            **{setting: str(value) for setting, value in counts.items() if value is not None},
         )
-        for name, value in (
-            ("WEB_CONCURRENCY", self.web_concurrency),
-            ("WEB_THREADS", self.web_threads),
-            ("CELERY_CONCURRENCY", self.celery_concurrency),
-        ):
-            if value is not None:
-                env[name] = str(value)
-        return env
 
     def migrate(self) -> None:
         subprocess.run(

@@ -13,7 +13,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 PY = sys.executable
@@ -120,6 +120,47 @@ ROLES: dict[str, Callable[[], list[str]]] = {
     "beat": beat_command,
     "flower": flower_command,
 }
+
+
+# What a caller's environment may carry that would change how many processes an instance
+# runs, or switch on debug mode: an instance of its own starts from the production defaults
+# unless its caller asks otherwise (``service_env``'s ``settings``).
+NOT_INHERITED = ("WEB_CONCURRENCY", "WEB_THREADS", "CELERY_CONCURRENCY", "DEBUG")
+
+
+def service_env(
+    *,
+    name: str,
+    database_url: str,
+    broker_url: str,
+    data_dir: Path,
+    port: int,
+    secret_key: str,
+    inherit: Mapping[str, str] | None = None,
+    **settings: str,
+) -> dict[str, str]:
+    """The environment of a service instance of its own on this machine (the tests' stacks,
+    the benchmark's service): its database, its broker key prefix (``name:``), its data
+    folder, its port on 127.0.0.1, warnings-only logs, and no migration on start (the caller
+    migrates once). Everything else comes from ``inherit`` (default: this process's
+    environment) but ``NOT_INHERITED``; ``settings`` (e.g. ``WEB_CONCURRENCY="1"``) win."""
+    source = os.environ if inherit is None else inherit
+    env = {key: value for key, value in source.items() if key not in NOT_INHERITED}
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings",
+        DATABASE_URL=database_url,
+        CELERY_BROKER_URL=broker_url,
+        CELERY_BROKER_KEY_PREFIX=f"{name}:",
+        SECRET_KEY=secret_key,
+        REPORT_DATA_DIR=str(data_dir),
+        PORT=str(port),
+        HOST="127.0.0.1",
+        LOG_LEVEL="WARNING",
+        MIGRATE_ON_START="0",
+        PYTHONUNBUFFERED="1",
+    )
+    env.update(settings)
+    return env
 
 
 def spawn(

@@ -20,7 +20,7 @@ from typing import Any
 
 import psycopg
 
-from config.serve import spawn
+from config.serve import service_env, spawn
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -56,6 +56,15 @@ def http(
         return HttpResult(exc.code, dict(exc.headers), exc.read())
 
 
+STACK_SETTINGS = {
+    "WEB_CONCURRENCY": "2",
+    "CELERY_CONCURRENCY": "2",
+    # WhiteNoise serves static files from the apps (WHITENOISE_USE_FINDERS); copying and
+    # compressing them first costs a web start ~10 s of CPU.
+    "COLLECTSTATIC_ON_START": "0",
+}
+
+
 @dataclass
 class Stack:
     postgres_admin_url: str  # a database we may CREATE DATABASE from
@@ -85,26 +94,16 @@ class Stack:
         return f"{self.redis_url.rstrip('/')}/0"
 
     def env(self, **extra: str) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("REPORT_TEST_")}
-        env.update(
-            DATABASE_URL=self.database_url,
-            CELERY_BROKER_URL=self.broker_url,
-            CELERY_BROKER_KEY_PREFIX=f"{self.name}:",
-            SECRET_KEY="integration-test-secret",
-            REPORT_DATA_DIR=str(self.tmp / "var"),
-            PORT=str(self.port),
-            HOST="127.0.0.1",
-            WEB_CONCURRENCY="2",
-            CELERY_CONCURRENCY="2",
-            LOG_LEVEL="WARNING",
-            PYTHONUNBUFFERED="1",
-            # WhiteNoise serves static files from the apps (WHITENOISE_USE_FINDERS); copying
-            # and compressing them first costs a web start ~10 s of CPU.
-            COLLECTSTATIC_ON_START="0",
+        return service_env(
+            name=self.name,
+            database_url=self.database_url,
+            broker_url=self.broker_url,
+            data_dir=self.tmp / "var",
+            port=self.port,
+            secret_key="integration-test-secret",
+            inherit={k: v for k, v in os.environ.items() if not k.startswith("REPORT_TEST_")},
+            **{**STACK_SETTINGS, **self.env_overrides, **extra},
         )
-        env.update(self.env_overrides)
-        env.update(extra)
-        return env
 
     # --- lifecycle ---------------------------------------------------------------------
     def create_database(self) -> None:
@@ -145,7 +144,7 @@ class Stack:
         """Start a role as production does; ``faults``: a worker that also loads
         tests/fault_hooks.py (slow and poison jobs, chosen by their input)."""
         name = name or role
-        env = self.env(MIGRATE_ON_START="0", **extra)
+        env = self.env(**extra)
         args: tuple[str, ...] = ()
         if role == "worker":
             env.setdefault("CELERY_HOSTNAME", f"{name}-{self.name}@%h")
