@@ -2,10 +2,11 @@
 and repository path in README.md, CONTRIBUTING.md and docs/*.md.
 
 Commands are read from the docs' code (fenced blocks and `inline code`). A name in capitals
-with an underscore (``REPORT_MAX_EVENTS``) anywhere in the text must be one of: a variable
-something reads from the environment (the code in config/, reports/, bench/, scripts/ and
-tests/; the Makefile, .ci/run and docker-compose.yml), a Django setting of config/settings.py,
-a status word the service answers with (a constant string in reports/), or one of FOREIGN.
+with an underscore (``REPORT_MAX_EVENTS``; not after a dot, as in ``status.HTTP_200_OK``)
+anywhere in the text must be one of: a variable something reads from the environment (the
+code in config/, reports/, bench/, scripts/ and tests/; the Makefile, .ci/run and
+docker-compose.yml), a Django setting of config/settings.py, a status word the service
+answers with (a constant string in reports/), or one of FOREIGN.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from tests.test_deployment import env_reads
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = [ROOT / "README.md", ROOT / "CONTRIBUTING.md", *sorted((ROOT / "docs").glob("*.md"))]
-NAME = re.compile(r"\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b")
+# Not after a dot: `status.HTTP_202_ACCEPTED` names a constant in code.
+NAME = re.compile(r"(?<![\w.])[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b")
 # Names of other programs' things that the docs quote, with the reason.
 FOREIGN = {"PRECONDITION_FAILED": "RabbitMQ's own error, quoted in docs/operations.md"}
 PYTHON = re.compile(r"(^|/)python3?$")
@@ -256,3 +258,10 @@ def test_every_variable_the_service_reads_is_in_the_configuration_page() -> None
         n for n in env_reads(("config", "reports")) - not_settings if f"`{n}`" not in page
     )
     assert missing == []
+
+
+def test_the_readme_fits_on_two_screens_and_links_every_docs_page() -> None:
+    readme = (ROOT / "README.md").read_text()
+    assert len(readme.splitlines()) <= 100
+    pages = {f"docs/{page.name}" for page in (ROOT / "docs").glob("*.md")} | {"CONTRIBUTING.md"}
+    assert sorted(p for p in pages if f"]({p}" not in readme) == []
