@@ -134,3 +134,25 @@ def test_missing_input_fails_the_job(sample) -> None:
     JobInput.objects.filter(job_id=task_id).delete()
     assert run.job_run(job_id=task_id, holder="a/1") == JobStatus.FAILURE
     assert ReportJob.objects.get(id=task_id).message == "The job's input is missing."
+
+
+def test_a_report_file_is_written_whole_and_never_over_another(tmp_path, settings) -> None:
+    from django.core.files.storage import storages
+
+    from reports.jobs.files import save_report_file
+
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path)},
+        },
+    }
+    content = bytes(range(256)) * 1000
+    assert save_report_file("reports/a.1.pdf", content) == "reports/a.1.pdf"
+    assert (tmp_path / "reports" / "a.1.pdf").read_bytes() == content
+    # The same name again (not expected: fences only grow) keeps the first file.
+    other = save_report_file("reports/a.1.pdf", b"second")
+    assert other != "reports/a.1.pdf"
+    assert (tmp_path / "reports" / "a.1.pdf").read_bytes() == content
+    assert storages["default"].open(other).read() == b"second"
