@@ -3,6 +3,10 @@
 With no configuration at all the service runs "embedded": SQLite and a SQLite-backed
 Celery broker under ``var/``, so ``make run`` works on a laptop with only Python. Set
 ``DATABASE_URL`` and ``CELERY_BROKER_URL`` to run on PostgreSQL and Redis.
+
+One flat module on purpose: every setting, and the variable it comes from, in reading
+order in one place (docs/configuration.md lists them). What takes logic lives beside it:
+env.py (typed readers), secret_key.py, storage.py, broker.py (RabbitMQ).
 """
 
 from __future__ import annotations
