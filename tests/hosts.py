@@ -77,14 +77,14 @@ class Network:
         return f"{LINK_PREFIX}{self.run}"
 
     def create(self) -> None:
-        remove_leftovers()
         services = Host("services", f"{NETNS_PREFIX}{self.run}-services", address="")
+        self.services = services
         try:
+            remove_leftovers()
             self._add_netns(services)
         except (OSError, subprocess.CalledProcessError) as exc:
             detail = getattr(exc, "stderr", "") or exc
             raise NetnsNotPermitted(f"`ip netns add` failed: {detail}".strip()) from exc
-        self.services = services
         self.address = self._uplink_from_here(services)
         for index in range(self.workers):
             letter = chr(ord("a") + index)
@@ -157,10 +157,12 @@ class Network:
 
     def remove(self) -> None:
         """Every namespace of this run (and any process left in one), and the link here."""
-        names = [h.netns for h in (self.services, *self.hosts) if h is not None]
-        for name in names:
-            _remove_netns(name)
-        ip("link", "delete", self.link, check=False)
+        if self.services is None:
+            return
+        with contextlib.suppress(OSError):  # no `ip` at all: nothing was made
+            for host in (self.services, *self.hosts):
+                _remove_netns(host.netns)
+            ip("link", "delete", self.link, check=False)
 
 
 def _remove_netns(name: str) -> None:

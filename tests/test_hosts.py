@@ -5,17 +5,21 @@ worker hosts; a worker host cut off while it holds jobs loses them to the other 
 their lease ends, each job's report is stored once, and the cut-off host's late results are
 dropped when its link comes back.
 
-The hosts share this machine's disk (namespaces separate the network only), so the reports
-are files under one MEDIA_ROOT, as on a shared disk; separate machines use object storage
-(docs/operations.md, "Running several workers on several machines").
+Each host also has a data folder of its own (its disk), so the reports go to object storage
+on the services host (moto's S3 server), as on separate machines (docs/operations.md,
+"Running several workers on several machines").
 
 Run ``make test PYTEST_ARGS="tests/test_hosts.py -rP"`` to see the figures it measures.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import socket
+import subprocess
+import sys
 import time
 import uuid
 from collections import Counter
@@ -30,7 +34,7 @@ import pytest
 
 from tests.conftest import NO_SKIPPING, integration_urls
 from tests.hosts import Host, NetnsNotPermitted, Network
-from tests.stack import OwnPostgres, OwnRedis, Stack
+from tests.stack import OwnPostgres, OwnRedis, Stack, free_port
 
 pytestmark = pytest.mark.integration
 
@@ -59,6 +63,7 @@ class Cluster:
     stack: Stack
     network: Network
     gates: Path  # tests/fault_hooks.py: a gated job's run N waits for <gates>/<job>.<N>
+    s3: Any  # a boto3 client of the object storage on the services host
 
     @property
     def hosts(self) -> list[Host]:
@@ -77,11 +82,70 @@ def wait_for(what: str, predicate: Callable[[], Any], timeout: float = 60) -> An
     return value
 
 
-def reached_from(host: Host, stack: Stack, network: Network) -> dict[str, str]:
-    """The database and broker URLs with the services host's address as ``host`` sees it."""
+BUCKET = "reports"
+S3 = {
+    "REPORT_STORAGE": "s3",
+    "AWS_STORAGE_BUCKET_NAME": BUCKET,
+    "AWS_ACCESS_KEY_ID": "test-access-key",
+    "AWS_SECRET_ACCESS_KEY": "test-secret-key",
+    "AWS_S3_REGION_NAME": "eu-west-1",
+}
+
+
+def s3_client(endpoint: str) -> Any:
+    import boto3
+
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        aws_access_key_id=S3["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=S3["AWS_SECRET_ACCESS_KEY"],
+        region_name=S3["AWS_S3_REGION_NAME"],
+    )
+
+
+def object_storage(cleanup: ExitStack, services: Host, address: str, log: Path) -> int:
+    """An S3 server (moto's) on the services host, with the bucket; returns its port."""
+    port = free_port()
+    out = cleanup.enter_context(open(log, "wb"))
+    server = subprocess.Popen(
+        [
+            *services.wrapper(),
+            sys.executable,
+            "-m",
+            "moto.server",
+            "-H",
+            "0.0.0.0",
+            "-p",
+            str(port),
+        ],
+        stdout=out,
+        stderr=subprocess.STDOUT,
+    )
+    cleanup.callback(server.wait, 10)
+    cleanup.callback(server.terminate)
+
+    def listening() -> bool:
+        with contextlib.suppress(OSError), socket.create_connection((address, port), 1):
+            return True
+        assert server.poll() is None, f"the S3 server stopped; see {log}"
+        return False
+
+    wait_for("the S3 server", listening, 90)
+    s3_client(f"http://{address}:{port}").create_bucket(
+        Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": S3["AWS_S3_REGION_NAME"]}
+    )
+    return port
+
+
+def host_env(stack: Stack, network: Network, address: str, disk: Path) -> dict[str, str]:
+    """What a host's processes are given: the services host's address as that host reaches
+    it, in the database, broker and S3 settings, and a data folder (its disk) of its own."""
     return {
-        "DATABASE_URL": stack.database_url.replace(network.address, host.address),
-        "CELERY_BROKER_URL": stack.broker_url.replace(network.address, host.address),
+        "DATABASE_URL": stack.database_url.replace(network.address, address),
+        "CELERY_BROKER_URL": stack.broker_url.replace(network.address, address),
+        "AWS_S3_ENDPOINT_URL": stack.env()["AWS_S3_ENDPOINT_URL"].replace(network.address, address),
+        "REPORT_DATA_DIR": str(disk),
     }
 
 
@@ -95,24 +159,28 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         try:
             network.create()
         except NetnsNotPermitted as exc:
-            why = f"network namespaces are not permitted here, so no hosts: {exc}"
+            why = f"no network hosts: `ip netns` needs root (CAP_SYS_ADMIN) and iproute2; {exc}"
             if os.environ.get("REPORT_REQUIRE_INTEGRATION"):
                 pytest.fail(why + NO_SKIPPING)
             pytest.skip(why)
         assert network.services is not None
-        on_services = network.services.wrapper()
-        postgres = OwnPostgres(host=network.address, wrapper=on_services)
+        services = network.services
+        postgres = OwnPostgres(host=network.address, wrapper=services.wrapper())
         cleanup.callback(postgres.destroy)
         postgres.init()
         postgres.start()
-        redis = OwnRedis(host=network.address, wrapper=on_services)
+        redis = OwnRedis(host=network.address, wrapper=services.wrapper())
         cleanup.callback(redis.stop)
         redis.start()
-        stack = Stack(postgres.admin_url, redis.url, tmp, env_overrides={"WEB_CONCURRENCY": "1"})
+        s3_port = object_storage(cleanup, services, network.address, tmp / "s3.log")
+        endpoint = f"http://{network.address}:{s3_port}"
+        overrides = {"WEB_CONCURRENCY": "1", "AWS_S3_ENDPOINT_URL": endpoint, **S3}
+        stack = Stack(postgres.admin_url, redis.url, tmp, env_overrides=overrides)
         stack.create_database()
         cleanup.callback(stack.stop_all)
         stack.start("web")
-        stack.start("beat", wrapper=on_services, REPORT_SWEEP_INTERVAL="1")
+        on_services = host_env(stack, network, network.address, tmp / "services")
+        stack.start("beat", wrapper=services.wrapper(), REPORT_SWEEP_INTERVAL="1", **on_services)
         gates = tmp / "gates"
         gates.mkdir()
         for host in network.hosts:
@@ -123,7 +191,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
                 wrapper=host.wrapper(),
                 FAULT_GATES=str(gates),
                 **WORKER_ENV,
-                **reached_from(host, stack, network),
+                **host_env(stack, network, host.address, tmp / host.name),
             )
         for host in network.hosts:
             wait_for(
@@ -131,7 +199,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
                 lambda host=host: f"worker@{host.name} ready." in stack.log(host.name),
                 90,
             )
-        yield Cluster(stack, network, gates)
+        yield Cluster(stack, network, gates, s3_client(endpoint))
 
 
 def job_for(name: str) -> dict[str, Any]:
@@ -156,11 +224,13 @@ def log_lines(stack: Stack, name: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in stack.log(name).splitlines() if line.startswith("{")]
 
 
-def stored(stack: Stack, task_id: str) -> tuple[str, list[str]]:
-    """The job's one report row's HTML, and the report files of the job on the disk."""
-    [(html,)] = stack.sql("select html from reports_report where task_id = %s", task_id)
-    folder = stack.tmp / "var" / "media" / "reports"
-    return html, sorted(p.name for p in folder.glob(f"{task_id}.*"))
+def stored(cluster: Cluster, task_id: str) -> tuple[str, list[str]]:
+    """The job's one report row's HTML, and the job's report files in the object storage."""
+    [(html,)] = cluster.stack.sql("select html from reports_report where task_id = %s", task_id)
+    listing = cluster.s3.list_objects_v2(Bucket=BUCKET, Prefix=f"reports/{task_id}.")
+    return html, sorted(
+        item["Key"].removeprefix("reports/") for item in listing.get("Contents", [])
+    )
 
 
 def test_the_work_spreads_over_both_worker_hosts(cluster: Cluster) -> None:
@@ -207,12 +277,12 @@ def test_a_cut_off_worker_host_loses_its_jobs_to_the_other_and_its_late_results_
     cluster: Cluster,
 ) -> None:
     """Four jobs, two running on each host, when host-b's link goes down. One of host-b's
-    runs ends its work at once and tries to store its report: the cut holds it. host-a ends
-    its own two jobs; once the lease of host-b's runs has expired, the sweeper re-publishes
-    their jobs and host-a runs both again (attempt 2, fence 2), and ends the first. The link
-    comes back: host-b's held store reaches the database after host-a's run has ended that
-    job, and host-b's other run ends its work while host-a's run of that job still goes on.
-    Both late results are dropped and logged; each job has one report, the newer run's."""
+    runs ends its work at once and tries to store its report: it cannot reach the storage,
+    and gives up. host-a ends its own two jobs; once the lease of host-b's runs has expired,
+    the sweeper re-publishes their jobs and host-a runs both again (attempt 2, fence 2), and
+    ends the first. The link comes back, and host-b's other run ends its work while host-a's
+    run of that job still goes on: its result is dropped and logged. Each job has one
+    report, the newer run's, and the job rows say which host ran them."""
     s, net = cluster.stack, cluster.network
     host_a, host_b = cluster.hosts
     ids = [s.post("html", job_for("gated")).json()["task_id"] for _ in range(4)]
@@ -224,16 +294,18 @@ def test_a_cut_off_worker_host_loses_its_jobs_to_the_other_and_its_late_results_
     held = sorted(t for t, w in first_holders.items() if node(w) == f"worker@{host_b.name}")
     kept = sorted(t for t, w in first_holders.items() if node(w) == f"worker@{host_a.name}")
     assert len(held) == len(kept) == 2, first_holders
-    blocked, running = held
+    stuck, late = held
 
     net.cut(host_b)
     cut_at = time.monotonic()
-    for task_id in (*kept, blocked):
+    for task_id in (*kept, stuck):
         cluster.open_gate(task_id, 1)
     wait_for(
         "host-a's own jobs to end",
         lambda: all(jobs(s, kept)[t][:3] == ("SUCCESS", 1, 1) for t in kept),
     )
+    # host-b's run of `stuck` retries the storage, then gives up (botocore's retries).
+    gave_up = wait_for("host-b's run to give up", lambda: failure(s, host_b, stuck), 240)
     new_holders = wait_for(
         "host-a to take over host-b's jobs once their lease (18 s) has expired",
         lambda: (
@@ -245,42 +317,48 @@ def test_a_cut_off_worker_host_loses_its_jobs_to_the_other_and_its_late_results_
     )
     taken_over = time.monotonic() - cut_at
     assert {node(w) for w in new_holders.values()} == {f"worker@{host_a.name}"}
-    cluster.open_gate(blocked, 2)
-    wait_for("host-a's run to end the first", lambda: jobs(s, [blocked])[blocked][0] == "SUCCESS")
+    cluster.open_gate(stuck, 2)
+    wait_for("host-a's run to end the first", lambda: jobs(s, [stuck])[stuck][0] == "SUCCESS")
     finished = time.monotonic() - cut_at
 
     net.restore(host_b)
     restored_at = time.monotonic()
-    cluster.open_gate(running, 1)  # host-b's other run goes on, and tries to store its report
-    wait_for("host-b's run of the second to be dropped", lambda: running in dropped(s, host_b))
-    assert jobs(s, [running])[running] == ("STARTED", 2, 2, new_holders[running])
-    cluster.open_gate(running, 2)
-    wait_for("host-a's run to end the second", lambda: jobs(s, [running])[running][0] == "SUCCESS")
-    # The held store arrives when TCP sends it again (its retry interval has grown meanwhile).
-    wait_for("host-b's held result to be dropped", lambda: blocked in dropped(s, host_b), 120)
-    late = time.monotonic() - restored_at
+    cluster.open_gate(late, 1)  # host-b's other run goes on, and tries to store its report
+    wait_for("host-b's late result to be dropped", lambda: late in dropped(s, host_b), 120)
+    dropped_after = time.monotonic() - restored_at
+    assert jobs(s, [late])[late] == ("STARTED", 2, 2, new_holders[late])
+    cluster.open_gate(late, 2)
+    wait_for("host-a's run to end the second", lambda: jobs(s, [late])[late][0] == "SUCCESS")
 
-    stale = dropped(s, host_b)
-    for task_id in held:
-        assert stale[task_id]["node"] == f"worker@{host_b.name}"
-        assert f"run 1 on {first_holders[task_id]} lost the job" in stale[task_id]["message"]
+    stale = dropped(s, host_b)[late]
+    assert stale["node"] == gave_up["node"] == f"worker@{host_b.name}"
+    assert f"run 1 on {first_holders[late]} lost the job to a newer run" in stale["message"]
+    assert stuck not in dropped(s, host_b)  # it stored nothing: no file, no row
     for task_id in held:  # once each, by host-a's run: its report, its file, nothing else
         assert jobs(s, [task_id])[task_id] == ("SUCCESS", 2, 2, new_holders[task_id])
-        html, files = stored(s, task_id)
+        html, files = stored(cluster, task_id)
         assert html.endswith("<!-- fence 2 -->") and EVENT_ORDER in html
         assert files == [f"{task_id}.2.html"]
         answer = s.get(f"/assignment/html/{task_id}/report")
         assert answer.status == 200 and answer.body.decode() == html
     for task_id in kept:
         assert jobs(s, [task_id])[task_id] == ("SUCCESS", 1, 1, first_holders[task_id])
-        html, files = stored(s, task_id)
+        html, files = stored(cluster, task_id)
         assert html.endswith("<!-- fence 1 -->") and files == [f"{task_id}.1.html"]
     print(
         f"\nhost-b cut off holding 2 jobs: host-a held both again {taken_over:.1f} s after the "
-        f"cut and ended the first {finished:.1f} s after it; the result host-b's run had "
-        f"tried to store during the cut arrived, and was dropped, {late:.1f} s after the link "
-        "came back"
+        f"cut and ended the first {finished:.1f} s after it; host-b's run of the first gave up "
+        f"({gave_up['message'][:120]}); its late result for the second was dropped "
+        f"{dropped_after:.1f} s after the link came back"
     )
+
+
+def failure(stack: Stack, host: Host, task_id: str) -> dict[str, Any] | None:
+    """The first warning or error a run of the job logged on ``host``."""
+    for line in log_lines(stack, host.name):
+        if line["level"] in ("WARNING", "ERROR") and task_id in line["message"]:
+            return line
+    return None
 
 
 def dropped(stack: Stack, host: Host) -> dict[str, dict[str, Any]]:
