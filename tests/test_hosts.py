@@ -306,6 +306,7 @@ def test_a_cut_off_worker_host_loses_its_jobs_to_the_other_and_its_late_results_
     )
     # host-b's run of `stuck` retries the storage, then gives up (botocore's retries).
     gave_up = wait_for("host-b's run to give up", lambda: failure(s, host_b, stuck), 240)
+    gave_up_after = time.monotonic() - cut_at
     new_holders = wait_for(
         "host-a to take over host-b's jobs once their lease (18 s) has expired",
         lambda: (
@@ -348,7 +349,8 @@ def test_a_cut_off_worker_host_loses_its_jobs_to_the_other_and_its_late_results_
     print(
         f"\nhost-b cut off holding 2 jobs: host-a held both again {taken_over:.1f} s after the "
         f"cut and ended the first {finished:.1f} s after it; host-b's run of the first gave up "
-        f"({gave_up['message'][:120]}); its late result for the second was dropped "
+        f"{gave_up_after:.1f} s after the cut ({gave_up['message'][:100]}…); its late result "
+        f"for the second was dropped "
         f"{dropped_after:.1f} s after the link came back"
     )
 
