@@ -122,11 +122,10 @@ def test_object_storage_out_of_reach_is_retried_not_a_bug(sample, monkeypatch) -
     and leaving the job to wait for its lease."""
     from botocore.exceptions import EndpointConnectionError
 
-    class Unreachable:
-        def save(self, name: str, content: object) -> str:
-            raise EndpointConnectionError(endpoint_url=f"http://s3.internal:9000/{name}")
+    def unreachable(name: str, content: bytes) -> str:
+        raise EndpointConnectionError(endpoint_url=f"http://s3.internal:9000/{name}")
 
-    monkeypatch.setattr(run, "default_storage", Unreachable())
+    monkeypatch.setattr(run, "save_report_file", unreachable)
     task_id = new_job(sample)
     with pytest.raises(run.TransientError, match="could not write the report file") as raised:
         run.job_run(job_id=task_id, holder="worker@host-b/1")
