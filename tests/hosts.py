@@ -90,6 +90,7 @@ class Network:
             letter = chr(ord("a") + index)
             host = Host(f"host-{letter}", f"{NETNS_PREFIX}{self.run}-{letter}", address="")
             self._add_netns(host)
+            self.hosts.append(host)  # removed with the others from now on
             # A subnet per link, 10.0.<n>.0/24: it exists only inside the two namespaces.
             host.uplink = f"to-{letter}"
             host.address = f"10.0.{index + 1}.1"
@@ -111,7 +112,6 @@ class Network:
             ip("-n", host.netns, "addr", "add", f"10.0.{index + 1}.2/24", "dev", "eth0")
             ip("-n", services.netns, "link", "set", host.uplink, "up")
             ip("-n", host.netns, "link", "set", "eth0", "up")
-            self.hosts.append(host)
 
     def _add_netns(self, host: Host) -> None:
         ip("netns", "add", host.netns)
