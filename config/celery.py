@@ -10,8 +10,10 @@ import os
 from typing import Any
 
 from celery import Celery, bootsteps
+from celery.signals import celeryd_init
 
 from config.broker import check_rabbitmq_server
+from reports.ops.logs import bind_node
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -36,3 +38,9 @@ app = Celery("report_task")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.steps["consumer"].add(RabbitMQCheck)
 app.autodiscover_tasks(["reports"])
+
+
+@celeryd_init.connect
+def _log_the_node_name(sender: str, **_: Any) -> None:
+    """A worker's log lines say which node wrote them, before its pool processes fork."""
+    bind_node(sender)

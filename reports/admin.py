@@ -62,6 +62,7 @@ class ReportJobAdmin(admin.ModelAdmin):
         "student_count",
         "event_count",
         "attempts",
+        "worker",
         "short_message",
         "created_at",
         "finished_at",

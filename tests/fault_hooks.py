@@ -5,7 +5,9 @@ can make a job sleep or kill its worker.
 A job's input says which fault it carries, in its student id:
 
 - ``slow<N>-…``: the first attempt sleeps N seconds after its claim (a slow run);
-- ``poison-…``: every attempt kills the pool process running it (SIGKILL).
+- ``poison-…``: every attempt kills the pool process running it (SIGKILL);
+- ``gated-…``: attempt N, once claimed, waits until the test creates the file
+  ``$FAULT_GATES/<job id>.<N>`` (at most 300 s), so the test decides when each run goes on.
 
 Every HTML report these workers render ends with ``<!-- fence N -->``, the fencing token of the
 run that rendered it, so a test can tell which run's report was kept.
@@ -17,12 +19,15 @@ import os
 import re
 import signal
 import time
+from pathlib import Path
 
 from reports.jobs import run
 from reports.renderers import Rendered
 from reports.report.model import Report
 
-_FAULT = re.compile(rb'"student_id"\s*:\s*"(?:slow(?P<seconds>\d+)|(?P<poison>poison))-')
+_FAULT = re.compile(
+    rb'"student_id"\s*:\s*"(?:slow(?P<seconds>\d+)|(?P<poison>poison)|(?P<gated>gated))-'
+)
 _build = run.job_build
 
 
@@ -32,11 +37,19 @@ def job_build(*, claim: run.Claim, body: bytes) -> tuple[Report, Rendered]:
         os.kill(os.getpid(), signal.SIGKILL)
     if fault and fault["seconds"] and claim.attempt == 1:
         time.sleep(int(fault["seconds"]))
+    if fault and fault["gated"]:
+        _wait_for_gate(Path(os.environ["FAULT_GATES"]) / f"{claim.job_id}.{claim.attempt}")
     report, rendered = _build(claim=claim, body=body)
     if rendered.extension != "html":
         return report, rendered
     marker = f"<!-- fence {claim.fence} -->".encode()
     return report, Rendered(rendered.extension, rendered.content_type, rendered.content + marker)
+
+
+def _wait_for_gate(gate: Path) -> None:
+    deadline = time.monotonic() + 300
+    while not gate.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 run.job_build = job_build

@@ -139,10 +139,17 @@ class Stack:
             pass  # an instance a test stopped on purpose: nothing to clean
 
     def start(
-        self, role: str, name: str | None = None, *, faults: bool = False, **extra: str
+        self,
+        role: str,
+        name: str | None = None,
+        *,
+        faults: bool = False,
+        wrapper: tuple[str, ...] = (),
+        **extra: str,
     ) -> subprocess.Popen[bytes]:
         """Start a role as production does; ``faults``: a worker that also loads
-        tests/fault_hooks.py (slow and poison jobs, chosen by their input)."""
+        tests/fault_hooks.py (slow and poison jobs, chosen by their input); ``wrapper``:
+        a command that runs the role's, e.g. on another network host (tests/hosts.py)."""
         name = name or role
         env = self.env(**extra)
         args: tuple[str, ...] = ()
@@ -150,7 +157,11 @@ class Stack:
             env.setdefault("CELERY_HOSTNAME", f"{name}-{self.name}@%h")
             if faults:
                 args = ("--include", "tests.fault_hooks")
-        proc = spawn(role, env=env, log=self.tmp / f"{name}.log", args=args)
+        log = self.tmp / f"{name}.log"
+        if wrapper:
+            proc = spawn_wrapped(wrapper, role, env=env, log=log, args=args)
+        else:
+            proc = spawn(role, env=env, log=log, args=args)
         self.processes[name] = proc
         if role == "web":
             self.wait_http()
@@ -218,6 +229,27 @@ class Stack:
             return conn.execute(query, params).fetchall()
 
 
+def spawn_wrapped(
+    wrapper: tuple[str, ...],
+    role: str,
+    *,
+    env: dict[str, str],
+    log: Path,
+    args: tuple[str, ...] = (),
+) -> subprocess.Popen[bytes]:
+    """``config.serve.spawn``, with the role's command run by ``wrapper`` (which must exec
+    it, so that the process is the role's and its session can be signalled)."""
+    with open(log, "ab") as out:
+        return subprocess.Popen(
+            [*wrapper, sys.executable, "-m", "config.serve", role, *args],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
 # --- RabbitMQ virtual hosts: each stack its own, deleted afterwards -------------------------
 
 
@@ -241,11 +273,11 @@ def rabbitmq_vhost_delete(vhost: str) -> None:
 # The shared services are never stopped or flushed: a test that breaks one starts its own.
 
 
-def _wait_port(port: int, up: bool, timeout: float = 30) -> None:
+def _wait_port(port: int, up: bool, timeout: float = 30, host: str = "127.0.0.1") -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            with socket.create_connection((host, port), timeout=0.5):
                 if up:
                     return
         except OSError:
@@ -257,23 +289,32 @@ def _wait_port(port: int, up: bool, timeout: float = 30) -> None:
 
 @dataclass
 class OwnRedis:
-    """A throw-away redis-server on a free port; stop() and start() keep the port."""
+    """A throw-away redis-server on a free port; stop() and start() keep the port.
+
+    By default on this machine's loopback; on another network host (tests/hosts.py) with
+    ``wrapper`` (the command that runs it there) and ``host``, its address the test reaches
+    it at: it then listens on all of that host's addresses."""
 
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
+    host: str = "127.0.0.1"
+    wrapper: tuple[str, ...] = ()
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}"
+        return f"redis://{self.host}:{self.port}"
 
     def start(self) -> None:
+        # No password on a private test network: protected mode would refuse other hosts.
+        listen = ("0.0.0.0", "--protected-mode", "no") if self.wrapper else ("127.0.0.1",)
         self.process = subprocess.Popen(
             [
+                *self.wrapper,
                 "redis-server",
                 "--port",
                 str(self.port),
                 "--bind",
-                "127.0.0.1",
+                *listen,
                 "--save",
                 "",
                 "--appendonly",
@@ -284,14 +325,14 @@ class OwnRedis:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        _wait_port(self.port, up=True)
+        _wait_port(self.port, up=True, host=self.host)
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
             self.process.wait(timeout=10)
         self.process = None
-        _wait_port(self.port, up=False)
+        _wait_port(self.port, up=False, host=self.host)
 
     def cli(self, *args: str) -> str:
         return subprocess.run(
@@ -316,15 +357,20 @@ PG_BIN = next(
 @dataclass
 class OwnPostgres:
     """A throw-away PostgreSQL cluster on a free port, run as the ``postgres`` OS user
-    (PostgreSQL refuses to run as root); stop() and start() keep its data and port."""
+    (PostgreSQL refuses to run as root); stop() and start() keep its data and port.
+
+    ``wrapper`` and ``host``: on another network host, as OwnRedis (any address there may
+    connect, without a password: the network is the test's own)."""
 
     port: int = field(default_factory=free_port)
     data: Path | None = None
     process: subprocess.Popen[bytes] | None = None
+    host: str = "127.0.0.1"
+    wrapper: tuple[str, ...] = ()
 
     @property
     def admin_url(self) -> str:
-        return f"postgres://postgres@127.0.0.1:{self.port}/postgres"
+        return f"postgres://postgres@{self.host}:{self.port}/postgres"
 
     def _as_postgres(self, *cmd: str) -> list[str]:
         return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else list(cmd)
@@ -350,23 +396,30 @@ class OwnPostgres:
             capture_output=True,
             timeout=120,
         )
+        if self.wrapper:
+            with open(self.data / "db" / "pg_hba.conf", "a") as hba:
+                hba.write("host all all 0.0.0.0/0 trust\n")
 
     def start(self) -> None:
         assert self.data is not None
+        listen = "*" if self.wrapper else "127.0.0.1"
         self.process = subprocess.Popen(
-            self._as_postgres(
-                str(PG_BIN / "postgres"),
-                "-D",
-                str(self.data / "db"),
-                "-p",
-                str(self.port),
-                "-k",
-                str(self.data),
-                "-c",
-                "listen_addresses=127.0.0.1",
-                "-c",
-                "fsync=off",
-            ),
+            [
+                *self.wrapper,
+                *self._as_postgres(
+                    str(PG_BIN / "postgres"),
+                    "-D",
+                    str(self.data / "db"),
+                    "-p",
+                    str(self.port),
+                    "-k",
+                    str(self.data),
+                    "-c",
+                    f"listen_addresses={listen}",
+                    "-c",
+                    "fsync=off",
+                ),
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -393,7 +446,7 @@ class OwnPostgres:
             )
             self.process.wait(timeout=30)
         self.process = None
-        _wait_port(self.port, up=False)
+        _wait_port(self.port, up=False, host=self.host)
 
     def destroy(self) -> None:
         import shutil

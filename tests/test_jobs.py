@@ -116,6 +116,22 @@ def test_a_dead_holder_is_released_only_by_its_own_name(sample) -> None:
     assert taken is not None and taken[0].fence == 2
 
 
+def test_object_storage_out_of_reach_is_retried_not_a_bug(sample, monkeypatch) -> None:
+    """S3 that cannot be reached (a partitioned worker host, an outage) gives the job up for
+    a retry, like a disk that cannot be written, instead of failing the task unexpectedly
+    and leaving the job to wait for its lease."""
+    from botocore.exceptions import EndpointConnectionError
+
+    def unreachable(name: str, content: bytes) -> str:
+        raise EndpointConnectionError(endpoint_url=f"http://s3.internal:9000/{name}")
+
+    monkeypatch.setattr(run, "save_report_file", unreachable)
+    task_id = new_job(sample)
+    with pytest.raises(run.TransientError, match="could not write the report file") as raised:
+        run.job_run(job_id=task_id, holder="worker@host-b/1")
+    assert raised.value.fence == 1
+
+
 def test_failing_is_fenced_by_holder(sample) -> None:
     task_id = new_job(sample)
     claim.job_claim(job_id=task_id, holder="a/1")

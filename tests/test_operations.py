@@ -148,6 +148,19 @@ def test_json_logs_carry_the_task_id() -> None:
     other = logging.makeLogRecord({"msg": "no job"})
     TaskIdFilter().filter(other)
     assert json.loads(JsonFormatter().format(other))["task_id"] is None
+    assert "node" not in entry  # not a Celery worker
+
+
+def test_a_workers_json_logs_carry_its_node_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    from celery.signals import celeryd_init
+
+    from reports.ops import logs
+
+    monkeypatch.setattr(logs, "_node", None)
+    celeryd_init.send(sender="worker@host-a", instance=None, conf=None, options={})
+    record = logging.makeLogRecord({"msg": "job finished"})
+    TaskIdFilter().filter(record)
+    assert json.loads(JsonFormatter().format(record))["node"] == "worker@host-a"
 
 
 @pytest.mark.django_db
@@ -181,10 +194,12 @@ def test_the_post_view_tags_its_logs_with_the_new_task_id(client, sample) -> Non
 def test_admin_lists_filters_and_searches_jobs(admin_client, sample, settings, tmp_path) -> None:
     settings.MEDIA_ROOT = tmp_path
     done = post(admin_client, "html", sample).json()["task_id"]
-    run.job_run(job_id=done, holder="test/1")
+    run.job_run(job_id=done, holder="worker@host-a/4242")
     other = post(admin_client, "pdf", dict(sample, student_id="someone-else")).json()["task_id"]
     run.job_fail(job_id=other, message="Something specific went wrong")
     url = "/admin/reports/reportjob/"
+    page = admin_client.get(url).content.decode()
+    assert '<td class="field-worker">worker@host-a/4242</td>' in page  # which host ran it
     page = admin_client.get(url, {"status__exact": "FAILURE"}).content.decode()
     assert other in page and done not in page and "Something specific went wrong" in page
     page = admin_client.get(url, {"kind__exact": "html"}).content.decode()

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import msgspec
+from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import InterfaceError, OperationalError, transaction
@@ -29,6 +30,9 @@ logger = logging.getLogger(__name__)
 
 DATABASE_ERRORS = (OperationalError, InterfaceError)  # unreachable, not a bug
 BAD_INPUT = (msgspec.DecodeError, ValueError, OverflowError)
+# The report's file could not be written: a disk, or object storage (REPORT_STORAGE=s3) out
+# of reach or answering with an error. Retried, like the database; attempts are capped.
+STORAGE_ERRORS = (OSError, BotoCoreError, ClientError)
 
 
 class TransientError(Exception):
@@ -65,7 +69,7 @@ def job_run(
         stored = report_store(claim=claim, report=report, rendered=rendered)
     except DATABASE_ERRORS as exc:
         raise TransientError(f"database unavailable: {exc}", fence=claim.fence) from exc
-    except OSError as exc:
+    except STORAGE_ERRORS as exc:
         raise TransientError(f"could not write the report file: {exc}", fence=claim.fence) from exc
     except BAD_INPUT as exc:
         message = f"The input could not be turned into a report: {exc}"

@@ -3,6 +3,9 @@
 The id lives in a context variable: the POST view sets it once the job exists, the detail
 views set it from the URL, the Celery task wrapper sets it from its argument. A logging
 filter copies it onto every record, and the JSON formatter writes one object per line.
+A Celery worker's lines also carry its node name (``worker@<host name>``), which is
+what the job rows record as ``worker``: with workers on several machines, each line says
+which one wrote it.
 """
 
 from __future__ import annotations
@@ -19,6 +22,15 @@ from django.http import HttpRequest, HttpResponse
 current_task_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "current_task_id", default=None
 )
+
+
+_node: str | None = None  # this process's Celery node name, in a worker
+
+
+def bind_node(name: str) -> None:
+    """Tag every log line of this process (and of the pool processes it forks) with it."""
+    global _node
+    _node = name
 
 
 def bind_task_id(task_id: object) -> None:
@@ -57,6 +69,8 @@ class JsonFormatter(logging.Formatter):
             "task_id": None if task_id in (None, "-") else task_id,
             "process": record.process,
         }
+        if _node is not None:
+            entry["node"] = _node
         for key, value in record.__dict__.items():
             if key not in _STANDARD and not key.startswith("_"):
                 entry[key] = value
