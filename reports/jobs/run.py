@@ -6,8 +6,9 @@ import logging
 import random
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import timedelta
+from typing import TypeVar
 
 import msgspec
 from django.conf import settings
@@ -22,13 +23,14 @@ from reports.jobs.notify import JOB_CHANNEL, job_notify_finished
 from reports.models import ACTIVE_STATUSES, JobInput, JobStatus, Report, ReportJob
 from reports.renderers import Rendered, render
 from reports.report import analysis
-from reports.report.contract import decode_students
+from reports.report.events import decode_student_events
 from reports.webhooks.delivery import webhook_after_commit, webhook_publish_after_commit
 
 logger = logging.getLogger(__name__)
 
 DATABASE_ERRORS = (OperationalError, InterfaceError)  # unreachable, not a bug
 BAD_INPUT = (msgspec.DecodeError, ValueError, OverflowError)
+T = TypeVar("T")
 
 
 class TransientError(Exception):
@@ -56,12 +58,16 @@ def job_run(
     if claimed is None:
         return None
     claim, body = claimed
+    del claimed
     try:
         if body is None:
             job_fail(job_id=claim.job_id, fence=claim.fence, message="The job's input is missing.")
             return JobStatus.FAILURE
-        report, rendered = job_build(claim=claim, body=body)
-        del body, claimed
+        # job_build gets the only reference to the body (a call takes over its arguments),
+        # so the body is freed as soon as it is decoded, before the report is built.
+        handed = [body]
+        del body
+        report, rendered = job_build(claim=claim, body=handed.pop())
         stored = report_store(claim=claim, report=report, rendered=rendered)
     except DATABASE_ERRORS as exc:
         raise TransientError(f"database unavailable: {exc}", fence=claim.fence) from exc
@@ -91,13 +97,25 @@ def job_run(
 
 
 def job_build(*, claim: Claim, body: bytes) -> tuple[analysis.Report, Rendered]:
-    """The report model from the stored input, and its rendering in the job's format."""
+    """The report model from the stored input, and its rendering in the job's format.
+
+    Memory: the body is freed once decoded (if the caller kept no reference), and each
+    student's events once that student's report is built."""
+    students = decode_student_events(body)
+    del body
     report = analysis.build_report(
-        decode_students(body),
+        _handed_over(students),
         idle_minutes=claim.idle_minutes,
         on_student=_progress_writer(claim),
     )
     return report, render(report, claim.kind)
+
+
+def _handed_over(items: list[T]) -> Iterator[T]:
+    """The items in order, each dropped from the list as it is handed out."""
+    items.reverse()
+    while items:
+        yield items.pop()
 
 
 def _progress_writer(claim: Claim) -> Callable[[int], None] | None:
