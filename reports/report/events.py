@@ -127,10 +127,13 @@ def _decode_sliced(body: bytes) -> list[StudentEvents]:
     texts = Texts()
     out = []
     for student in students:
-        raws = student.events
         columns = StudentEvents(student.namespace, student.student_id, [], [], [])
-        for start in range(0, len(raws), SLICE):
-            part = b",".join(raws[start : start + SLICE])
-            columns.extend(_slice.decode(b"".join((b"[", part, b"]"))), texts)
+        raws = student.events
+        raws.reverse()  # each slice is taken off the end, so its views are freed as it goes
+        while raws:
+            part = raws[-SLICE:]
+            del raws[-SLICE:]
+            part.reverse()
+            columns.extend(_slice.decode(b"".join((b"[", b",".join(part), b"]"))), texts)
         out.append(columns)
     return out
