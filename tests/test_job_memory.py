@@ -13,6 +13,7 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
+from django.db import connection
 
 from bench import payloads
 from reports.jobs import run, submit
@@ -54,3 +55,22 @@ def test_a_big_jobs_peak_memory_is_a_small_multiple_of_its_body(media, kind) -> 
     # structs, and kept with the body while the model was built, it was 5.7 times.
     print(f"{kind}: peak {peak / size:.2f} x the body ({size} bytes)")
     assert peak < 2.75 * size
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="libpq's buffers: PostgreSQL only")
+@pytest.mark.django_db(transaction=True)
+def test_after_a_big_body_the_worker_opens_a_new_connection(media, monkeypatch) -> None:
+    """libpq keeps a buffer as large as the body for the connection's life: the run closes
+    it after the claim (the store then opens a new one), only for big bodies."""
+    monkeypatch.setattr(run, "BIG_BODY", 1000)
+    opened = []
+    for events in (2, 200):  # about 300 bytes, then 18 kB
+        body = payloads.student_body(events)
+        job = submit.job_create(
+            kind="html", body=body, student_count=1, event_count=events, owner="", callback=None
+        ).job
+        connection.ensure_connection()
+        before = connection.connection
+        assert run.job_run(job_id=job.id, holder="a/1") == JobStatus.SUCCESS
+        opened.append(connection.connection is not before)
+    assert opened == [False, True]

@@ -31,6 +31,7 @@ logger = logging.getLogger(__name__)
 DATABASE_ERRORS = (OperationalError, InterfaceError)  # unreachable, not a bug
 BAD_INPUT = (msgspec.DecodeError, ValueError, OverflowError)
 T = TypeVar("T")
+BIG_BODY = 16 << 20  # bytes; reading one leaves libpq with a buffer as large (db.drop_buffers)
 
 
 class TransientError(Exception):
@@ -59,6 +60,8 @@ def job_run(
         return None
     claim, body = claimed
     del claimed
+    if body is not None and len(body) > BIG_BODY:
+        db.drop_buffers()
     try:
         if body is None:
             job_fail(job_id=claim.job_id, fence=claim.fence, message="The job's input is missing.")
