@@ -4,6 +4,7 @@ decode says: the same columns for every valid body, the same error for every bad
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import msgspec
 import pytest
@@ -99,7 +100,7 @@ INVALID = {
 }
 
 
-def error_of(decode, body: bytes) -> tuple[type[BaseException], str]:
+def error_of(decode: Callable[[bytes], object], body: bytes) -> tuple[type[BaseException], str]:
     with pytest.raises((msgspec.DecodeError, ValueError, OverflowError, RecursionError)) as info:
         decode(body)
     return info.type, str(info.value)
