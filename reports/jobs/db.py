@@ -63,6 +63,16 @@ def fetchone(sql: str, params: Sequence[Any], *, binary: bool = False) -> tuple[
     return tuple(row) if row is not None else None
 
 
+def drop_buffers() -> None:
+    """Close the connection (the next statement opens a new one), outside a transaction.
+
+    libpq keeps its input buffer as large as the largest message it has received, for the
+    life of the connection: after reading a big job's body, closing it is what returns those
+    megabytes, which the worker would otherwise carry through the job and every later one."""
+    if is_postgresql() and not connection.in_atomic_block:
+        connection.close()
+
+
 def read_one(sql: str, params: Sequence[Any]) -> tuple[Any, ...] | None:
     """``fetchone`` for a read-only statement, without the per-request health check (a
     round trip of its own): a connection found broken is replaced and the read run again,

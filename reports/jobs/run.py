@@ -6,8 +6,9 @@ import logging
 import random
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import timedelta
+from typing import TypeVar
 
 import msgspec
 from botocore.exceptions import BotoCoreError, ClientError
@@ -23,7 +24,7 @@ from reports.jobs.notify import JOB_CHANNEL, job_notify_finished
 from reports.models import ACTIVE_STATUSES, JobInput, JobStatus, Report, ReportJob
 from reports.renderers import Rendered, render
 from reports.report import analysis, model
-from reports.report.contract import decode_students
+from reports.report.events import decode_student_events
 from reports.webhooks.delivery import webhook_after_commit, webhook_publish_after_commit
 
 logger = logging.getLogger(__name__)
@@ -33,6 +34,8 @@ BAD_INPUT = (msgspec.DecodeError, ValueError, OverflowError)
 # The report's file could not be written: a disk, or object storage (REPORT_STORAGE=s3) out
 # of reach or answering with an error. Retried, like the database; attempts are capped.
 STORAGE_ERRORS = (OSError, BotoCoreError, ClientError)
+T = TypeVar("T")
+BIG_BODY = 16 << 20  # bytes; reading one leaves libpq with a buffer as large (db.drop_buffers)
 
 
 class TransientError(Exception):
@@ -60,12 +63,18 @@ def job_run(
     if claimed is None:
         return None
     claim, body = claimed
+    del claimed
+    if body is not None and len(body) > BIG_BODY:
+        db.drop_buffers()
     try:
         if body is None:
             job_fail(job_id=claim.job_id, fence=claim.fence, message="The job's input is missing.")
             return JobStatus.FAILURE
-        report, rendered = job_build(claim=claim, body=body)
-        del body, claimed
+        # job_build gets the only reference to the body (a call takes over its arguments),
+        # so the body is freed as soon as it is decoded, before the report is built.
+        handed = [body]
+        del body
+        report, rendered = job_build(claim=claim, body=handed.pop())
         stored = report_store(claim=claim, report=report, rendered=rendered)
     except DATABASE_ERRORS as exc:
         raise TransientError(f"database unavailable: {exc}", fence=claim.fence) from exc
@@ -95,13 +104,25 @@ def job_run(
 
 
 def job_build(*, claim: Claim, body: bytes) -> tuple[model.Report, Rendered]:
-    """The report model from the stored input, and its rendering in the job's format."""
+    """The report model from the stored input, and its rendering in the job's format.
+
+    Memory: the body is freed once decoded (if the caller kept no reference), and each
+    student's events once that student's report is built."""
+    students = decode_student_events(body)
+    del body
     report = analysis.build_report(
-        decode_students(body),
+        _handed_over(students),
         idle_minutes=claim.idle_minutes,
         on_student=_progress_writer(claim),
     )
     return report, render(report, claim.kind)
+
+
+def _handed_over(items: list[T]) -> Iterator[T]:
+    """The items in order, each dropped from the list as it is handed out."""
+    items.reverse()
+    while items:
+        yield items.pop()
 
 
 def _progress_writer(claim: Claim) -> Callable[[int], None] | None:

@@ -7,13 +7,14 @@ Plain Python, no Django, so it can be used and tested anywhere.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from itertools import pairwise
 from typing import Any
 
-from reports.report.contract import StudentIn, unit_key, unit_sort_key
+from reports.report.contract import StudentIn, unit_sort_key
+from reports.report.events import StudentEvents, student_events
 from reports.report.model import (
     ClassSummary,
     QuestionSummary,
@@ -23,13 +24,6 @@ from reports.report.model import (
     display_text,
 )
 from reports.report.timeline import build_timeline
-
-
-def _aware(moment: datetime) -> datetime:
-    tz = moment.tzinfo
-    if tz is UTC:  # msgspec gives UTC itself for "Z" and "+00:00": the common case, no copy
-        return moment
-    return moment.replace(tzinfo=UTC) if tz is None else moment.astimezone(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +42,9 @@ class _Gaps:
     longest: float
 
 
-def build_student(student: StudentIn, *, idle_seconds: float) -> StudentReport:
+def build_student(student: StudentIn | StudentEvents, *, idle_seconds: float) -> StudentReport:
+    if isinstance(student, StudentIn):
+        student = student_events(student)
     columns = _chronological(student)
     distinct, event_questions = _indexed(columns.units, unit_sort_key)
     event_types, event_type_ids = _indexed(columns.types, None)
@@ -82,14 +78,13 @@ def build_student(student: StudentIn, *, idle_seconds: float) -> StudentReport:
     )
 
 
-def _chronological(student: StudentIn) -> _Columns:
-    events = student.events
-    raw_times = [_aware(e.created_time) for e in events]
-    order = sorted(range(len(events)), key=raw_times.__getitem__)  # stable: ties keep input order
+def _chronological(student: StudentEvents) -> _Columns:
+    times, units, types = student.times, student.units, student.types
+    order = sorted(range(len(times)), key=times.__getitem__)  # stable: ties keep input order
     return _Columns(
-        times=tuple([raw_times[i] for i in order]),
-        units=[unit_key(events[i].unit) for i in order],
-        types=[events[i].type for i in order],
+        times=tuple([times[i] for i in order]),
+        units=[units[i] for i in order],
+        types=[types[i] for i in order],
     )
 
 
@@ -141,7 +136,9 @@ def _questions(
     visit_counts = Counter(v.question for v in visits)
     per_pair = Counter(zip(event_questions, event_type_ids, strict=True))
     last_index = {q: k for k, q in enumerate(event_questions)}
-    first_index = {q: k for k, q in reversed(list(enumerate(event_questions)))}
+    # From the end, so the first index of each question is the one kept (no list of pairs).
+    backwards = zip(range(len(times) - 1, -1, -1), reversed(event_questions), strict=True)
+    first_index = {q: k for k, q in backwards}
     counts = Counter(event_questions)
     return tuple(
         QuestionSummary(
@@ -176,12 +173,15 @@ def build_class_summary(students: Sequence[StudentReport]) -> ClassSummary:
 
 
 def build_report(
-    students: Sequence[StudentIn],
+    students: Iterable[StudentIn | StudentEvents],
     *,
     idle_minutes: float,
     on_student: Callable[[int], None] | None = None,
 ) -> Report:
-    """The report of every student, in input order; ``on_student(n)`` after each one."""
+    """The report of every student, in input order; ``on_student(n)`` after each one.
+
+    ``students`` is read once, one student at a time: an iterator that hands each one over
+    lets it be freed as soon as its report is built."""
     idle_seconds = idle_minutes * 60.0
     built = []
     for index, student in enumerate(students):

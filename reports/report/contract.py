@@ -42,7 +42,7 @@ EventTime = Annotated[
 UnitNumber = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]
 
 
-class EventIn(msgspec.Struct, frozen=True):
+class EventIn(msgspec.Struct, frozen=True, gc=False):
     """One thing a student did. Unknown extra fields are ignored."""
 
     type: EventText

@@ -90,8 +90,7 @@ def build_timeline(
     are parallel columns (see StudentReport)."""
     n = len(times)
 
-    long_gaps = [(secs[k + 1] - secs[k], -k) for k in range(n - 1)]
-    long_gaps = [g for g in long_gaps if g[0] > idle_seconds]
+    long_gaps = [(gap, -k) for k in range(n - 1) if (gap := secs[k + 1] - secs[k]) > idle_seconds]
     cut_after = sorted(-k for _, k in heapq.nlargest(MAX_BREAKS, long_gaps))
     starts = [0, *(k + 1 for k in cut_after)]
     ends = [*cut_after, n - 1]
