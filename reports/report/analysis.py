@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import pairwise
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from reports.report.contract import StudentIn, unit_key, unit_sort_key
+from reports.report.contract import DEFAULT_TIMEZONE as UTC_NAME
+from reports.report.contract import StudentIn, check_timezone, unit_key, unit_sort_key
 from reports.report.timeline import Timeline, build_timeline
 
 ARROW = " -> "
@@ -116,6 +118,13 @@ class Report:
     idle_minutes: float
     event_types: tuple[str, ...]  # every type used by any student, sorted
     class_summary: ClassSummary
+    # The IANA zone the report shows its times in. The model's times stay in UTC (every
+    # duration and the order are computed on instants); renderers convert when they show one.
+    timezone: str = UTC_NAME
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)  # ZoneInfo caches its instances by name
 
     @property
     def student_ids(self) -> list[str]:
@@ -285,9 +294,12 @@ def build_report(
     students: Sequence[StudentIn],
     *,
     idle_minutes: float,
+    timezone: str = UTC_NAME,
     on_student: Callable[[int], None] | None = None,
 ) -> Report:
-    """The report of every student, in input order; ``on_student(n)`` after each one."""
+    """The report of every student, in input order; ``on_student(n)`` after each one.
+    ``timezone`` (a name ``contract.check_timezone`` accepts) is where its times are shown."""
+    check_timezone(timezone)
     idle_seconds = idle_minutes * 60.0
     built = []
     for index, student in enumerate(students):
@@ -300,4 +312,5 @@ def build_report(
         idle_minutes=idle_minutes,
         event_types=tuple(types),
         class_summary=build_class_summary(built),
+        timezone=timezone,
     )
