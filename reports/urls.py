@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reports.api import apis, views
+from reports.api import apis, data, views
 
 urlpatterns = [
     path("", views.index, name="index"),
@@ -12,6 +12,11 @@ urlpatterns = [
         "assignment/<str:kind>/<str:task_id>/report",
         apis.ReportFileApi.as_view(),
         name="report-file",
+    ),
+    path(
+        "assignment/<str:kind>/<str:task_id>/data",
+        data.ReportDataApi.as_view(),
+        name="report-data",
     ),
     path("healthz", apis.healthz, name="healthz"),
     path("readyz", apis.readyz, name="readyz"),
