@@ -69,6 +69,24 @@ def test_a_stale_run_cannot_store_over_the_run_that_took_the_job_over(sample, me
     assert run.job_fail(job_id=task_id, fence=stale.fence, message="late") is False
 
 
+def test_a_stale_run_finishing_first_cannot_store_while_the_new_holder_runs(sample, media) -> None:
+    """The other order: the run that lost its lease ends while the new holder is still
+    working; only the fence, not the status, can tell them apart."""
+    task_id = new_job(sample)
+    stale, body = claim.job_claim(job_id=task_id, holder="a/1")
+    expire_lease(task_id)
+    current, _ = claim.job_claim(job_id=task_id, holder="b/2")
+    report, rendered = run.job_build(claim=stale, body=body)
+    assert run.report_store(claim=stale, report=report, rendered=rendered) is False
+    job = ReportJob.objects.get(id=task_id)
+    assert (job.status, job.fence, job.worker) == ("STARTED", 2, "b/2")
+    assert not Report.objects.filter(task_id=task_id).exists()
+    assert files(media) == []
+    report, rendered = run.job_build(claim=current, body=body)
+    assert run.report_store(claim=current, report=report, rendered=rendered) is True
+    assert Report.objects.get(task_id=task_id).file.name == f"reports/{task_id}.2.html"
+
+
 def test_the_run_that_wins_removes_the_files_of_earlier_runs(sample, media) -> None:
     task_id = new_job(sample)
     assert claim.job_claim(job_id=task_id, holder="a/1") is not None
@@ -134,3 +152,25 @@ def test_missing_input_fails_the_job(sample) -> None:
     JobInput.objects.filter(job_id=task_id).delete()
     assert run.job_run(job_id=task_id, holder="a/1") == JobStatus.FAILURE
     assert ReportJob.objects.get(id=task_id).message == "The job's input is missing."
+
+
+def test_a_report_file_is_written_whole_and_never_over_another(tmp_path, settings) -> None:
+    from django.core.files.storage import storages
+
+    from reports.jobs.files import save_report_file
+
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path)},
+        },
+    }
+    content = bytes(range(256)) * 1000
+    assert save_report_file("reports/a.1.pdf", content) == "reports/a.1.pdf"
+    assert (tmp_path / "reports" / "a.1.pdf").read_bytes() == content
+    # The same name again (not expected: fences only grow) keeps the first file.
+    other = save_report_file("reports/a.1.pdf", b"second")
+    assert other != "reports/a.1.pdf"
+    assert (tmp_path / "reports" / "a.1.pdf").read_bytes() == content
+    assert storages["default"].open(other).read() == b"second"

@@ -490,3 +490,24 @@ def test_concurrent_identical_requests_make_one_job(stack: Stack, sample: dict) 
     assert stack.sql("select count(*) from reports_reportjob where idempotency_key = %s", key) == [
         (1,)
     ]
+
+
+def test_no_shipped_module_can_be_told_to_inject_faults() -> None:
+    """Slow, failing and killing jobs exist only in tests/fault_hooks.py, which the test
+    stack loads into its workers: no setting or import in reports/ or config/ reaches it."""
+    import ast
+
+    root = Path(__file__).resolve().parent.parent
+    found = []
+    for path in [*root.joinpath("reports").rglob("*.py"), *root.joinpath("config").rglob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                if re.search(r"(^|_)FAULTS?(_|$)", node.value):
+                    found.append(f"{path.name}: setting {node.value}")
+            modules = []
+            if isinstance(node, ast.Import):
+                modules = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                modules = [node.module or ""]
+            found += [f"{path.name}: imports {m}" for m in modules if m.split(".")[0] == "tests"]
+    assert found == []

@@ -11,13 +11,13 @@ from datetime import timedelta
 
 import msgspec
 from django.conf import settings
-from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
 from reports.jobs import db
 from reports.jobs.claim import Claim, job_claim
+from reports.jobs.files import save_report_file
 from reports.jobs.notify import JOB_CHANNEL, job_notify_finished
 from reports.models import ACTIVE_STATUSES, JobInput, JobStatus, Report, ReportJob
 from reports.renderers import Rendered, render
@@ -128,7 +128,7 @@ def report_store(*, claim: Claim, report: analysis.Report, rendered: Rendered) -
     run still holds the job, the report row and SUCCESS together. False: a newer run holds
     the job, and this run's file is removed again."""
     name = report_file_name(job_id=claim.job_id, fence=claim.fence, extension=rendered.extension)
-    name = default_storage.save(name, ContentFile(rendered.content))
+    name = save_report_file(name, rendered.content)
     if not _finish(
         claim=claim, row=_report_row(claim=claim, report=report, rendered=rendered, name=name)
     ):
