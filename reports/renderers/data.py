@@ -33,9 +33,10 @@ CSV_TYPE = "text/csv; charset=utf-8; header=present"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _time(moment: datetime, zone: ZoneInfo) -> str:
-    """ISO 8601 on the zone's clock, with its offset: '2026-03-29T03:30:00+02:00'."""
-    return local(moment, zone).isoformat()
+def _time(moment: datetime, zone: ZoneInfo) -> datetime:
+    """The moment on the zone's clock; orjson writes it as ISO 8601 with its offset
+    ('2026-03-29T03:30:00+02:00'), in C: several times faster than ``isoformat``."""
+    return local(moment, zone)
 
 
 def _student(student: StudentReport, zone: ZoneInfo) -> dict[str, Any]:
@@ -97,7 +98,8 @@ def _class_summary(summary: ClassSummary) -> dict[str, Any]:
 
 
 def report_document(report: Report) -> dict[str, Any]:
-    """The model as a JSON-ready dict (docs/api.md, "The figures as data")."""
+    """The model as a dict for orjson (docs/api.md, "The figures as data"); its times are
+    aware datetimes on the report's zone's clock."""
     zone = report.zone
     return {
         "version": DATA_VERSION,
