@@ -59,6 +59,8 @@ class ReportJob(models.Model):
     # The request gave a callback_url (its WebhookDelivery row exists). Kept on the job so
     # that the claim returns it with the job: a job without one costs no look-up.
     has_callback = models.BooleanField(default=False)
+    # The IANA time zone the report shows its times in (?timezone=, checked at submit).
+    timezone = models.CharField(max_length=64, default="UTC")
 
     class Meta:
         ordering = ["-created_at"]
@@ -107,6 +109,12 @@ class Report(models.Model):
     file = models.FileField(upload_to=report_upload_to, max_length=255)
     content_type = models.CharField(max_length=64)
     size = models.PositiveBigIntegerField(default=0)
+    # The report model as data (reports.renderers.data), stored by the run that stored the
+    # file, for GET …/data: the JSON document and the CSV table. Kept in the row so that
+    # they live and die with it (DELETE, retention, purge_reports) and need no input.
+    # Empty for reports stored before these columns existed.
+    data_json = models.BinaryField(default=b"")
+    data_csv = models.BinaryField(default=b"")
 
     def __str__(self) -> str:
         return f"report {self.id} of job {self.task_id}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reports.api import apis, operations, views
+from reports.api import apis, data, operations, views
 
 urlpatterns = [
     path("", views.index, name="index"),
@@ -12,6 +12,11 @@ urlpatterns = [
         "assignment/<str:kind>/<str:task_id>/report",
         apis.ReportFileApi.as_view(),
         name="report-file",
+    ),
+    path(
+        "assignment/<str:kind>/<str:task_id>/data",
+        data.ReportDataApi.as_view(),
+        name="report-data",
     ),
     path("healthz", operations.healthz, name="healthz"),
     path("readyz", operations.readyz, name="readyz"),

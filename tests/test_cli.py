@@ -126,6 +126,29 @@ def test_render_invalid_input_exits_2_naming_the_field(body, expected) -> None:
     assert expected in result.stderr and result.stdout == b""
 
 
+def test_render_json_and_csv_in_a_time_zone() -> None:
+    """The figures as data, offline: the same document the service's …/data answers."""
+    from reports.renderers.data import report_json
+    from reports.report.analysis import build_report
+    from reports.report.contract import decode_students
+
+    body = json.dumps(TWO_EVENTS).encode()
+    as_json = run("render", "-", "--format", "json", "--timezone", "Asia/Kolkata", stdin=body)
+    assert as_json.returncode == 0, as_json.stderr
+    model = build_report(decode_students(body), idle_minutes=30, timezone="Asia/Kolkata")
+    assert json.loads(as_json.stdout) == json.loads(report_json(model))
+    assert json.loads(as_json.stdout)["students"][0]["first"] == "2024-07-21T15:30:00+05:30"
+    as_csv = run("render", "-", "-f", "csv", "--timezone", "Asia/Kolkata", stdin=body)
+    assert as_csv.returncode == 0, as_csv.stderr
+    lines = as_csv.stdout.decode().split("\r\n")
+    assert lines[0].endswith("First (Asia/Kolkata),Last (Asia/Kolkata),Active time")
+    assert lines[1] == (
+        "ns,Zoë Ångström,Q1,1,1,0,1,1,2024-07-21 15:40:30 IST,2024-07-21 15:40:30 IST,0 s"
+    )
+    unknown = run("render", "-", "-f", "csv", "--timezone", "Mars/Olympus", stdin=body)
+    assert unknown.returncode == 2 and b"--timezone" in unknown.stderr
+
+
 def test_render_missing_file_exits_2() -> None:
     result = run("render", "/nonexistent/events.json")
     assert result.returncode == 2 and b"cannot read" in result.stderr

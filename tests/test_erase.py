@@ -84,6 +84,7 @@ def test_delete_erases_rows_and_file_and_is_idempotent(client, sample, media, ki
     WebhookAttempt.objects.create(job_id=task_id, at=timezone.now(), http_status=500)
     keep = done_job(sample, kind)
     assert files(media) == sorted([f"{task_id}.1.{kind}", f"{keep}.1.{kind}"])
+    assert client.get(f"/assignment/{kind}/{task_id}/data").status_code == 200
 
     response = client.delete(f"/assignment/{kind}/{task_id}")
     assert response.status_code == 204 and response.content == b""
@@ -91,6 +92,8 @@ def test_delete_erases_rows_and_file_and_is_idempotent(client, sample, media, ki
     assert files(media) == [f"{keep}.1.{kind}"]
     assert client.get(f"/assignment/{kind}/{task_id}").status_code == 404
     assert client.get(f"/assignment/{kind}/{task_id}/report").status_code == 404
+    for data in ("data", "data?format=csv"):  # the figures went with the report row
+        assert client.get(f"/assignment/{kind}/{task_id}/{data}").status_code == 404
     assert client.delete(f"/assignment/{kind}/{task_id}").status_code == 204  # the same again
     tombstone = DeletedJob.objects.get(id=task_id)
     assert (tombstone.kind, tombstone.owner) == (kind, "")
@@ -174,7 +177,7 @@ def age(task_id: str, days: float) -> None:
     ReportJob.objects.filter(id=task_id).update(created_at=timezone.now() - timedelta(days=days))
 
 
-def test_retention_erases_only_old_finished_jobs(sample, media, settings, caplog) -> None:
+def test_retention_erases_only_old_finished_jobs(client, sample, media, settings, caplog) -> None:
     settings.REPORT_RETENTION_DAYS = 30
     old = [done_job(sample) for _ in range(5)]
     old_failed = new_job(sample)
@@ -207,6 +210,8 @@ def test_retention_erases_only_old_finished_jobs(sample, media, settings, caplog
     for task_id in [*old, old_failed]:
         assert left_of(task_id) == NOTHING
     assert files(media) == [f"{recent}.1.html"]
+    assert client.get(f"/assignment/html/{old[0]}/data").status_code == 404
+    assert client.get(f"/assignment/html/{recent}/data").status_code == 200
     for task_id in (recent, old_pending, old_running):
         assert left_of(task_id)["job"] == 1 and left_of(task_id)["input"] == 1
     assert ReportJob.objects.get(id=old_running).status == JobStatus.STARTED
@@ -222,11 +227,14 @@ def test_retention_zero_keeps_everything(sample, media, settings) -> None:
 
 
 def test_keep_input_false_drops_the_input_when_the_report_is_stored(
-    sample, media, settings
+    client, sample, media, settings
 ) -> None:
     settings.REPORT_KEEP_INPUT = False
     task_id = done_job(sample)
     assert left_of(task_id)["input"] == 0 and left_of(task_id)["report"] == 1
+    # The figures do not need the input: they were stored with the report.
+    data = client.get(f"/assignment/html/{task_id}/data")
+    assert data.status_code == 200 and data.json()["students"][0]["events"] == 1
     failed = new_job(sample)
     JobInput.objects.filter(job_id=failed).update(body=b"{}")
     assert run.job_run(job_id=failed, holder="a/1") == JobStatus.FAILURE
@@ -251,7 +259,7 @@ def purge(*args: str) -> str:
     return out.getvalue()
 
 
-def test_purge_erases_every_job_of_the_student(sample, media, settings) -> None:
+def test_purge_erases_every_job_of_the_student(client, sample, media, settings) -> None:
     alone = done_job(student("zoë"))
     pdf = done_job(student("zoë"), "pdf")
     classroom = done_job([student("amy"), student("zoë"), student("bob")])
@@ -274,6 +282,8 @@ def test_purge_erases_every_job_of_the_student(sample, media, settings) -> None:
     assert "Removed 5 job(s), 5 input(s), 3 report row(s), 3 report file(s)." in out
     for task_id in (alone, pdf, classroom, pending, escaped):
         assert left_of(task_id) == NOTHING
+    assert client.get(f"/assignment/html/{classroom}/data").status_code == 404
+    assert client.get(f"/assignment/html/{others[0]}/data").status_code == 200
     assert sorted(files(media)) == sorted(f"{t}.1.html" for t in others)
     assert "No job holds data about student 'zoë' in namespace 'ns'." in purge(
         "--student-id", "zoë", "--namespace", "ns"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import schemathesis
 from django.core.wsgi import get_wsgi_application
@@ -11,6 +13,7 @@ from schemathesis import checks as st_checks
 from schemathesis.specs.openapi import checks as oa_checks
 
 from reports.report.contract import StudentIn, decode_students
+from tests.conftest import SAMPLE
 
 
 @pytest.fixture(scope="module")
@@ -33,6 +36,7 @@ def test_the_served_schema_is_valid_openapi(client) -> None:
         "/assignment/html/{task_id}",
         "/assignment/pdf/{task_id}",
         "/assignment/{kind}/{task_id}/report",
+        "/assignment/{kind}/{task_id}/data",
     }
 
 
@@ -77,6 +81,46 @@ def test_responses_are_described(openapi) -> None:
     assert [p["name"] for p in html_status["parameters"] if p["in"] == "query"] == ["wait"]
     pdf_ok = paths["/assignment/pdf/{task_id}"]["get"]["responses"]["200"]["content"]
     assert pdf_ok["application/pdf"]["schema"] == {"type": "string", "format": "binary"}
+
+
+def test_timezone_and_the_data_endpoint_are_described(openapi) -> None:
+    paths, components = openapi["paths"], openapi["components"]["schemas"]
+    create = paths["/assignment/pdf"]["post"]
+    assert "timezone" in [p["name"] for p in create["parameters"] if p["in"] == "query"]
+    assert components["Student"]["properties"]["timezone"]["maxLength"] == 64
+    data = paths["/assignment/{kind}/{task_id}/data"]["get"]
+    assert {p["name"] for p in data["parameters"] if p["in"] == "query"} == {"format", "wait"}
+    assert set(data["responses"]) == {"200", "202", "400", "404", "409"}
+    ok = data["responses"]["200"]["content"]
+    assert set(ok) == {"application/json", "text/csv"}
+    assert ok["application/json"]["schema"] == {"$ref": "#/components/schemas/ReportData"}
+    student = components["ReportData"]["properties"]["students"]["items"]["$ref"]
+    rows = components[student.rsplit("/", 1)[1]]["properties"]["question_rows"]
+    assert rows["items"] == {"$ref": "#/components/schemas/QuestionRow"}
+    assert {"StudentData", "QuestionRow", "Visit", "ClassSummary", "TypeCount"} <= set(components)
+
+
+def test_the_data_document_has_the_schemas_shape(openapi) -> None:
+    """Every key of a real document is described, and every described key is present."""
+    from reports.renderers.data import report_document
+    from reports.report.analysis import build_report
+
+    students = decode_students(json.dumps([SAMPLE, dict(SAMPLE, student_id="b")]).encode())
+    document = report_document(build_report(students, idle_minutes=30))
+    components = openapi["components"]["schemas"]
+
+    def check(value: object, schema: dict) -> None:
+        if "$ref" in schema:
+            schema = components[schema["$ref"].rsplit("/", 1)[1]]
+        if isinstance(value, dict):
+            assert set(value) == set(schema["properties"]), schema
+            for key, item in value.items():
+                check(item, schema["properties"][key])
+        elif isinstance(value, list):
+            for item in value:
+                check(item, schema["items"])
+
+    check(document, {"$ref": "#/components/schemas/ReportData"})
 
 
 def test_swagger_ui_is_served_from_our_own_static_files(client) -> None:

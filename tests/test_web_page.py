@@ -38,6 +38,16 @@ def test_page_has_a_strict_csp_and_no_inline_code(client) -> None:
     assert 'data-html-url="/assignment/html"' in html
 
 
+def test_page_offers_a_time_zone_and_the_data_of_a_finished_job(client) -> None:
+    html = client.get("/").content.decode()
+    assert '<input type="text" id="timezone"' in html
+    assert 'id="data-json"' in html and 'id="data-csv"' in html
+    script = client.get("/static/reports/app.js")
+    code = b"".join(script.streaming_content if script.streaming else [script.content])
+    assert b'"?timezone=" + encodeURIComponent(zone)' in code
+    assert b'job.status_url + "/data"' in code
+
+
 @pytest.mark.parametrize(
     ("path", "content_type"),
     [("/static/reports/app.js", "text/javascript"), ("/static/reports/app.css", "text/css")],
@@ -105,6 +115,7 @@ def test_web_page_end_to_end(stack: Stack, browser) -> None:
         # The seed's sample, as HTML: one click loads it, the job runs to SUCCESS.
         page.click("#load-sample")
         assert "00a9a76518624b02b0ed57263606fc26" in page.input_value("#events")
+        page.fill("#timezone", "Asia/Kolkata")
         page.click("#submit")
         expect(page.locator("#job-status")).to_have_text("SUCCESS", timeout=30_000)
         expect(page.locator("#progress-text")).to_have_text("Report ready")
@@ -115,7 +126,15 @@ def test_web_page_end_to_end(stack: Stack, browser) -> None:
         report.wait_for_load_state()
         assert "Event Order: Q1" in report.inner_text("body")
         assert "Student ID: 00a9a76518624b02b0ed57263606fc26" in report.inner_text("body")
+        assert "All times are in the time zone Asia/Kolkata." in report.inner_text("body")
         report.close()
+        # The figures as data, linked from the finished job.
+        data_url = page.get_attribute("#data-json", "href") or ""
+        assert data_url.endswith("/data")
+        assert (page.get_attribute("#data-csv", "href") or "").endswith("/data?format=csv")
+        data = page.request.get(data_url)
+        assert data.ok and data.json()["timezone"] == "Asia/Kolkata"
+        page.fill("#timezone", "")
 
         # Invalid input: the server's errors are shown by path.
         page.fill("#events", json.dumps({"namespace": "n", "student_id": "s", "events": [{}]}))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 from typing import Any, ClassVar
 
-import orjson
 from django.core.files.storage import default_storage
 from django.http import FileResponse, HttpResponse
 from django.urls import reverse
@@ -15,21 +14,16 @@ from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from reports.api import schema
+from reports.api import data_schema, schema
+from reports.api.answers import job_read, not_found_answer, status_body, unfinished_answer
+from reports.api.answers import json_answer as _json
 from reports.api.negotiation import HTML, PDF, finished_report_format
-from reports.api.serializers import ReportRequestSerializer, WaitQuerySerializer
-from reports.errors import InvalidInput
+from reports.api.serializers import ReportRequestSerializer
 from reports.jobs import erase, selectors, submit
 from reports.models import JobKind, JobStatus
 from reports.ops.logs import bind_task_id
 from reports.renderers.html import CONTENT_SECURITY_POLICY
 from reports.webhooks.callback import Callback
-
-
-def _json(body: dict[str, Any], code: int = status.HTTP_200_OK) -> HttpResponse:
-    """A JSON answer encoded by orjson (compact UTF-8, like DRF's renderer, several times
-    faster); the job endpoints answer only JSON, so DRF's renderer has nothing to choose."""
-    return HttpResponse(orjson.dumps(body), content_type="application/json", status=code)
 
 
 def _html_document(content: str | bytes) -> HttpResponse:
@@ -108,54 +102,25 @@ class ReportDetailApi(APIView):
         data: Any = None,
         job: selectors.JobView | None = None,
     ) -> dict[str, Any]:
-        body: dict[str, Any] = {"task_id": task_id, "status": state}
-        if self.kind == JobKind.HTML:
-            body["data"] = data
-        body["message"] = message
-        if job is not None and job.has_callback:
-            body["webhook"] = selectors.webhook_view(job=job)
-        return body
+        return status_body(self.kind, task_id, state, message, data, job)
 
     def delete(self, request: Request, task_id: str) -> HttpResponse:
         bind_task_id(task_id)
         if not erase.job_delete(task_id=task_id, kind=self.kind, owner=request.auth):
-            return _json(
-                self._body(task_id, "NOT_FOUND", "Task not found."), status.HTTP_404_NOT_FOUND
-            )
+            return not_found_answer(self.kind, task_id)
         return HttpResponse(status=status.HTTP_204_NO_CONTENT)
 
     def get(self, request: Request, task_id: str) -> HttpResponse:
         bind_task_id(task_id)
-        wait = self._wait(request)
-        if wait:
-            job = selectors.job_wait(
-                task_id=task_id, kind=self.kind, owner=request.auth, timeout=wait
-            )
-        else:
-            job = selectors.job_get(task_id=task_id, kind=self.kind, owner=request.auth)
+        job = job_read(request, self.kind, task_id)
         if job is None:
-            return _json(
-                self._body(task_id, "NOT_FOUND", "Task not found."), status.HTTP_404_NOT_FOUND
-            )
+            return not_found_answer(self.kind, task_id)
         if job.status == JobStatus.SUCCESS:
             return self.finished(request, job)
         if job.status == JobStatus.FAILURE:
             message = job.message or "Task failed."
             return _json(self._body(str(job.id), job.status, message, job=job))
-        body = self._body(str(job.id), job.status, "Task not completed.", job=job)
-        if job.student_count > 1:
-            body["progress"] = {"done": job.progress_done, "total": job.student_count}
-        return _json(body, status.HTTP_202_ACCEPTED)
-
-    @staticmethod
-    def _wait(request: Request) -> float | None:
-        if not request.query_params:  # the usual poll: no serializer to build
-            return None
-        query = WaitQuerySerializer(data=request.query_params)
-        if not query.is_valid():
-            raise InvalidInput("The query is invalid.", errors=query.errors)
-        wait: float | None = query.validated_data.get("wait")
-        return wait
+        return unfinished_answer(self.kind, job)
 
     def finished(self, request: Request, job: selectors.JobView) -> HttpResponse:
         # The one answer that depends on Accept (docs/api.md, "Content negotiation").
@@ -209,12 +174,12 @@ class ReportFileApi(APIView):
         return _file_response(job, attachment=kind == JobKind.PDF)
 
 
-@schema.create_schema(JobKind.HTML)
+@schema.create_schema(JobKind.HTML, parameters=[data_schema.TIMEZONE_PARAMETER])
 class HtmlCreateApi(ReportCreateApi):
     kind = JobKind.HTML
 
 
-@schema.create_schema(JobKind.PDF)
+@schema.create_schema(JobKind.PDF, parameters=[data_schema.TIMEZONE_PARAMETER])
 class PdfCreateApi(ReportCreateApi):
     kind = JobKind.PDF
 

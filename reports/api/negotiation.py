@@ -93,3 +93,19 @@ class JsonOnly(DefaultContentNegotiation):
     ) -> tuple[BaseRenderer, str]:
         renderer = renderers[0]
         return renderer, renderer.media_type
+
+
+CSV = "text/csv"
+DATA_FORMATS = ("json", "csv")
+
+
+def data_format(query: str | None, accept: str | None) -> str:
+    """How ``…/data`` answers: "json" or "csv". ``?format=`` wins (ValueError for another
+    value); else CSV when the Accept header prefers text/csv to application/json, else JSON
+    (so ``*/*``, no header and a browser all get JSON)."""
+    if query is not None:
+        if query not in DATA_FORMATS:
+            raise ValueError(f"Expected one of {', '.join(DATA_FORMATS)}, got {query[:40]!r}.")
+        return query
+    ranges = _parse(accept.strip()) if accept and accept.strip() else _ANYTHING
+    return "csv" if _quality(ranges, CSV) > _quality(ranges, JSON) else "json"

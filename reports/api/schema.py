@@ -5,6 +5,7 @@ and examples, with the seed's sample; the views wear it as a decorator (``create
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
@@ -218,7 +219,7 @@ def delete_responses(kind: str) -> dict[Any, Any]:
     }
 
 
-def create_schema(kind: str) -> Any:
+def create_schema(kind: str, *, parameters: Sequence[OpenApiParameter] = ()) -> Any:
     return extend_schema_view(
         post=extend_schema(
             operation_id=f"{kind}_create",
@@ -226,7 +227,7 @@ def create_schema(kind: str) -> Any:
             description="Stores the job and answers 202 at once; a worker builds the report.",
             tags=["reports"],
             request={"application/json": ReportRequestSerializer},
-            parameters=[CALLBACK_PARAMETER],
+            parameters=[CALLBACK_PARAMETER, *parameters],
             responses=create_responses(kind),
             examples=REQUEST_EXAMPLES,
         )

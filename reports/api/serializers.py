@@ -22,6 +22,8 @@ from reports.report.contract import (
     Identifier,
     IdleMinutes,
     StudentIn,
+    TimezoneName,
+    check_timezone,
     decode_students,
     parse_idle_minutes,
     split_error,
@@ -115,6 +117,12 @@ class StudentSerializer(serializers.Serializer):
         help_text="Single-student bodies only (else ?callback_url=): an http(s) URL that "
         "gets a signed POST when the job ends.",
     )
+    timezone = MsgspecField(
+        TimezoneName | None,
+        required=False,
+        help_text="Single-student bodies only (else ?timezone=): the IANA time zone the "
+        "report shows its times in, e.g. Europe/Berlin; default UTC.",
+    )
 
 
 def _flatten(errors: Any, prefix: str = "") -> dict[str, list[str]]:
@@ -177,6 +185,8 @@ class ReportRequestSerializer(serializers.Serializer):
     the context), else from the body when it is one student object, else the default.
     ``callback_url`` likewise (``?callback_url=``, else the one object's field); it is
     checked here (``reports.webhooks.callback``) and present only when given.
+    ``timezone`` likewise (``?timezone=``, else the one object's field, else UTC): an IANA
+    name, or a 400 naming ``timezone``.
     """
 
     def _query_idle_minutes(self) -> float | None:
@@ -230,10 +240,26 @@ class ReportRequestSerializer(serializers.Serializer):
         }
         if callback_url is not None:
             validated["callback_url"] = callback_url_check(callback_url)
+        timezone = self._query("timezone")
+        if timezone is None and one_object:
+            timezone = students[0].timezone
+        if timezone is not None:
+            validated["timezone_name"] = _checked_timezone(timezone)
         return validated
+
+    def _query(self, name: str) -> str | None:
+        request = self.context.get("request")
+        return request.query_params.get(name) if request is not None else None
 
     def to_representation(self, instance: Any) -> Any:
         return instance
+
+
+def _checked_timezone(name: str) -> str:
+    try:
+        return check_timezone(name)
+    except ValueError as exc:
+        raise InvalidInput("The time zone is not known.", errors={"timezone": [str(exc)]}) from None
 
 
 class WaitQuerySerializer(serializers.Serializer):

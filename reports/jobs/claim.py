@@ -37,7 +37,7 @@ WHERE id = %s AND attempts < %s AND (
     status IN ('PENDING', 'RETRY')
     OR (status = 'STARTED' AND (lease_expires_at < %s OR fence = %s)))
 RETURNING fence, attempts, kind, idle_minutes, student_count,
-    (SELECT body FROM {_INPUT} WHERE job_id = {_JOB}.id), has_callback
+    (SELECT body FROM {_INPUT} WHERE job_id = {_JOB}.id), has_callback, timezone
 """  # noqa: S608
 
 
@@ -51,6 +51,7 @@ class Claim:
     student_count: int
     holder: str
     has_callback: bool = False  # its end is delivered to a callback_url (reports.webhooks)
+    timezone: str = "UTC"  # where the report shows its times
 
 
 def lease() -> timedelta:
@@ -82,8 +83,10 @@ def job_claim(
         binary=True,
     )
     if row is not None:
-        fence, attempt, kind, idle_minutes, students, body, callback = row
-        claim = Claim(job_id, fence, attempt, kind, idle_minutes, students, holder, bool(callback))
+        fence, attempt, kind, idle_minutes, students, body, callback, zone = row
+        claim = Claim(
+            job_id, fence, attempt, kind, idle_minutes, students, holder, bool(callback), zone
+        )
         return claim, None if body is None else bytes(body)
     job_end_if_exhausted(job_id=job_id, released=released)
     return None

@@ -113,6 +113,7 @@ def job_build(*, claim: Claim, body: bytes) -> tuple[model.Report, Rendered]:
     report = analysis.build_report(
         _handed_over(students),
         idle_minutes=claim.idle_minutes,
+        timezone=claim.timezone,
         on_student=_progress_writer(claim),
     )
     return report, render(report, claim.kind)
@@ -177,6 +178,9 @@ def _report_row(*, claim: Claim, report: model.Report, rendered: Rendered, name:
         file=name,
         content_type=rendered.content_type,
         size=len(rendered.content),
+        # The figures as data, from the same model (GET …/data answers them).
+        data_json=render(report, "json").content,
+        data_csv=render(report, "csv").content,
     )
 
 

@@ -58,12 +58,13 @@ def webhook_view(*, job: JobView) -> dict[str, Any]:
     return row or {"state": WebhookState.PENDING, "attempts": 0, "last_status": None}
 
 
-def report_download_name(*, job: JobView) -> str:
-    """report-<student id>.<kind>, or the task id when the report has several students."""
+def report_download_name(*, job: JobView, extension: str | None = None) -> str:
+    """report-<student id>.<kind> (or .<extension>), or the task id when the report has
+    several students."""
     assert job.report is not None
     stem = job.report.student_id or str(job.id)
     stem = _UNSAFE_FILENAME.sub("_", stem).strip() or str(job.id)
-    return f"report-{stem}.{job.kind}"
+    return f"report-{stem}.{extension or job.kind}"
 
 
 def report_download_url(*, job: JobView, request: HttpRequest) -> str:
@@ -222,6 +223,14 @@ def job_get(*, task_id: str, kind: str, owner: str | None = None) -> JobView | N
             json.loads(student_ids) if isinstance(student_ids, str) else student_ids,
         )
     return JobView(_uuid(job_id), kind, state, message, students, done, bool(has_callback), view)
+
+
+def report_data(*, job_id: uuid.UUID, data_format: str) -> bytes | None:
+    """The stored data document of a finished job's report ("json" or "csv"): None when the
+    report row is gone (deleted meanwhile), b"" for a report stored before data was kept."""
+    column = "data_csv" if data_format == "csv" else "data_json"
+    value = Report.objects.filter(job_id=job_id).values_list(column, flat=True).first()
+    return None if value is None else bytes(value)
 
 
 def _uuid(value: uuid.UUID | str) -> uuid.UUID:

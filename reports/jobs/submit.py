@@ -18,6 +18,7 @@ from reports.errors import Conflict, InvalidInput, TooManyJobs
 from reports.jobs import db
 from reports.jobs.publish import job_publish
 from reports.models import ACTIVE_STATUSES, JobInput, ReportJob
+from reports.report.contract import DEFAULT_TIMEZONE
 from reports.webhooks.callback import Callback, webhook_row
 
 logger = logging.getLogger(__name__)
@@ -41,21 +42,23 @@ def job_create(
     owner: str = "",
     idempotency_key: str | None = None,
     idle_minutes: float | None = None,
+    timezone_name: str | None = None,
     callback: Callback | None = None,
 ) -> Submitted:
     """Store the job and its input; publish it once the transaction has committed.
 
     With an ``idempotency_key``, a request that repeats an earlier one (same owner, key,
-    kind and body, within ``REPORT_IDEMPOTENCY_TTL_SECONDS``) gets the earlier job back; the
-    same key with another body is a ``Conflict``. Concurrent twins meet at the unique
-    constraint: the loser reads the winner's job.
+    kind, body and time zone, within ``REPORT_IDEMPOTENCY_TTL_SECONDS``) gets the earlier
+    job back; the same key with another body or zone is a ``Conflict``. Concurrent twins
+    meet at the unique constraint: the loser reads the winner's job.
     """
     body_sha256 = hashlib.sha256(body).hexdigest()
+    zone = timezone_name or DEFAULT_TIMEZONE
     if idempotency_key is not None:
         if not _IDEMPOTENCY_KEY.fullmatch(idempotency_key):
             raise InvalidInput("Idempotency-Key must be 1-255 visible ASCII characters.")
         earlier = _idempotent_replay(
-            owner=owner, key=idempotency_key, kind=kind, body_sha256=body_sha256
+            owner=owner, key=idempotency_key, kind=kind, body_sha256=body_sha256, zone=zone
         )
         if earlier is not None:
             return Submitted(job=earlier, replayed=True)
@@ -72,6 +75,7 @@ def job_create(
         idempotency_key=idempotency_key,
         body_sha256=body_sha256,
         has_callback=callback is not None,
+        timezone=zone,
     )
     submitted = _insert_or_replay(job=job, body=body, callback=callback)
     if not submitted.replayed:
@@ -97,7 +101,11 @@ def _insert_or_replay(*, job: ReportJob, body: bytes, callback: Callback | None)
         if job.idempotency_key is None:
             raise
         earlier = _idempotent_replay(
-            owner=job.owner, key=job.idempotency_key, kind=job.kind, body_sha256=job.body_sha256
+            owner=job.owner,
+            key=job.idempotency_key,
+            kind=job.kind,
+            body_sha256=job.body_sha256,
+            zone=job.timezone,
         )
         if earlier is None:
             raise
@@ -139,7 +147,9 @@ def _job_insert(*, job: ReportJob, body: bytes, callback: Callback | None = None
     transaction.on_commit(lambda: job_publish(job_id=job.id, kind=job.kind))
 
 
-def _idempotent_replay(*, owner: str, key: str, kind: str, body_sha256: str) -> ReportJob | None:
+def _idempotent_replay(
+    *, owner: str, key: str, kind: str, body_sha256: str, zone: str
+) -> ReportJob | None:
     """The live job made with this key, if any; an expired key is released for reuse."""
     job = ReportJob.objects.filter(owner=owner, idempotency_key=key).first()
     if job is None:
@@ -148,7 +158,7 @@ def _idempotent_replay(*, owner: str, key: str, kind: str, body_sha256: str) -> 
     if job.created_at < expired_before:
         ReportJob.objects.filter(id=job.id, idempotency_key=key).update(idempotency_key=None)
         return None
-    if job.kind != kind or job.body_sha256 != body_sha256:
+    if job.kind != kind or job.body_sha256 != body_sha256 or job.timezone != zone:
         raise Conflict(
             "This Idempotency-Key was already used with a different request; "
             "use a new key for a new request."

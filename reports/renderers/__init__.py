@@ -34,4 +34,21 @@ def _pdf(report: Report) -> Rendered:
     return Rendered("pdf", "application/pdf", render_pdf(report))
 
 
-RENDERERS: dict[str, Callable[[Report], Rendered]] = {"html": _html, "pdf": _pdf}
+def _json(report: Report) -> Rendered:
+    from reports.renderers.data import JSON_TYPE, report_json
+
+    return Rendered("json", JSON_TYPE, report_json(report))
+
+
+def _csv(report: Report) -> Rendered:
+    from reports.renderers.data import CSV_TYPE, report_csv
+
+    return Rendered("csv", CSV_TYPE, report_csv(report))
+
+
+RENDERERS: dict[str, Callable[[Report], Rendered]] = {
+    "html": _html,
+    "pdf": _pdf,
+    "json": _json,  # the figures as data (renderers/data.py)
+    "csv": _csv,
+}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from html import escape
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from reports.renderers.geometry import ChartSize, Scale, chart_marks, chart_scale
 from reports.renderers.heatmap import (
@@ -83,7 +84,7 @@ def _chart(report: Report, student: StudentReport, sid: str) -> list[str]:
     tl = student.timeline
     scale = chart_scale(tl, _SIZE, left=_LEFT, width=_W - _LEFT - _RIGHT)
     colours = student_type_colours(report, student)
-    summary = escape(timeline_summary(student, report.idle_minutes))
+    summary = escape(timeline_summary(student, report.idle_minutes, report.zone))
     out = [
         '<figure class="timeline">',
         f'<svg viewBox="0 0 {_W:.0f} {_TOP + scale.plot_h + _AXIS:.0f}" role="img" '
@@ -93,7 +94,7 @@ def _chart(report: Report, student: StudentReport, sid: str) -> list[str]:
     ]
     out += _plot_area(tl, scale)
     out += _question_labels(student, scale)
-    out += _ticks(tl, scale)
+    out += _ticks(tl, scale, report.zone)
     out += _breaks(tl, scale)
     out += _marks(tl, scale, colours)
     out.append("</svg>")
@@ -129,7 +130,7 @@ def _question_labels(student: StudentReport, scale: Scale) -> list[str]:
     return out
 
 
-def _ticks(tl: Timeline, scale: Scale) -> list[str]:
+def _ticks(tl: Timeline, scale: Scale, zone: ZoneInfo) -> list[str]:
     bottom = _TOP + scale.plot_h
     out = ['<g font-size="11" fill="#57606a" text-anchor="middle">']
     for tick in tl.ticks:
@@ -137,7 +138,7 @@ def _ticks(tl: Timeline, scale: Scale) -> list[str]:
         out.append(
             f'<line x1="{x:.1f}" y1="{bottom:.1f}" x2="{x:.1f}" y2="{bottom + 5:.1f}" '
             f'stroke="#57606a"/><text x="{x:.1f}" y="{bottom + 18:.1f}">'
-            f"{fmt_tick(tick.moment, tl)}</text>"
+            f"{fmt_tick(tick.moment, tl, zone)}</text>"
         )
     out.append("</g>")
     return out
@@ -232,7 +233,7 @@ def _heat_map(summary: ClassSummary) -> list[str]:
 
 def _student(report: Report, student: StudentReport, index: int) -> list[str]:
     sid = escape(student.student_id)
-    header, rows = question_table(student)
+    header, rows = question_table(student, report.zone)
     numeric = {2, *range(3, 3 + len(student.event_types) + 1)}
     out = [
         f'<section class="student" id="s{index + 1}" aria-labelledby="s{index + 1}-h">',
@@ -240,7 +241,7 @@ def _student(report: Report, student: StudentReport, index: int) -> list[str]:
         f'<p class="meta">Namespace: {escape(student.namespace)}</p>',
         '<dl class="facts">',
     ]
-    for label, value in student_facts(student):
+    for label, value in student_facts(student, report.zone):
         out.append(f"<dt>{escape(label)}</dt><dd>{escape(value)}</dd>")
     out.append("</dl>")
     out.append("<h3>Timeline</h3>")

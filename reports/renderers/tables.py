@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from reports.report.model import Report, StudentReport
 from reports.report.timeline import Mark, Timeline
@@ -53,11 +54,26 @@ def stacked(mark: Mark, height: float) -> list[tuple[int, float, float]]:
     return out
 
 
-def fmt_tick(moment: datetime, timeline: Timeline) -> str:
-    """Axis labels: the time, with the date when the chart spans more than one day."""
-    if timeline.segments[0].start.date() == timeline.segments[-1].end.date():
-        return moment.strftime("%H:%M")
-    return moment.strftime("%d %b %H:%M")
+UTC_ZONE = ZoneInfo("UTC")
+
+
+def local(moment: datetime, zone: ZoneInfo) -> datetime:
+    """The moment on the zone's clock (the model keeps UTC); at the very ends of the
+    calendar, where the zone's clock would leave year 1-9999, it stays in UTC."""
+    try:
+        return moment.astimezone(zone)
+    except OverflowError:
+        return moment
+
+
+def fmt_tick(moment: datetime, timeline: Timeline, zone: ZoneInfo) -> str:
+    """Axis labels: the time on the zone's clock, with the date when the chart spans more
+    than one day there."""
+    first, last = timeline.segments[0].start, timeline.segments[-1].end
+    shown = local(moment, zone)
+    if local(first, zone).date() == local(last, zone).date():
+        return shown.strftime("%H:%M")
+    return shown.strftime("%d %b %H:%M")
 
 
 def count(n: int, word: str, plural: str | None = None) -> str:
@@ -67,21 +83,22 @@ def count(n: int, word: str, plural: str | None = None) -> str:
 
 def report_summary(report: Report) -> str:
     """The sentence under the title, the same in both formats."""
+    zone = report.zone
     return (
         f"{count(report.event_count, 'event')}, last activity "
-        f"{fmt_time(report.last_activity)} UTC. All times are UTC (time zone: UTC). "
-        f"Active time counts the gaps between events of at most "
+        f"{fmt_moment(report.last_activity, zone)}. All times are in the time zone "
+        f"{zone.key}. Active time counts the gaps between events of at most "
         f"{fmt_minutes(report.idle_minutes)}."
     )
 
 
-def timeline_summary(student: StudentReport, idle_minutes: float) -> str:
+def timeline_summary(student: StudentReport, idle_minutes: float, zone: ZoneInfo) -> str:
     """The chart's text alternative."""
     tl = student.timeline
     parts = [
         f"Timeline of {count(student.event_count, 'event')} on "
         f"{count(len(student.questions), 'question')} "
-        f"from {fmt_time(student.first)} to {fmt_time(student.last)} UTC."
+        f"from {fmt_time(student.first, zone)} to {fmt_moment(student.last, zone)}."
     ]
     if tl.breaks:
         longest = max(b.seconds for b in tl.breaks)
@@ -112,11 +129,28 @@ def fmt_minutes(minutes: float) -> str:
     return f"{minutes:g} min"
 
 
-def fmt_time(moment: datetime) -> str:
-    text = moment.strftime("%Y-%m-%d %H:%M:%S")
-    if moment.microsecond:
-        text += f".{moment.microsecond // 1000:03d}"
+def fmt_time(moment: datetime, zone: ZoneInfo) -> str:
+    """The moment on the zone's clock, to the millisecond when it has a fraction. Outside
+    UTC it carries the zone's abbreviation (CET, CEST), which tells the offsets on either
+    side of a daylight-saving change apart, and the two 02:30s of an autumn night."""
+    shown = local(moment, zone)
+    text = shown.strftime("%Y-%m-%d %H:%M:%S")
+    if shown.microsecond:
+        text += f".{shown.microsecond // 1000:03d}"
+    if zone.key != "UTC":
+        text += f" {shown.tzname()}"
     return text
+
+
+def fmt_moment(moment: datetime, zone: ZoneInfo) -> str:
+    """``fmt_time`` for a sentence: always says which clock (``… UTC`` in UTC)."""
+    text = fmt_time(moment, zone)
+    return f"{text} UTC" if zone.key == "UTC" else text
+
+
+def time_header(label: str, zone: ZoneInfo) -> str:
+    """A time column's heading names the zone: 'First (UTC)', 'First (Europe/Berlin)'."""
+    return f"{label} ({zone.key})"
 
 
 def fmt_duration(seconds: float) -> str:
@@ -130,16 +164,16 @@ def fmt_duration(seconds: float) -> str:
     return f"{secs} s"
 
 
-def question_table(student: StudentReport) -> tuple[list[str], list[list[str]]]:
-    """Header and rows of the per-question table (times in UTC)."""
+def question_table(student: StudentReport, zone: ZoneInfo) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of the per-question table (times on the zone's clock)."""
     header = [
         "Question",
         "Unit",
         "Events",
         *student.event_types,
         "Visits",
-        "First (UTC)",
-        "Last (UTC)",
+        time_header("First", zone),
+        time_header("Last", zone),
         "Active time",
     ]
     rows = [
@@ -149,8 +183,8 @@ def question_table(student: StudentReport) -> tuple[list[str], list[list[str]]]:
             str(q.events),
             *(str(n) for n in q.by_type),
             str(q.visits),
-            fmt_time(q.first),
-            fmt_time(q.last),
+            fmt_time(q.first, zone),
+            fmt_time(q.last, zone),
             fmt_duration(q.active_seconds),
         ]
         for q in student.questions
@@ -158,14 +192,14 @@ def question_table(student: StudentReport) -> tuple[list[str], list[list[str]]]:
     return header, rows
 
 
-def student_facts(student: StudentReport) -> list[tuple[str, str]]:
+def student_facts(student: StudentReport, zone: ZoneInfo) -> list[tuple[str, str]]:
     """The student's totals, label and value."""
     return [
         ("Events", str(student.event_count)),
         ("Questions", str(len(student.questions))),
         ("Active time", fmt_duration(student.active_seconds)),
-        ("First activity", f"{fmt_time(student.first)} UTC"),
-        ("Last activity", f"{fmt_time(student.last)} UTC"),
+        ("First activity", fmt_moment(student.first, zone)),
+        ("Last activity", fmt_moment(student.last, zone)),
     ]
 
 
@@ -180,15 +214,23 @@ def visit_path(student: StudentReport, arrow: str = " → ") -> str:
 
 def class_table(report: Report) -> tuple[list[str], list[list[str]]]:
     """One row per student, in input order."""
-    header = ["Student", "Events", "Questions", "Active time", "First (UTC)", "Last (UTC)"]
+    zone = report.zone
+    header = [
+        "Student",
+        "Events",
+        "Questions",
+        "Active time",
+        time_header("First", zone),
+        time_header("Last", zone),
+    ]
     rows = [
         [
             s.student_id,
             str(s.event_count),
             str(len(s.questions)),
             fmt_duration(s.active_seconds),
-            fmt_time(s.first),
-            fmt_time(s.last),
+            fmt_time(s.first, zone),
+            fmt_time(s.last, zone),
         ]
         for s in report.students
     ]

@@ -13,7 +13,8 @@ from datetime import datetime
 from itertools import pairwise
 from typing import Any
 
-from reports.report.contract import StudentIn, unit_sort_key
+from reports.report.contract import DEFAULT_TIMEZONE as UTC_NAME
+from reports.report.contract import StudentIn, check_timezone, unit_sort_key
 from reports.report.events import StudentEvents, student_events
 from reports.report.model import (
     ClassSummary,
@@ -176,12 +177,15 @@ def build_report(
     students: Iterable[StudentIn | StudentEvents],
     *,
     idle_minutes: float,
+    timezone: str = UTC_NAME,
     on_student: Callable[[int], None] | None = None,
 ) -> Report:
     """The report of every student, in input order; ``on_student(n)`` after each one.
+    ``timezone`` (a name ``contract.check_timezone`` accepts) is where its times are shown.
 
     ``students`` is read once, one student at a time: an iterator that hands each one over
     lets it be freed as soon as its report is built."""
+    check_timezone(timezone)
     idle_seconds = idle_minutes * 60.0
     built = []
     for index, student in enumerate(students):
@@ -194,4 +198,5 @@ def build_report(
         idle_minutes=idle_minutes,
         event_types=tuple(types),
         class_summary=build_class_summary(built),
+        timezone=timezone,
     )

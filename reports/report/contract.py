@@ -8,7 +8,9 @@ the stored body with the same types, so what the API accepted is what the worker
 
 from __future__ import annotations
 
+import functools
 import re
+import zoneinfo
 from datetime import datetime
 from typing import Annotated
 
@@ -65,6 +67,17 @@ CallbackUrl = Annotated[
     ),
 ]
 
+# The IANA name of the time zone the report shows its times in (checked by ``check_timezone``).
+TimezoneName = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=1,
+        max_length=64,
+        description='An IANA time zone name, e.g. "Europe/Berlin"; the default is UTC.',
+    ),
+]
+DEFAULT_TIMEZONE = "UTC"
+
 
 class StudentIn(msgspec.Struct, frozen=True):
     """One student's events. Unknown extra fields are ignored."""
@@ -77,6 +90,8 @@ class StudentIn(msgspec.Struct, frozen=True):
     idle_minutes: IdleMinutes | None = None
     # Likewise: where to POST the job's event when it ends (``?callback_url=`` wins).
     callback_url: CallbackUrl | None = None
+    # Likewise: the time zone the report's times are shown in (``?timezone=`` wins).
+    timezone: TimezoneName | None = None
 
 
 StudentList = Annotated[list[StudentIn], msgspec.Meta(min_length=1)]
@@ -103,6 +118,22 @@ def parse_idle_minutes(text: str) -> float:
         return msgspec.convert(value, IdleMinutes)
     except msgspec.ValidationError as exc:
         raise ValueError(split_error(exc)[1]) from None
+
+
+@functools.cache
+def _known_zones() -> frozenset[str]:
+    # "localtime" (a link to the server's own zone on some systems) names no IANA zone.
+    return frozenset(zoneinfo.available_timezones() - {"localtime"})
+
+
+def check_timezone(name: str) -> str:
+    """An IANA time zone name (exactly as the database spells it), or ValueError."""
+    if name not in _known_zones():
+        shown = name if len(name) <= 64 else name[:64] + "…"
+        raise ValueError(
+            f"Unknown time zone {shown!r}: expected an IANA name such as 'Europe/Berlin'."
+        )
+    return name
 
 
 def split_error(exc: msgspec.ValidationError) -> tuple[str, str]:

@@ -27,6 +27,7 @@ from reports.report.contract import (
     Identifier,
     IdleMinutes,
     StudentIn,
+    TimezoneName,
     decode_students,
     unit_key,
 )
@@ -99,6 +100,7 @@ class _SlicedStudent(msgspec.Struct, frozen=True):
     events: Annotated[list[msgspec.Raw], msgspec.Meta(min_length=1)]
     idle_minutes: IdleMinutes | None = None
     callback_url: CallbackUrl | None = None
+    timezone: TimezoneName | None = None
 
 
 _outer = msgspec.json.Decoder(

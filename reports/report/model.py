@@ -8,7 +8,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
+from reports.report.contract import DEFAULT_TIMEZONE
 from reports.report.timeline import Timeline
 
 ARROW = " -> "
@@ -110,6 +112,13 @@ class Report:
     idle_minutes: float
     event_types: tuple[str, ...]  # every type used by any student, sorted
     class_summary: ClassSummary
+    # The IANA zone the report shows its times in. The model's times stay in UTC (every
+    # duration and the order are computed on instants); renderers convert when they show one.
+    timezone: str = DEFAULT_TIMEZONE
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)  # ZoneInfo caches its instances by name
 
     @property
     def student_ids(self) -> list[str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from reports.renderers.geometry import Scale, chart_marks, chart_scale
 from reports.renderers.pdf.fonts import REGULAR
 from reports.renderers.pdf.layout import (
@@ -43,12 +45,12 @@ def chart(
     ops = layout.ops
     ops += _plot_area(tl, scale, top)
     ops += _question_labels(student, scale, top)
-    ops += _ticks(tl, scale, top)
+    ops += _ticks(tl, scale, top, report.zone)
     ops += _breaks(tl, scale, top)
     ops += _marks(tl, scale, top, colours)
     layout.y = top - scale.plot_h - _AXIS
     _legend(layout, student, colours)
-    summary = timeline_summary(student, report.idle_minutes)
+    summary = timeline_summary(student, report.idle_minutes, report.zone)
     layout.paragraph(summary.split(" "), " ", size=8, colour=MUTED)
 
 
@@ -76,12 +78,12 @@ def _question_labels(student: StudentReport, scale: Scale, top: float) -> list[O
     return ops
 
 
-def _ticks(tl: Timeline, scale: Scale, top: float) -> list[Op]:
+def _ticks(tl: Timeline, scale: Scale, top: float, zone: ZoneInfo) -> list[Op]:
     bottom = top - scale.plot_h
     ops: list[Op] = []
     for tick in tl.ticks:
         x = scale.x(tick.x)
-        label = fmt_tick(tick.moment, tl)
+        label = fmt_tick(tick.moment, tl, zone)
         ops.append(("line", x, bottom, x, bottom - 3, MUTED, 0.5))
         left = x - text_width(label, REGULAR, 6.5) / 2
         ops.append(("text", left, bottom - 11, REGULAR, 6.5, MUTED, label))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from reports.renderers.pdf.chart import chart
 from reports.renderers.pdf.fonts import REGULAR, register_fonts
@@ -95,12 +96,12 @@ class _Texts:
     numeric: frozenset[int]
 
 
-def _texts(student: StudentReport) -> _Texts:
+def _texts(student: StudentReport, zone: ZoneInfo) -> _Texts:
     aliases = [q.alias for q in student.questions]
     words = ["Event Order:", *(aliases[i] for i in student.event_questions)]
-    header, rows = question_table(student)
+    header, rows = question_table(student, zone)
     return _Texts(
-        facts=student_facts(student),
+        facts=student_facts(student, zone),
         # "Event Order: Q1 -> Q2": the first separator is a plain space.
         order=[f"{words[0]} {words[1]}", *words[2:]],
         visits=visit_path(student).split(" → "),
@@ -118,7 +119,7 @@ def _student_page(layout: Layout, report: Report, student: StudentReport, first:
         layout.pages[-1].footer = layout.footer
     else:
         layout.new_page()
-    texts = _texts(student)
+    texts = _texts(student, report.zone)
     start = layout.mark()
     _student(layout, report, student, texts, NORMAL)
     if layout.pages_since(start) == 1:

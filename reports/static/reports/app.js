@@ -100,6 +100,11 @@
         link.textContent = job.kind === "pdf" ? "Download" : "Open";
         if (job.kind === "html") { link.target = "_blank"; link.rel = "noopener"; }
         actions.appendChild(link);
+        var csv = document.createElement("a");
+        csv.href = dataUrl(job, "csv");
+        csv.textContent = "CSV";
+        csv.setAttribute("download", "");
+        actions.appendChild(csv);
       }
       body.appendChild(row);
     });
@@ -151,10 +156,17 @@
     el("progress-text").textContent = text;
   }
 
+  // The figures of a finished job as data: GET <status_url>/data (JSON, or ?format=csv).
+  function dataUrl(job, format) {
+    return job.status_url + "/data" + (format === "csv" ? "?format=csv" : "");
+  }
+
   function showResult(job, data) {
     var open = el("open-report");
     var file = el("file-link");
     el("result").hidden = false;
+    el("data-json").href = dataUrl(job, "json");
+    el("data-csv").href = dataUrl(job, "csv");
     if (job.kind === "pdf") {
       open.href = job.status_url;
       open.textContent = "Download PDF";
@@ -252,6 +264,8 @@
     var form = el("report-form");
     var kind = form.querySelector("input[name=format]:checked").value;
     var url = kind === "pdf" ? form.dataset.pdfUrl : form.dataset.htmlUrl;
+    var zone = el("timezone").value.trim();
+    if (zone) url += "?timezone=" + encodeURIComponent(zone);
     var button = el("submit");
     button.disabled = true;
     stopPolling();
@@ -307,6 +321,9 @@
       file.text().then(function (text) { el("events").value = text; clearError(); });
     });
     el("clear-recent").addEventListener("click", function () { saveRecent([]); });
+    try {  // the browser's own zone as a starting point: instructors read their own clock
+      el("timezone").value = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+    } catch (e) { /* no Intl: leave it empty (UTC) */ }
     renderRecent();
   }
 

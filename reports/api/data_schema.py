@@ -1,0 +1,161 @@
+"""OpenAPI description of ``…/data`` and of ``timezone`` (schema only, like ``schema.py``).
+
+The serializers below describe ``reports.renderers.data.report_document``; the view
+answers the stored bytes, and tests/test_data.py holds the document to this shape.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
+from rest_framework import serializers
+
+from reports.api.schema import (
+    SAMPLE_TASK_ID,
+    WAIT_PARAMETER,
+    ErrorSerializer,
+    FileStatusSerializer,
+    PdfStatusSerializer,
+)
+
+_TIME = "ISO 8601 on the report's time zone's clock, with its offset."
+
+
+class TypeCountSerializer(serializers.Serializer):
+    type = serializers.CharField(help_text="An event type (as shown in the report).")
+    events = serializers.IntegerField(min_value=0)
+
+
+class QuestionRowSerializer(serializers.Serializer):
+    question = serializers.CharField(help_text="The alias: Q1, Q2, … in unit order.")
+    unit = serializers.CharField()
+    events = serializers.IntegerField(min_value=1)
+    by_type = TypeCountSerializer(many=True, help_text="One entry per type of the student.")
+    visits = serializers.IntegerField(min_value=1)
+    first = serializers.DateTimeField(help_text=_TIME)
+    last = serializers.DateTimeField(help_text=_TIME)
+    active_seconds = serializers.FloatField(min_value=0)
+    active_time = serializers.CharField(help_text="As the report shows it: '1 h 05 min'.")
+
+
+class VisitSerializer(serializers.Serializer):
+    question = serializers.CharField()
+    events = serializers.IntegerField(min_value=1)
+    start = serializers.DateTimeField(help_text=_TIME)
+    end = serializers.DateTimeField(help_text=_TIME)
+
+
+class StudentDataSerializer(serializers.Serializer):
+    namespace = serializers.CharField()
+    student_id = serializers.CharField()
+    events = serializers.IntegerField(min_value=1)
+    questions = serializers.IntegerField(min_value=1)
+    active_seconds = serializers.FloatField(min_value=0)
+    active_time = serializers.CharField()
+    first = serializers.DateTimeField(help_text=_TIME)
+    last = serializers.DateTimeField(help_text=_TIME)
+    idle_stretches = serializers.IntegerField(
+        min_value=0, help_text="Gaps between events longer than idle_minutes."
+    )
+    longest_idle_seconds = serializers.FloatField(min_value=0)
+    event_types = serializers.ListField(child=serializers.CharField())
+    question_rows = QuestionRowSerializer(many=True, help_text="The report's table, per question.")
+    visits = VisitSerializer(many=True, help_text="Consecutive events on one question.")
+    visit_path = serializers.CharField(help_text="As the report shows it: 'Q1 (3) → Q2'.")
+    event_order = serializers.ListField(
+        child=serializers.CharField(), help_text="The question of every event, in time order."
+    )
+
+
+class ClassRowSerializer(serializers.Serializer):
+    student_id = serializers.CharField()
+    counts = serializers.ListField(
+        child=serializers.IntegerField(min_value=0), help_text="Events per unit, as `units`."
+    )
+    events = serializers.IntegerField(min_value=1)
+
+
+class ClassSummarySerializer(serializers.Serializer):
+    units = serializers.ListField(child=serializers.CharField())
+    rows = ClassRowSerializer(many=True, help_text="One per student, in input order.")
+    unit_totals = serializers.ListField(child=serializers.IntegerField(min_value=0))
+
+
+class ReportDataSerializer(serializers.Serializer):
+    version = serializers.IntegerField(help_text="1; a change that breaks readers bumps it.")
+    timezone = serializers.CharField(help_text="The IANA zone of every time in the document.")
+    idle_minutes = serializers.FloatField(min_value=0)
+    events = serializers.IntegerField(min_value=1)
+    event_types = serializers.ListField(child=serializers.CharField())
+    last_activity = serializers.DateTimeField(help_text=_TIME)
+    students = StudentDataSerializer(many=True, help_text="In input order.")
+    class_summary = ClassSummarySerializer()
+
+
+DATA_DESCRIPTION = (
+    "The report model the HTML and PDF are drawn from, for every finished job of either "
+    "kind: JSON by default; CSV (one row per student and question: namespace, student id "
+    "and the columns of the report's table) with `?format=csv` or an Accept header that "
+    "prefers `text/csv`. A CSV cell starting with = + - @, tab or carriage return gets a "
+    "leading apostrophe, so spreadsheets show it as text. Unfinished jobs answer 202 with "
+    "the status body, failed ones 409."
+)
+
+FORMAT_PARAMETER = OpenApiParameter(
+    "format",
+    type={"type": "string", "enum": ["json", "csv"]},
+    location=OpenApiParameter.QUERY,
+    required=False,
+    description="json or csv; wins over the Accept header. Without either: JSON.",
+)
+DATA_WAIT_PARAMETER = WAIT_PARAMETER
+
+TIMEZONE_PARAMETER = OpenApiParameter(
+    "timezone",
+    type={"type": "string", "minLength": 1, "maxLength": 64},
+    location=OpenApiParameter.QUERY,
+    required=False,
+    description=(
+        "The IANA time zone (e.g. `Europe/Berlin`) the report shows every time in; works "
+        "for every body and wins over the body's `timezone`. Default UTC. An unknown name "
+        "is a 400 naming `timezone`."
+    ),
+)
+
+_PENDING = {"task_id": SAMPLE_TASK_ID, "status": "PENDING", "message": "Task not completed."}
+_CSV_EXAMPLE = (
+    "Namespace,Student ID,Question,Unit,Events,saved_code,Visits,First (UTC),Last (UTC),"
+    "Active time\r\nns_example,00a9a76518624b02b0ed57263606fc26,Q1,17,1,1,1,"
+    "2024-07-21 03:04:55.939,2024-07-21 03:04:55.939,0 s\r\n"
+)
+
+
+def _data_responses() -> dict[Any, Any]:
+    return {
+        (200, "application/json"): OpenApiResponse(
+            ReportDataSerializer, description="The report's figures."
+        ),
+        (200, "text/csv"): OpenApiResponse(
+            OpenApiTypes.STR,
+            description="The per-question table of every student, with a header row.",
+            examples=[OpenApiExample("CSV", value=_CSV_EXAMPLE)],
+        ),
+        202: OpenApiResponse(
+            PdfStatusSerializer,
+            description="Not finished yet: the status URL's answer (with `data: null` on the "
+            "html endpoint).",
+            examples=[OpenApiExample("Pending", value=_PENDING)],
+        ),
+        400: OpenApiResponse(ErrorSerializer, description="A bad ?format or ?wait value."),
+        404: OpenApiResponse(FileStatusSerializer, description="Unknown id."),
+        409: OpenApiResponse(
+            FileStatusSerializer,
+            description="The job failed (`message` says why), or its report was stored "
+            "before this service kept data.",
+        ),
+    }
+
+
+DATA_RESPONSES = _data_responses()

@@ -1,0 +1,166 @@
+"""The report model as data: a JSON document and a CSV table, beside the HTML and PDF.
+
+Both are drawn from the same ``Report`` as the other formats. The CSV's cells are the
+texts of the HTML table (``tables.question_table``), so every figure reads the same in
+all four formats; the JSON gives the raw values (seconds, ISO 8601 times with the zone's
+offset) and the shown texts where a client would otherwise have to recompute them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import orjson
+
+from reports.renderers.tables import (
+    fmt_duration,
+    local,
+    question_table,
+    time_header,
+    visit_path,
+)
+from reports.report.analysis import ClassSummary, Report, StudentReport
+
+DATA_VERSION = 1
+JSON_TYPE = "application/json"
+CSV_TYPE = "text/csv; charset=utf-8; header=present"
+# A spreadsheet reads a cell starting with one of these as a formula (CSV injection):
+# such a cell gets a leading apostrophe, which spreadsheets show as text.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _time(moment: datetime, zone: ZoneInfo) -> datetime:
+    """The moment on the zone's clock; orjson writes it as ISO 8601 with its offset
+    ('2026-03-29T03:30:00+02:00'), in C: several times faster than ``isoformat``."""
+    return local(moment, zone)
+
+
+def _student(student: StudentReport, zone: ZoneInfo) -> dict[str, Any]:
+    aliases = [q.alias for q in student.questions]
+    return {
+        "namespace": student.namespace,
+        "student_id": student.student_id,
+        "events": student.event_count,
+        "questions": len(student.questions),
+        "active_seconds": student.active_seconds,
+        "active_time": fmt_duration(student.active_seconds),
+        "first": _time(student.first, zone),
+        "last": _time(student.last, zone),
+        "idle_stretches": student.idle_stretches,
+        "longest_idle_seconds": student.longest_idle_seconds,
+        "event_types": list(student.event_types),
+        "question_rows": [
+            {
+                "question": q.alias,
+                "unit": q.unit,
+                "events": q.events,
+                "by_type": [
+                    {"type": name, "events": n}
+                    for name, n in zip(student.event_types, q.by_type, strict=True)
+                ],
+                "visits": q.visits,
+                "first": _time(q.first, zone),
+                "last": _time(q.last, zone),
+                "active_seconds": q.active_seconds,
+                "active_time": fmt_duration(q.active_seconds),
+            }
+            for q in student.questions
+        ],
+        "visits": [
+            {
+                "question": aliases[v.question],
+                "events": v.events,
+                "start": _time(v.start, zone),
+                "end": _time(v.end, zone),
+            }
+            for v in student.visits
+        ],
+        "visit_path": visit_path(student),
+        "event_order": [aliases[i] for i in student.event_questions],
+    }
+
+
+def _class_summary(summary: ClassSummary) -> dict[str, Any]:
+    return {
+        "units": list(summary.units),
+        "rows": [
+            {"student_id": student, "counts": list(counts), "events": total}
+            for student, counts, total in zip(
+                summary.students, summary.counts, summary.student_totals, strict=True
+            )
+        ],
+        "unit_totals": list(summary.unit_totals),
+    }
+
+
+def report_document(report: Report) -> dict[str, Any]:
+    """The model as a dict for orjson (docs/api.md, "The figures as data"); its times are
+    aware datetimes on the report's zone's clock."""
+    zone = report.zone
+    return {
+        "version": DATA_VERSION,
+        "timezone": zone.key,
+        "idle_minutes": report.idle_minutes,
+        "events": report.event_count,
+        "event_types": list(report.event_types),
+        "last_activity": _time(report.last_activity, zone),
+        "students": [_student(s, zone) for s in report.students],
+        "class_summary": _class_summary(report.class_summary),
+    }
+
+
+def report_json(report: Report) -> bytes:
+    """The document as compact UTF-8 JSON: nothing escaped beyond what JSON requires."""
+    return orjson.dumps(report_document(report))
+
+
+def neutralise(cell: str) -> str:
+    """A cell a spreadsheet would run as a formula starts with an apostrophe instead."""
+    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
+
+
+def csv_header(report: Report) -> list[str]:
+    zone = report.zone
+    return [
+        "Namespace",
+        "Student ID",
+        "Question",
+        "Unit",
+        "Events",
+        *report.event_types,
+        "Visits",
+        time_header("First", zone),
+        time_header("Last", zone),
+        "Active time",
+    ]
+
+
+def csv_rows(report: Report) -> list[list[str]]:
+    """One row per student and question: the HTML table's cells, the student's event types
+    spread over the report's type columns (0 where the student has none of a type)."""
+    zone = report.zone
+    out = []
+    for student in report.students:
+        _, rows = question_table(student, zone)
+        types = len(student.event_types)
+        column = {name: 3 + k for k, name in enumerate(student.event_types)}
+        for row in rows:
+            by_type = [row[column[name]] if name in column else "0" for name in report.event_types]
+            out.append(
+                [student.namespace, student.student_id, *row[:3], *by_type, *row[3 + types :]]
+            )
+    return out
+
+
+def report_csv(report: Report) -> bytes:
+    """RFC 4180: a header row, CRLF line ends, quotes only where a cell needs them."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([neutralise(cell) for cell in csv_header(report)])
+    for row in csv_rows(report):
+        writer.writerow([neutralise(cell) for cell in row])
+    return buffer.getvalue().encode("utf-8")
