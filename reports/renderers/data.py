@@ -19,8 +19,8 @@ import orjson
 from reports.renderers.tables import (
     fmt_duration,
     local,
+    question_header,
     question_table,
-    time_header,
     visit_path,
 )
 from reports.report.analysis import ClassSummary, Report, StudentReport
@@ -124,19 +124,7 @@ def neutralise(cell: str) -> str:
 
 
 def csv_header(report: Report) -> list[str]:
-    zone = report.zone
-    return [
-        "Namespace",
-        "Student ID",
-        "Question",
-        "Unit",
-        "Events",
-        *report.event_types,
-        "Visits",
-        time_header("First", zone),
-        time_header("Last", zone),
-        "Active time",
-    ]
+    return ["Namespace", "Student ID", *question_header(report.event_types, report.zone)]
 
 
 def csv_rows(report: Report) -> list[list[str]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -164,18 +165,23 @@ def fmt_duration(seconds: float) -> str:
     return f"{secs} s"
 
 
-def question_table(student: StudentReport, zone: ZoneInfo) -> tuple[list[str], list[list[str]]]:
-    """Header and rows of the per-question table (times on the zone's clock)."""
-    header = [
+def question_header(event_types: Sequence[str], zone: ZoneInfo) -> list[str]:
+    """The per-question table's columns (the CSV puts namespace and student id first)."""
+    return [
         "Question",
         "Unit",
         "Events",
-        *student.event_types,
+        *event_types,
         "Visits",
         time_header("First", zone),
         time_header("Last", zone),
         "Active time",
     ]
+
+
+def question_table(student: StudentReport, zone: ZoneInfo) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of the per-question table (times on the zone's clock)."""
+    header = question_header(student.event_types, zone)
     rows = [
         [
             q.alias,
