@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from django.core.files.storage import default_storage
 from django.http import FileResponse, HttpResponse
@@ -94,16 +94,6 @@ class ReportDetailApi(APIView):
 
     kind: ClassVar[str]
 
-    def _body(
-        self,
-        task_id: str,
-        state: str,
-        message: str,
-        data: Any = None,
-        job: selectors.JobView | None = None,
-    ) -> dict[str, Any]:
-        return status_body(self.kind, task_id, state, message, data, job)
-
     def delete(self, request: Request, task_id: str) -> HttpResponse:
         bind_task_id(task_id)
         if not erase.job_delete(task_id=task_id, kind=self.kind, owner=request.auth):
@@ -119,7 +109,7 @@ class ReportDetailApi(APIView):
             return self.finished(request, job)
         if job.status == JobStatus.FAILURE:
             message = job.message or "Task failed."
-            return _json(self._body(str(job.id), job.status, message, job=job))
+            return _json(status_body(self.kind, str(job.id), job.status, message, job=job))
         return unfinished_answer(self.kind, job)
 
     def finished(self, request: Request, job: selectors.JobView) -> HttpResponse:
@@ -133,7 +123,7 @@ class ReportDetailApi(APIView):
         if answer == PDF:
             return _file_response(job, attachment=True)
         if self.kind == JobKind.PDF:
-            body = self._body(str(job.id), job.status, "Task completed", job=job)
+            body = status_body(self.kind, str(job.id), job.status, "Task completed", job=job)
             body["report_url"] = selectors.report_download_url(job=job, request=request)
             return _json(body)
         report = job.report
@@ -149,7 +139,9 @@ class ReportDetailApi(APIView):
             "student_id": report.student_id,
             "student_ids": report.student_ids,
         }
-        return _json(self._body(str(job.id), job.status, "Task completed", data, job=job))
+        return _json(
+            status_body(self.kind, str(job.id), job.status, "Task completed", data, job=job)
+        )
 
 
 @extend_schema_view(
