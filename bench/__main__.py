@@ -17,7 +17,7 @@ import time
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from bench import client as client_module
 from bench import cpu, micro, payloads, report, scenarios
@@ -102,10 +102,12 @@ def versions(
     }
     with contextlib.suppress(Exception):
         with psycopg.connect(database_url or "", connect_timeout=3) as conn:
-            found["postgresql"] = conn.execute("SHOW server_version").fetchone()[0]
+            row = conn.execute("SHOW server_version").fetchone()
+            found["postgresql"] = row[0] if row else None
     with contextlib.suppress(Exception):
         client = redis.Redis.from_url(redis_url, socket_timeout=3)
-        found["redis"] = client.info("server")["redis_version"]
+        info = cast("dict[str, Any]", client.info("server"))  # a dict: the client is sync
+        found["redis"] = info["redis_version"]
         client.close()
     if rabbitmq_url:
         from kombu import Connection

@@ -15,6 +15,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from bench import payloads
@@ -62,24 +63,24 @@ def run(
         body = payloads.student_body(size)
         reps = max(1, repeat if size <= 10_000 else repeat // 2)
 
-        median, best, students = timed(lambda body=body: decode_students(body), reps)
+        median, best, students = timed(partial(decode_students, body), reps)
         events = sum(len(s.events) for s in students)
         if events != size:
             raise AssertionError(f"decoded {events} events, generated {size}")
         out.append(_row("validate (decode_students)", size, median, best, events, "events/s"))
 
-        median, best, report = timed(lambda s=students: build_report(s, idle_minutes=30.0), reps)
+        median, best, report = timed(partial(build_report, students, idle_minutes=30.0), reps)
         if report.event_count != size:
             raise AssertionError(f"report holds {report.event_count} events, expected {size}")
         out.append(_row("report model (build_report)", size, median, best, size, "events/s"))
 
-        median, best, html = timed(lambda r=report: render(r, "html"), reps)
+        median, best, html = timed(partial(render, report, "html"), reps)
         row = _row("render html", size, median, best, size, "events/s")
         row["output_bytes"] = len(html.content)
         out.append(row)
 
         if pdf:
-            median, best, rendered = timed(lambda r=report: render(r, "pdf"), max(1, reps // 2))
+            median, best, rendered = timed(partial(render, report, "pdf"), max(1, reps // 2))
             pages = pdf_pages(rendered.content)
             row = _row("render pdf", size, median, best, pages, "pages/s")
             row.update(output_bytes=len(rendered.content), pages=pages)

@@ -97,8 +97,12 @@ def _summary(ctx: Context, kind: str, body: bytes, runs: list[JobResult]) -> dic
         "end_to_end_s": e2e,
         "output_bytes": output,
         "floor": floor,
-        "post_x_floor": _ratio(post and post["median"], floor and floor["post_s"]),
-        "end_to_end_x_floor": _ratio(e2e and e2e["median"], floor and floor["end_to_end_s"]),
+        "post_x_floor": _ratio(
+            post["median"] if post else None, floor["post_s"] if floor else None
+        ),
+        "end_to_end_x_floor": _ratio(
+            e2e["median"] if e2e else None, floor["end_to_end_s"] if floor else None
+        ),
     }
 
 

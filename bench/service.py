@@ -34,7 +34,8 @@ ROOT = Path(__file__).resolve().parent.parent
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]  # (host, port) for an AF_INET socket
+        return port
 
 
 def database_url(admin_url: str, name: str) -> str:
@@ -121,6 +122,7 @@ class Service:
             data_dir=self.tmp / "var",
             port=self.port,
             secret_key=secrets.token_urlsafe(50),
+            inherit=None,  # named, so that the settings below cannot be taken for it
             **{setting: str(value) for setting, value in counts.items() if value is not None},
         )
 

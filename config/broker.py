@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from kombu import Exchange, Queue
@@ -79,7 +80,7 @@ def rabbitmq_transport_options() -> dict[str, Any]:
     }
 
 
-def delivered_queue(delivery_info: dict[str, Any] | None) -> str | None:
+def delivered_queue(delivery_info: Mapping[str, Any] | None) -> str | None:
     """The queue a message was delivered from, for re-publishing it there.
 
     On quorum queues Celery sends a ``countdown`` through the delay exchanges using the
@@ -126,17 +127,18 @@ def check_rabbitmq_server(properties: dict[str, Any]) -> str:
 # response callbacks) each time, a fifth of the worker main process's CPU per job.
 
 
-class RedisChannel(kombu_redis.Channel):  # type: ignore[misc]
+class RedisChannel(kombu_redis.Channel):
     _last_connparams: dict[bool, dict[str, Any]] | None = None
     _sync_client: Any = None
     _sync_client_pool: Any = None
 
     def _create_client(self, asynchronous: bool = False) -> Any:
+        create = super()._create_client  # type: ignore[misc]  # kombu private, not in its stubs
         if asynchronous:
-            return super()._create_client(asynchronous=True)
+            return create(asynchronous=True)
         pool = self.pool  # a new one after a disconnect: then a new client too
         if self._sync_client is None or self._sync_client_pool is not pool:
-            self._sync_client = super()._create_client(asynchronous=False)
+            self._sync_client = create(asynchronous=False)
             self._sync_client_pool = pool
         return self._sync_client
 
@@ -144,10 +146,11 @@ class RedisChannel(kombu_redis.Channel):  # type: ignore[misc]
         saved = self._last_connparams or {}
         if self.connection.client is None and saved:
             return dict(saved.get(asynchronous) or saved[not asynchronous])
-        params: dict[str, Any] = super()._connparams(asynchronous=asynchronous)
+        connparams = super()._connparams  # type: ignore[misc]  # kombu private, not in its stubs
+        params: dict[str, Any] = connparams(asynchronous=asynchronous)
         self._last_connparams = {**saved, asynchronous: dict(params)}
         return params
 
 
-class RedisTransport(kombu_redis.Transport):  # type: ignore[misc]
+class RedisTransport(kombu_redis.Transport):
     Channel = RedisChannel

@@ -214,9 +214,9 @@ def supervise(commands: list[list[str]]) -> int:
     signal.signal(signal.SIGINT, stop)
     code = 0
     while not stopping:
-        for child in children:
+        for cmd, child in zip(commands, children, strict=True):
             if child.poll() is not None:
-                print(f"serve: {child.args[2:5]} exited with {child.returncode}", flush=True)
+                print(f"serve: {cmd[2:5]} exited with {child.returncode}", flush=True)
                 code = child.returncode or 1
                 stopping = True
                 break
@@ -251,7 +251,6 @@ def main(argv: list[str]) -> int:
     command = web_command(prepare_web()) if role == "web" else ROLES[role]()
     command.extend(extra)
     os.execv(PY, command)  # noqa: S606 - replace this process: signals go straight to it
-    return 0
 
 
 if __name__ == "__main__":

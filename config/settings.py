@@ -12,14 +12,19 @@ env.py (typed readers), secret_key.py, storage.py, broker.py (RabbitMQ).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
+import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 
 from config import broker
 from config.env import env_bool, env_float, env_int, env_list, env_str
 from config.secret_key import secret_key
 from config.storage import report_storage
+
+# Django's generic classes (admin.ModelAdmin[ReportJob], ...) subscriptable, as typed.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("REPORT_DATA_DIR", str(BASE_DIR / "var"))).resolve()
@@ -84,6 +89,7 @@ TEMPLATES = [
     },
 ]
 
+DATABASES: dict[str, dict[str, Any]]
 if EMBEDDED:
     DATABASES = {
         "default": {
@@ -100,10 +106,12 @@ if EMBEDDED:
     }
 else:
     DATABASES = {
-        "default": dj_database_url.parse(
-            DATABASE_URL,
-            conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 600, minimum=0),
-            conn_health_checks=True,
+        "default": dict(
+            dj_database_url.parse(
+                DATABASE_URL,
+                conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 600, minimum=0),
+                conn_health_checks=True,
+            )
         )
     }
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
@@ -211,7 +219,7 @@ if CELERY_VISIBILITY_TIMEOUT <= REPORT_JOB_TIME_LIMIT * 2:
 
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
-CELERY_BROKER_TRANSPORT_OPTIONS = (
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = (
     {
         "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
         # Off: kombu's emulation of acknowledgements (an "unacked" hash and index written

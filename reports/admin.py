@@ -13,7 +13,7 @@ from reports.jobs import erase, sweep
 from reports.models import JobStatus, Report, ReportJob, WebhookAttempt, WebhookDelivery
 
 
-class ReportInline(admin.StackedInline):
+class ReportInline(admin.StackedInline[Report, ReportJob]):
     model = Report
     fields = ("id", "student_id", "student_ids", "file", "content_type", "size", "created_at")
     readonly_fields = fields
@@ -23,7 +23,7 @@ class ReportInline(admin.StackedInline):
     show_change_link = False
 
 
-class WebhookInline(admin.StackedInline):
+class WebhookInline(admin.StackedInline[WebhookDelivery, ReportJob]):
     model = WebhookDelivery
     verbose_name = verbose_name_plural = "webhook"
     fields = (
@@ -43,7 +43,7 @@ class WebhookInline(admin.StackedInline):
     max_num = 0
 
 
-class WebhookAttemptInline(admin.TabularInline):
+class WebhookAttemptInline(admin.TabularInline[WebhookAttempt, ReportJob]):
     model = WebhookAttempt
     verbose_name_plural = "webhook attempts"
     fields = ("at", "http_status", "error", "duration_ms")
@@ -54,7 +54,7 @@ class WebhookAttemptInline(admin.TabularInline):
 
 
 @admin.register(ReportJob)
-class ReportJobAdmin(admin.ModelAdmin):
+class ReportJobAdmin(admin.ModelAdmin[ReportJob]):
     list_display = (
         "id",
         "kind",
@@ -74,7 +74,7 @@ class ReportJobAdmin(admin.ModelAdmin):
     ordering = ("-created_at",)
     inlines = (ReportInline, WebhookInline, WebhookAttemptInline)
     readonly_fields = [f.name for f in ReportJob._meta.fields]
-    fields = readonly_fields
+    fields = tuple(readonly_fields)
     actions = ("rerun_failed",)
 
     @admin.display(description="message")

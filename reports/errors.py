@@ -10,8 +10,8 @@ from rest_framework import status
 class ServiceError(Exception):
     """An error with a message meant for the client."""
 
-    status_code = status.HTTP_400_BAD_REQUEST
-    code = "INVALID"
+    status_code: int = status.HTTP_400_BAD_REQUEST
+    code: str = "INVALID"
 
     def __init__(
         self,
@@ -50,7 +50,11 @@ class Unavailable(ServiceError):
     code = "UNAVAILABLE"
 
 
-def error_body(code: str, message: str, errors: dict[str, Any] | None = None) -> dict[str, Any]:
+def error_body(
+    code: str, message: str, errors: dict[str, Any] | list[Any] | None = None
+) -> dict[str, Any]:
+    """``errors``: each bad field's messages by its path; a DRF ValidationError's detail
+    (a list when it names no field)."""
     body: dict[str, Any] = {"status": code, "message": message}
     if errors:
         body["errors"] = errors

@@ -6,7 +6,7 @@ import logging
 import os
 from typing import Any
 
-from billiard.einfo import ExceptionWithTraceback
+from billiard.einfo import ExceptionWithTraceback  # type: ignore[attr-defined]  # not in its stubs
 from billiard.exceptions import Terminated, TimeLimitExceeded, WorkerLostError
 from celery import Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
@@ -27,12 +27,13 @@ logger = logging.getLogger(__name__)
 Lost = (WorkerLostError, Terminated, SystemExit, KeyboardInterrupt)
 
 
-def holder_name(node: str, pid: int) -> str:
-    """Who holds a job while it runs: the Celery node and the pool process."""
+def holder_name(node: str | None, pid: int | str) -> str:
+    """Who holds a job while it runs: the Celery node and the pool process. (The worker
+    sets both; celery-types calls a request's ``worker_pid`` a string, it is an int.)"""
     return f"{node}/{pid}"
 
 
-class JobRequest(Request):  # type: ignore[misc]
+class JobRequest(Request):
     """Runs in the worker's main process, which sees a pool process die or overrun its hard
     time limit; it says so in the job's row before Celery requeues or acknowledges the
     message, so that the job is not left to wait for its lease to expire."""
@@ -62,10 +63,14 @@ def _too_long() -> str:
     )
 
 
-@shared_task(
-    name="reports.run_job", bind=True, max_retries=None, acks_late=True, Request=JobRequest
-)
-def run_job(self: Task, job_id: str, released: int | None = None) -> str | None:
+class JobTask(Task[[str, int | None], str | None]):
+    """run_job's class: a worker runs its messages as ``JobRequest``s (Celery's hook)."""
+
+    Request = "reports.tasks:JobRequest"
+
+
+@shared_task(name="reports.run_job", bind=True, max_retries=None, acks_late=True, base=JobTask)
+def run_job(self: JobTask, job_id: str, released: int | None = None) -> str | None:
     with task_id_bound(job_id):
         holder = holder_name(self.request.hostname, os.getpid())
         try:
@@ -79,11 +84,11 @@ def run_job(self: Task, job_id: str, released: int | None = None) -> str | None:
             )
             queue = delivered_queue(self.request.delivery_info)  # not the default (html)
             raise self.retry(
-                args=[job_id],
+                args=(job_id,),
                 kwargs={"released": exc.fence},
                 countdown=countdown,
                 exc=exc,
-                queue=queue,
+                queue=queue,  # type: ignore[arg-type]  # None: Celery routes it by default
             ) from exc
         except SoftTimeLimitExceeded:
             run.job_fail(job_id=job_id, holder=holder, message=_too_long())

@@ -9,6 +9,7 @@ from django.http import HttpResponse
 from rest_framework import status
 from rest_framework.request import Request
 
+from reports.api.auth import request_owner
 from reports.api.serializers import WaitQuerySerializer
 from reports.errors import InvalidInput
 from reports.jobs import selectors
@@ -67,5 +68,7 @@ def job_read(request: Request, kind: str, task_id: str) -> selectors.JobView | N
     """The job, after waiting for it to finish when the request asks (``?wait=``)."""
     wait = wait_query(request)
     if wait:
-        return selectors.job_wait(task_id=task_id, kind=kind, owner=request.auth, timeout=wait)
-    return selectors.job_get(task_id=task_id, kind=kind, owner=request.auth)
+        return selectors.job_wait(
+            task_id=task_id, kind=kind, owner=request_owner(request), timeout=wait
+        )
+    return selectors.job_get(task_id=task_id, kind=kind, owner=request_owner(request))

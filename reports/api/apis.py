@@ -6,7 +6,7 @@ import functools
 from typing import ClassVar
 
 from django.core.files.storage import default_storage
-from django.http import FileResponse, HttpResponse
+from django.http import FileResponse, HttpResponse, HttpResponseBase
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -17,7 +17,9 @@ from rest_framework.views import APIView
 from reports.api import data_schema, schema
 from reports.api.answers import job_read, not_found_answer, status_body, unfinished_answer
 from reports.api.answers import json_answer as _json
+from reports.api.auth import request_owner
 from reports.api.negotiation import HTML, PDF, finished_report_format
+from reports.api.parsers import raw_body
 from reports.api.serializers import ReportRequestSerializer
 from reports.jobs import erase, selectors, submit
 from reports.models import JobKind, JobStatus
@@ -32,7 +34,7 @@ def _html_document(content: str | bytes) -> HttpResponse:
     return response
 
 
-def _file_response(job: selectors.JobView, *, attachment: bool) -> HttpResponse:
+def _file_response(job: selectors.JobView, *, attachment: bool) -> FileResponse:
     report = job.report
     assert report is not None
     response = FileResponse(
@@ -58,8 +60,8 @@ class ReportCreateApi(APIView):
         callback_url = validated.pop("callback_url", None)
         submitted = submit.job_create(
             kind=self.kind,
-            body=request.data,
-            owner=request.auth or "",
+            body=raw_body(request),
+            owner=request_owner(request) or "",
             idempotency_key=request.headers.get("Idempotency-Key"),
             callback=None
             if callback_url is None
@@ -96,11 +98,11 @@ class ReportDetailApi(APIView):
 
     def delete(self, request: Request, task_id: str) -> HttpResponse:
         bind_task_id(task_id)
-        if not erase.job_delete(task_id=task_id, kind=self.kind, owner=request.auth):
+        if not erase.job_delete(task_id=task_id, kind=self.kind, owner=request_owner(request)):
             return not_found_answer(self.kind, task_id)
         return HttpResponse(status=status.HTTP_204_NO_CONTENT)
 
-    def get(self, request: Request, task_id: str) -> HttpResponse:
+    def get(self, request: Request, task_id: str) -> HttpResponseBase:
         bind_task_id(task_id)
         job = job_read(request, self.kind, task_id)
         if job is None:
@@ -112,14 +114,14 @@ class ReportDetailApi(APIView):
             return _json(status_body(self.kind, str(job.id), job.status, message, job=job))
         return unfinished_answer(self.kind, job)
 
-    def finished(self, request: Request, job: selectors.JobView) -> HttpResponse:
+    def finished(self, request: Request, job: selectors.JobView) -> HttpResponseBase:
         # The one answer that depends on Accept (docs/api.md, "Content negotiation").
         answer = finished_report_format(request.META.get("HTTP_ACCEPT"), self.kind)
         response = self._finished(request, job, answer)
         patch_vary_headers(response, ["Accept"])
         return response
 
-    def _finished(self, request: Request, job: selectors.JobView, answer: str) -> HttpResponse:
+    def _finished(self, request: Request, job: selectors.JobView, answer: str) -> HttpResponseBase:
         if answer == PDF:
             return _file_response(job, attachment=True)
         if self.kind == JobKind.PDF:
@@ -156,8 +158,8 @@ class ReportFileApi(APIView):
     """GET /assignment/<kind>/<task_id>/report: the stored file itself, streamed from the
     storage (local folder or S3) through this process, same as the PDF status URL."""
 
-    def get(self, request: Request, kind: str, task_id: str) -> HttpResponse:
-        job = selectors.job_get(task_id=task_id, kind=kind, owner=request.auth)
+    def get(self, request: Request, kind: str, task_id: str) -> HttpResponseBase:
+        job = selectors.job_get(task_id=task_id, kind=kind, owner=request_owner(request))
         if job is None or job.status != JobStatus.SUCCESS:
             state = "NOT_FOUND" if job is None else job.status
             code = status.HTTP_404_NOT_FOUND if job is None else status.HTTP_409_CONFLICT

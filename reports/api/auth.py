@@ -14,12 +14,13 @@ import hashlib
 import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Concatenate, ParamSpec, cast
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated
+from rest_framework.request import Request
 
 from reports.errors import error_body
 
@@ -27,7 +28,8 @@ WWW_AUTHENTICATE = 'Bearer realm="report-task"'
 MISSING = "An API key is required: send `Authorization: Bearer <key>`."
 INVALID = "Invalid API key."
 
-View = TypeVar("View", bound=Callable[..., HttpResponse])
+P = ParamSpec("P")
+View = Callable[Concatenate[HttpRequest, P], HttpResponse]
 
 
 class Unauthorized(Exception):
@@ -92,19 +94,26 @@ class ApiKeyAuthentication(BaseAuthentication):
         return WWW_AUTHENTICATE
 
 
+def request_owner(request: Request) -> str | None:
+    """The owner a DRF request was authenticated as; None when the service is open."""
+    # ApiKeyAuthentication is the only authentication (REST_FRAMEWORK in config/settings.py):
+    # its token is the owner, and an unauthenticated request's is None.
+    return cast("str | None", request.auth)
+
+
 def unauthorized_response(message: str) -> JsonResponse:
     response = JsonResponse(error_body("UNAUTHORIZED", message), status=401)
     response["WWW-Authenticate"] = WWW_AUTHENTICATE
     return response
 
 
-def api_key_required(*, metrics_token: bool = False) -> Callable[[View], View]:
+def api_key_required(*, metrics_token: bool = False) -> Callable[[View[P]], View[P]]:
     """Plain Django views' side of ``api_key_owner``, answering the same 401 as DRF views.
     ``metrics_token``: ``REPORT_METRICS_TOKEN`` (a Prometheus scraper's) is accepted too."""
 
-    def decorate(view: View) -> View:
+    def decorate(view: View[P]) -> View[P]:
         @functools.wraps(view)
-        def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def guarded(request: HttpRequest, /, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
             token = settings.REPORT_METRICS_TOKEN if metrics_token else ""
             try:
                 api_key_owner(request, also=(token,) if token else ())
@@ -112,6 +121,6 @@ def api_key_required(*, metrics_token: bool = False) -> Callable[[View], View]:
                 return unauthorized_response(exc.message)
             return view(request, *args, **kwargs)
 
-        return guarded  # type: ignore[return-value]
+        return guarded
 
     return decorate

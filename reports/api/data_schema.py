@@ -12,23 +12,18 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
-from reports.api.schema import (
-    SAMPLE_TASK_ID,
-    WAIT_PARAMETER,
-    ErrorSerializer,
-    FileStatusSerializer,
-    PdfStatusSerializer,
-)
+from reports.api.schema import SAMPLE_TASK_ID, WAIT_PARAMETER
+from reports.api.schema_bodies import ErrorSerializer, FileStatusSerializer, PdfStatusSerializer
 
 _TIME = "ISO 8601 on the report's time zone's clock, with its offset."
 
 
-class TypeCountSerializer(serializers.Serializer):
+class TypeCountSerializer(serializers.Serializer[Any]):
     type = serializers.CharField(help_text="An event type (as shown in the report).")
     events = serializers.IntegerField(min_value=0)
 
 
-class QuestionRowSerializer(serializers.Serializer):
+class QuestionRowSerializer(serializers.Serializer[Any]):
     question = serializers.CharField(help_text="The alias: Q1, Q2, … in unit order.")
     unit = serializers.CharField()
     events = serializers.IntegerField(min_value=1)
@@ -40,14 +35,14 @@ class QuestionRowSerializer(serializers.Serializer):
     active_time = serializers.CharField(help_text="As the report shows it: '1 h 05 min'.")
 
 
-class VisitSerializer(serializers.Serializer):
+class VisitSerializer(serializers.Serializer[Any]):
     question = serializers.CharField()
     events = serializers.IntegerField(min_value=1)
     start = serializers.DateTimeField(help_text=_TIME)
     end = serializers.DateTimeField(help_text=_TIME)
 
 
-class StudentDataSerializer(serializers.Serializer):
+class StudentDataSerializer(serializers.Serializer[Any]):
     namespace = serializers.CharField()
     student_id = serializers.CharField()
     events = serializers.IntegerField(min_value=1)
@@ -69,7 +64,7 @@ class StudentDataSerializer(serializers.Serializer):
     )
 
 
-class ClassRowSerializer(serializers.Serializer):
+class ClassRowSerializer(serializers.Serializer[Any]):
     student_id = serializers.CharField()
     counts = serializers.ListField(
         child=serializers.IntegerField(min_value=0), help_text="Events per unit, as `units`."
@@ -77,13 +72,13 @@ class ClassRowSerializer(serializers.Serializer):
     events = serializers.IntegerField(min_value=1)
 
 
-class ClassSummarySerializer(serializers.Serializer):
+class ClassSummarySerializer(serializers.Serializer[Any]):
     units = serializers.ListField(child=serializers.CharField())
     rows = ClassRowSerializer(many=True, help_text="One per student, in input order.")
     unit_totals = serializers.ListField(child=serializers.IntegerField(min_value=0))
 
 
-class ReportDataSerializer(serializers.Serializer):
+class ReportDataSerializer(serializers.Serializer[Any]):
     version = serializers.IntegerField(help_text="1; a change that breaks readers bumps it.")
     timezone = serializers.CharField(help_text="The IANA zone of every time in the document.")
     idle_minutes = serializers.FloatField(min_value=0)

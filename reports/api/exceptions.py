@@ -42,15 +42,17 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         )
     if isinstance(exc, drf_exceptions.ValidationError):
         return Response(
-            error_body("INVALID", "The request body is invalid.", exc.detail),  # type: ignore[arg-type]
+            error_body("INVALID", "The request body is invalid.", exc.detail),
             status=status.HTTP_400_BAD_REQUEST,
         )
     if isinstance(exc, drf_exceptions.APIException):
-        headers = {}
-        if getattr(exc, "auth_header", None):  # 401: tell the client how to authenticate
-            headers["WWW-Authenticate"] = exc.auth_header  # type: ignore[attr-defined]
-        if getattr(exc, "wait", None):
-            headers["Retry-After"] = str(int(exc.wait))  # type: ignore[attr-defined]
+        headers: dict[str, str] = {}
+        auth_header = getattr(exc, "auth_header", None)
+        if auth_header:  # 401: tell the client how to authenticate
+            headers["WWW-Authenticate"] = auth_header
+        wait = getattr(exc, "wait", None)  # 429 (Throttled)
+        if wait:
+            headers["Retry-After"] = str(int(wait))
         code = _DRF_CODES.get(exc.status_code, "ERROR")
         return Response(error_body(code, str(exc.detail)), status=exc.status_code, headers=headers)
     if isinstance(exc, Http404):

@@ -9,6 +9,7 @@ clients send the same few headers over and over.
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 from typing import Any
 
 from rest_framework.negotiation import DefaultContentNegotiation
@@ -89,9 +90,9 @@ class JsonOnly(DefaultContentNegotiation):
     and PDF documents, through ``finished_report_format``). Parsers: DRF's own choice."""
 
     def select_renderer(
-        self, request: Any, renderers: list[BaseRenderer], format_suffix: str | None = None
+        self, request: Any, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
     ) -> tuple[BaseRenderer, str]:
-        renderer = renderers[0]
+        renderer = next(iter(renderers))  # the view's first renderer: JSON
         return renderer, renderer.media_type
 
 

@@ -122,7 +122,7 @@ _HTML_SUCCESS = {
 }
 
 
-def _status_serializer(kind: str) -> type[serializers.Serializer]:
+def _status_serializer(kind: str) -> type[serializers.Serializer[Any]]:
     return HtmlStatusSerializer if kind == "html" else PdfStatusSerializer
 
 

@@ -51,7 +51,7 @@ def _openapi30(schema: Any) -> Any:
 def _register_msgspec(auto_schema: Any, type_: Any) -> dict[str, Any]:
     """The JSON Schema of a msgspec type, its structs registered as components."""
     (schema,), components = msgspec.json.schema_components([type_], ref_template=REF_TEMPLATE)
-    schema = _openapi30(schema)
+    resolved: dict[str, Any] = _openapi30(schema)  # the schema of a type: an object
     for name, component_schema in components.items():
         component_schema = _openapi30(component_schema)
         component_schema.pop("title", None)
@@ -63,7 +63,7 @@ def _register_msgspec(auto_schema: Any, type_: Any) -> dict[str, Any]:
                 schema=component_schema,
             )
         )
-    return schema
+    return resolved
 
 
 class ApiKeyAuthenticationExtension(OpenApiAuthenticationExtension):
@@ -115,18 +115,18 @@ class ReportRequestExtension(OpenApiSerializerExtension):
 # --- Responses (schema only) -----------------------------------------------------------
 
 
-class AcceptedSerializer(serializers.Serializer):
+class AcceptedSerializer(serializers.Serializer[Any]):
     task_id = serializers.UUIDField()
     status = serializers.ChoiceField(choices=ACCEPTED_STATES)
     status_url = serializers.URLField(help_text="Where to GET the job's status.")
 
 
-class ProgressSerializer(serializers.Serializer):
+class ProgressSerializer(serializers.Serializer[Any]):
     done = serializers.IntegerField(min_value=0)
     total = serializers.IntegerField(min_value=0)
 
 
-class HtmlReportSerializer(serializers.Serializer):
+class HtmlReportSerializer(serializers.Serializer[Any]):
     id = serializers.UUIDField()
     created_at = serializers.DateTimeField()
     task_id = serializers.UUIDField()
@@ -138,7 +138,7 @@ class HtmlReportSerializer(serializers.Serializer):
     student_ids = serializers.ListField(child=serializers.CharField())
 
 
-class WebhookSerializer(serializers.Serializer):
+class WebhookSerializer(serializers.Serializer[Any]):
     state = serializers.ChoiceField(choices=WebhookState.values)
     attempts = serializers.IntegerField(min_value=0)
     last_status = serializers.IntegerField(
@@ -149,16 +149,16 @@ class WebhookSerializer(serializers.Serializer):
 _WEBHOOK_HELP = "Only for a job created with a callback_url: where its event's delivery stands."
 
 
-class HtmlStatusSerializer(serializers.Serializer):
+class HtmlStatusSerializer(serializers.Serializer[Any]):
     task_id = serializers.CharField()
     status = serializers.ChoiceField(choices=STATES)
-    data = HtmlReportSerializer(allow_null=True)
+    data = HtmlReportSerializer(allow_null=True)  # type: ignore[assignment]  # a field, not .data
     message = serializers.CharField()
     progress = ProgressSerializer(required=False, help_text="Only with several students.")
     webhook = WebhookSerializer(required=False, help_text=_WEBHOOK_HELP)
 
 
-class PdfStatusSerializer(serializers.Serializer):
+class PdfStatusSerializer(serializers.Serializer[Any]):
     task_id = serializers.CharField()
     status = serializers.ChoiceField(choices=STATES)
     message = serializers.CharField()
@@ -171,16 +171,16 @@ class PdfStatusSerializer(serializers.Serializer):
     webhook = WebhookSerializer(required=False, help_text=_WEBHOOK_HELP)
 
 
-class FileStatusSerializer(serializers.Serializer):
+class FileStatusSerializer(serializers.Serializer[Any]):
     task_id = serializers.CharField()
     status = serializers.ChoiceField(choices=STATES)
     message = serializers.CharField()
 
 
-class ErrorSerializer(serializers.Serializer):
+class ErrorSerializer(serializers.Serializer[Any]):
     status = serializers.CharField(help_text="INVALID, TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, ...")
     message = serializers.CharField()
-    errors = serializers.DictField(
+    errors = serializers.DictField(  # type: ignore[assignment]  # a field, not .errors
         child=serializers.ListField(child=serializers.CharField()),
         required=False,
         help_text="Every bad field by its path, up to 50.",

@@ -33,8 +33,10 @@ from reports.webhooks.callback import callback_url_check
 MAX_REPORTED_ERRORS = 50
 
 
-class MsgspecField(serializers.Field):
+class MsgspecField(serializers.Field[Any, Any, Any, Any]):
     """A DRF field whose rule is a msgspec type."""
+
+    _kwargs: dict[str, Any]  # the keyword arguments it was made with (DRF's Field.__new__)
 
     def __init__(self, type_: Any, **kwargs: Any) -> None:
         self.type_ = type_
@@ -76,7 +78,7 @@ def _event_errors(item: Any, prefix: str) -> dict[str, list[str]]:
     return errors
 
 
-class EventsField(serializers.Field):
+class EventsField(serializers.Field[Any, Any, Any, Any]):
     """The events list: checked whole in one pass, then item by item to name each error."""
 
     default_error_messages = {
@@ -104,7 +106,7 @@ class EventsField(serializers.Field):
         return msgspec.to_builtins(value)
 
 
-class StudentSerializer(serializers.Serializer):
+class StudentSerializer(serializers.Serializer[Any]):
     namespace = MsgspecField(Identifier, help_text="1-255 characters.")
     student_id = MsgspecField(Identifier, help_text="1-255 characters.")
     events = EventsField(help_text="A non-empty list of events.")
@@ -178,7 +180,7 @@ def explain_invalid(body: bytes, exc: msgspec.ValidationError) -> dict[str, list
     return errors
 
 
-class ReportRequestSerializer(serializers.Serializer):
+class ReportRequestSerializer(serializers.Serializer[Any]):
     """The POST body: one student object or a non-empty list of them (raw JSON bytes in).
 
     ``idle_minutes`` comes from the ``?idle_minutes=`` query parameter (pass the request in
@@ -262,7 +264,7 @@ def _checked_timezone(name: str) -> str:
         raise InvalidInput("The time zone is not known.", errors={"timezone": [str(exc)]}) from None
 
 
-class WaitQuerySerializer(serializers.Serializer):
+class WaitQuerySerializer(serializers.Serializer[Any]):
     """``?wait=<seconds>`` on the status URLs: 0 < wait <= REPORT_MAX_WAIT."""
 
     wait = serializers.FloatField(required=False)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 
 from reports.cli.common import (
     EXIT_INVALID,
@@ -145,8 +146,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    handler: Callable[[argparse.Namespace], int] = args.handler  # set_defaults(handler=...)
     try:
-        return args.handler(args)
+        return handler(args)
     except CliError as exc:
         print(f"report-task: {exc}", file=sys.stderr)
         return exc.code

@@ -14,9 +14,10 @@ import functools
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from django.db import InterfaceError, OperationalError, connection
+from django.db.models import Field, Model
 
 
 def is_postgresql() -> bool:
@@ -94,10 +95,10 @@ def pk(value: Any) -> Any:
     """A job id (UUID or its text) as the backend stores it (SQLite: 32 hex digits)."""
     from reports.models import ReportJob
 
-    return ReportJob._meta.pk.get_db_prep_value(value, connection)  # type: ignore[union-attr]
+    return ReportJob._meta.pk.get_db_prep_value(value, connection)
 
 
-def insert_row(instance: Any, *, source: str = "") -> tuple[str, list[Any]]:
+def insert_row(instance: Model, *, source: str = "") -> tuple[str, list[Any]]:
     """``INSERT`` SQL and parameters for a new model instance: every concrete field, with the
     defaults the model filled in (the ORM's save would compile the same statement anew).
     ``source``: insert ``SELECT <values> FROM <source>`` (a row only if the source has one)."""
@@ -107,10 +108,10 @@ def insert_row(instance: Any, *, source: str = "") -> tuple[str, list[Any]]:
 
 
 @functools.cache
-def _insert_sql(model: type[Any], source: str, vendor: str) -> str:
+def _insert_sql(model: type[Model], source: str, vendor: str) -> str:
     meta = model._meta
     fields = meta.concrete_fields
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    columns = ", ".join(connection.ops.quote_name(_column(f)) for f in fields)
     placeholders = ", ".join(["%s"] * len(fields))
     # Only the model's own table and column names go into the text; values are bound.
     values = f"VALUES ({placeholders})"
@@ -119,19 +120,24 @@ def _insert_sql(model: type[Any], source: str, vendor: str) -> str:
     return f"INSERT INTO {meta.db_table} ({columns}) {values}"
 
 
-def on_conflict_update(instance: Any, *, unique: str, keep: tuple[str, ...]) -> str:
+def on_conflict_update(instance: Model, *, unique: str, keep: tuple[str, ...]) -> str:
     """``ON CONFLICT (<unique>) DO UPDATE`` of every column but ``keep`` (and the key)."""
     return _on_conflict_sql(type(instance), unique, keep, connection.vendor)
 
 
 @functools.cache
-def _on_conflict_sql(model: type[Any], unique: str, keep: tuple[str, ...], vendor: str) -> str:
+def _on_conflict_sql(model: type[Model], unique: str, keep: tuple[str, ...], vendor: str) -> str:
     meta = model._meta
     quote = connection.ops.quote_name
-    unique_column = meta.get_field(unique).column
+    unique_column = _column(cast("Field[Any, Any]", meta.get_field(unique)))  # a column's field
     updated = [
-        f"{quote(f.column)} = EXCLUDED.{quote(f.column)}"
+        f"{quote(_column(f))} = EXCLUDED.{quote(_column(f))}"
         for f in meta.concrete_fields
         if f.name not in keep and f.column != unique_column and not f.primary_key
     ]
     return f" ON CONFLICT ({quote(unique_column)}) DO UPDATE SET {', '.join(updated)}"
+
+
+def _column(field: Field[Any, Any]) -> str:
+    """A concrete field's column (the stubs allow None: Django's fields without a column)."""
+    return cast(str, field.column)

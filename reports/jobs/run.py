@@ -110,8 +110,9 @@ def job_build(*, claim: Claim, body: bytes) -> tuple[model.Report, Rendered]:
     student's events once that student's report is built."""
     students = decode_student_events(body)
     del body
+    each_student = _handed_over(students)
     report = analysis.build_report(
-        _handed_over(students),
+        each_student,
         idle_minutes=claim.idle_minutes,
         timezone=claim.timezone,
         on_student=_progress_writer(claim),

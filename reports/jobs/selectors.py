@@ -10,7 +10,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Protocol, TypedDict, cast
 
 from django.conf import settings
 from django.core.files.storage import default_storage
@@ -47,7 +47,19 @@ def _job_id(task_id: str) -> uuid.UUID | None:
         return None
 
 
-def webhook_view(*, job: JobView) -> dict[str, Any]:
+class WebhookView(TypedDict):
+    state: str
+    attempts: int
+    last_status: int | None
+
+
+class PresigningStorage(Protocol):
+    """django-storages' S3Storage: its ``url`` takes the presigned link's parameters."""
+
+    def url(self, name: str, parameters: dict[str, str | None] | None = None) -> str: ...
+
+
+def webhook_view(*, job: JobView) -> WebhookView:
     """The status answer's ``webhook``: where the delivery of the job's end stands. One
     look-up, made only for jobs that have a callback."""
     row = (
@@ -80,7 +92,8 @@ def report_download_url(*, job: JobView, request: HttpRequest) -> str:
         disposition = content_disposition_header(
             job.kind == JobKind.PDF, report_download_name(job=job)
         )
-        return default_storage.url(
+        storage = cast(PresigningStorage, default_storage)  # REPORT_STORAGE s3: an S3Storage
+        return storage.url(
             report.file,
             parameters={
                 "ResponseContentType": report.content_type,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import uuid
 from datetime import datetime, timedelta
@@ -71,9 +72,7 @@ def jobs_rerun(*, job_ids: list[uuid.UUID] | list[str]) -> int:
         )
         webhooks_rearm(job_ids=ids)
         for job_id, kind in jobs:
-            transaction.on_commit(
-                lambda job_id=job_id, kind=kind: job_publish(job_id=job_id, kind=kind)
-            )
+            transaction.on_commit(functools.partial(job_publish, job_id=job_id, kind=kind))
     if jobs:
         logger.info("re-running %d failed job(s)", len(jobs))
     return len(jobs)

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import timedelta
+from typing import Any
 
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Sum
 from django.http import HttpRequest, HttpResponse
@@ -99,11 +100,13 @@ class JobCollector(Collector):
             .annotate(total=Count("id"), seconds=Sum("span"), **aggregates)
             .order_by("kind", "status")
         )
-        for row in rows:
-            buckets = [(str(b), row[f"le_{i}"]) for i, b in enumerate(DURATION_BUCKETS)]
-            buckets.append(("+Inf", row["total"]))
-            total = row["seconds"] or timedelta(0)
-            duration.add_metric([row["kind"], row["status"]], buckets, total.total_seconds())
+        for group in rows:
+            # The le_<i> keys come from **aggregates, which the row's TypedDict cannot name.
+            counted: Mapping[str, Any] = group
+            buckets = [(str(b), counted[f"le_{i}"]) for i, b in enumerate(DURATION_BUCKETS)]
+            buckets.append(("+Inf", group["total"]))
+            total = group["seconds"] or timedelta(0)
+            duration.add_metric([group["kind"], group["status"]], buckets, total.total_seconds())
         yield duration
 
 

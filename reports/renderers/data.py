@@ -23,7 +23,7 @@ from reports.renderers.tables import (
     question_table,
     visit_path,
 )
-from reports.report.analysis import ClassSummary, Report, StudentReport
+from reports.report.model import ClassSummary, Report, StudentReport
 
 DATA_VERSION = 1
 JSON_TYPE = "application/json"

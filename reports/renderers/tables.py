@@ -42,7 +42,7 @@ def mark_scale(events: int, largest: int) -> float:
     """From 0 (one event) to 1 (the chart's biggest mark), by the square root of the count."""
     if largest <= 1:
         return 0.0
-    return ((events - 1) / (largest - 1)) ** 0.5
+    return float(((events - 1) / (largest - 1)) ** 0.5)  # float ** float is typed Any
 
 
 def stacked(mark: Mark, height: float) -> list[tuple[int, float, float]]:

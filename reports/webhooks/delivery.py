@@ -45,7 +45,7 @@ def webhook_publish(*, job_id: uuid.UUID | str, eta: datetime | None = None) -> 
         app.send_task(TASK_NAME, args=[str(job_id)], eta=eta)
     except Exception as exc:  # kombu and redis-py raise a variety of connection errors
         logger.warning("could not queue the webhook of job %s, the sweeper will: %s", job_id, exc)
-        WebhookDelivery.objects.filter(job_id=job_id).update(published_at=None)
+        WebhookDelivery.objects.filter(job_id=uuid.UUID(str(job_id))).update(published_at=None)
         return False
     return True
 
@@ -60,7 +60,8 @@ def webhook_after_commit(*, job_id: uuid.UUID | str) -> None:
     once the end commits, queue its delivery if it has one. The row is durable either way."""
 
     def publish() -> None:
-        if WebhookDelivery.objects.filter(job_id=job_id, state=WebhookState.PENDING).exists():
+        pending = WebhookDelivery.objects.filter(state=WebhookState.PENDING)
+        if pending.filter(job_id=uuid.UUID(str(job_id))).exists():
             webhook_publish(job_id=job_id)
 
     transaction.on_commit(publish, robust=True)
@@ -81,7 +82,7 @@ def webhook_event(*, job: ReportJob, status_url: str) -> dict[str, Any]:
     }
 
 
-def _claim(job_id: uuid.UUID | str, now: datetime) -> WebhookDelivery | None:
+def _claim(job_id: uuid.UUID, now: datetime) -> WebhookDelivery | None:
     """Take the delivery if it is due and nobody holds it (a duplicate message, or one that
     arrived before its time, does nothing)."""
     due = Q(state__in=[WebhookState.PENDING, WebhookState.RETRYING]) & (
@@ -133,7 +134,8 @@ def webhook_deliver(*, job_id: uuid.UUID | str) -> str | None:
     """One attempt at the job's delivery, recorded; the next one queued if it failed in a
     way worth retrying. None when there was nothing to do."""
     now = timezone.now()
-    delivery = _claim(job_id, now)
+    key = uuid.UUID(str(job_id))  # the task passes the id as text
+    delivery = _claim(key, now)
     if delivery is None:
         return None
     lease = delivery.next_attempt_at
@@ -152,10 +154,10 @@ def webhook_deliver(*, job_id: uuid.UUID | str) -> str | None:
     )
     with transaction.atomic():
         # Lock the job first, as erasing does (jobs.erase): no deadlock with a deletion.
-        if not ReportJob.objects.select_for_update(no_key=True).filter(id=job_id).exists():
+        if not ReportJob.objects.select_for_update(no_key=True).filter(id=key).exists():
             return None
         recorded = WebhookDelivery.objects.filter(
-            job_id=job_id, state=WebhookState.SENDING, next_attempt_at=lease
+            job_id=key, state=WebhookState.SENDING, next_attempt_at=lease
         ).update(
             state=step.state,
             attempts=F("attempts") + 1,
@@ -168,14 +170,14 @@ def webhook_deliver(*, job_id: uuid.UUID | str) -> str | None:
         )
         if recorded:
             WebhookAttempt.objects.create(
-                job_id=job_id,
+                job_id=key,
                 at=at,
                 http_status=outcome.status,
                 error=outcome.error[:2000],
                 duration_ms=elapsed_ms,
             )
     if recorded and queue_now:
-        webhook_publish(job_id=job_id, eta=step.at)
+        webhook_publish(job_id=key, eta=step.at)
     log = logger.info if outcome.delivered else logger.warning
     log(
         "webhook of job %s: %s (attempt %d%s)",

@@ -8,9 +8,10 @@ import zlib
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path
+from typing import cast
 
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont, TTFontFile
+from reportlab.pdfbase.ttfonts import TTFont, TTFontFace
 
 FONT_DIR = Path(__file__).resolve().parent.parent / "fonts"
 REGULAR, BOLD = "DejaVuSans", "DejaVuSans-Bold"
@@ -43,10 +44,10 @@ def width(text: str, font: str, size: float) -> float:
     return float(pdfmetrics.stringWidth(text, font, size))
 
 
-def _face(font: str) -> TTFontFile:
+def _face(font: str) -> TTFontFace:
     register_fonts()
-    face: TTFontFile = pdfmetrics.getFont(font).face
-    return face
+    # register_fonts registers every name this module uses as a TTFont (getFont says Font).
+    return cast(TTFont, pdfmetrics.getFont(font)).face
 
 
 @dataclass
