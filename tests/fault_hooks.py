@@ -21,6 +21,7 @@ import signal
 import time
 from pathlib import Path
 
+from reports.jobs import claim as claims
 from reports.jobs import run
 from reports.renderers import Rendered
 from reports.report.model import Report
@@ -31,7 +32,7 @@ _FAULT = re.compile(
 _build = run.job_build
 
 
-def job_build(*, claim: run.Claim, body: bytes) -> tuple[Report, Rendered]:
+def job_build(*, claim: claims.Claim, body: bytes) -> tuple[Report, Rendered]:
     fault = _FAULT.search(body)
     if fault and fault["poison"]:
         os.kill(os.getpid(), signal.SIGKILL)

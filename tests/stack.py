@@ -14,6 +14,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -145,13 +146,15 @@ class Stack:
         *,
         faults: bool = False,
         wrapper: tuple[str, ...] = (),
+        overrides: Mapping[str, str] | None = None,
         **extra: str,
     ) -> subprocess.Popen[bytes]:
         """Start a role as production does; ``faults``: a worker that also loads
         tests/fault_hooks.py (slow and poison jobs, chosen by their input); ``wrapper``:
-        a command that runs the role's, e.g. on another network host (tests/hosts.py)."""
+        a command that runs the role's, e.g. on another network host (tests/hosts.py);
+        ``overrides`` and ``extra``: settings of its environment."""
         name = name or role
-        env = self.env(**extra)
+        env = self.env(**(overrides or {}), **extra)
         args: tuple[str, ...] = ()
         if role == "worker":
             env.setdefault("CELERY_HOSTNAME", f"{name}-{self.name}@%h")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import msgspec
@@ -10,7 +11,7 @@ from reports.report.contract import StudentIn, decode_students, unit_sort_key
 from reports.report.model import display_text
 
 
-def student(events: list[tuple[str, str, object]], sid: str = "s1") -> StudentIn:
+def student(events: Sequence[tuple[str, str, object]], sid: str = "s1") -> StudentIn:
     return msgspec.convert(
         {
             "namespace": "ns",
@@ -21,7 +22,7 @@ def student(events: list[tuple[str, str, object]], sid: str = "s1") -> StudentIn
     )
 
 
-def one(events: list[tuple[str, str, object]], idle: float = 30):
+def one(events: Sequence[tuple[str, str, object]], idle: float = 30):
     return build_report([student(events)], idle_minutes=idle).students[0]
 
 

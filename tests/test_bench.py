@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -41,7 +42,7 @@ def test_micro_benchmarks_run_on_tiny_sizes() -> None:
 
 
 def test_table_compares_with_targets() -> None:
-    results = {
+    results: dict[str, Any] = {
         "scenarios": {
             "latency": {
                 "html": {"post_s": {"median": 0.002}, "end_to_end_s": {"median": 0.050}},

@@ -17,6 +17,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from typing import TypeVar
 
 import pytest
 
@@ -28,7 +29,10 @@ pytestmark = pytest.mark.integration
 rabbitmq_only = pytest.mark.parametrize("broker", ["rabbitmq"], indirect=True)
 
 
-def wait_for(what: str, predicate: Callable[[], object], timeout: float = 60) -> object:
+T = TypeVar("T")
+
+
+def wait_for(what: str, predicate: Callable[[], T], timeout: float = 60) -> T:
     deadline = time.monotonic() + timeout
     while not (value := predicate()):
         if time.monotonic() > deadline:
@@ -64,13 +68,13 @@ def list_queues(s: Stack) -> dict[str, dict]:
 def start_web(s: Stack, **env: str) -> None:
     """One gunicorn process, loaded before the test times anything: the first request
     imports the whole application, which takes far longer than a POST on a busy machine."""
-    s.start("web", WEB_CONCURRENCY="1", COLLECTSTATIC_ON_START="0", **env)
+    s.start("web", WEB_CONCURRENCY="1", COLLECTSTATIC_ON_START="0", overrides=env)
     assert http("GET", f"{s.base_url}/healthz", timeout=120).status == 200
 
 
 def start_worker(s: Stack, name: str, *, faults: bool = False, **env: str) -> None:
     """A worker, once it is consuming (Celery logs "ready" at INFO)."""
-    s.start("worker", name=name, faults=faults, LOG_LEVEL="INFO", **env)
+    s.start("worker", name=name, faults=faults, LOG_LEVEL="INFO", overrides=env)
     wait_for(f"worker {name} to be ready", lambda: " ready." in s.log(name), timeout=120)
 
 
@@ -144,7 +148,7 @@ def test_rabbitmq_hands_a_killed_workers_job_over_and_the_lease_decides_who_runs
         wait_for("the job to start", lambda: job(s, task_id)[:2] == ("STARTED", 1))
         s.stop("doomed", sig=signal.SIGKILL)
         start_worker(s, "rescuer", faults=True, **short)
-        s.start("beat", REPORT_SWEEP_INTERVAL="1", **short)
+        s.start("beat", REPORT_SWEEP_INTERVAL="1", overrides=short)
         attempts, message = ends_in_success(s, task_id)
         assert attempts == 2, message
         [(fence, worker)] = s.sql(

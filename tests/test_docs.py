@@ -88,7 +88,9 @@ def make_targets() -> set[str]:
 
 def string_constants(path: Path) -> set[str]:
     tree = ast.parse(path.read_text())
-    return {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and type(n.value) is str}
+    return {
+        n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)
+    }
 
 
 def bench_subcommands() -> set[str]:
@@ -100,6 +102,7 @@ def bench_subcommands() -> set[str]:
         if isinstance(node, ast.Compare)
         and ast.unparse(node.left) == "argv[0]"
         and isinstance(node.comparators[0], ast.Constant)
+        and isinstance(node.comparators[0].value, str)
     }
 
 

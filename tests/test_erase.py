@@ -62,12 +62,13 @@ def done_job(body: object, kind: str = "html", **extra) -> str:
 
 def left_of(task_id: str) -> dict[str, int]:
     """Every row anywhere that still belongs to the job."""
+    job_id = uuid.UUID(task_id)
     return {
         "job": ReportJob.objects.filter(id=task_id).count(),
-        "input": JobInput.objects.filter(job_id=task_id).count(),
-        "report": Report.objects.filter(job_id=task_id).count(),
-        "webhook": WebhookDelivery.objects.filter(job_id=task_id).count(),
-        "attempts": WebhookAttempt.objects.filter(job_id=task_id).count(),
+        "input": JobInput.objects.filter(job_id=job_id).count(),
+        "report": Report.objects.filter(job_id=job_id).count(),
+        "webhook": WebhookDelivery.objects.filter(job_id=job_id).count(),
+        "attempts": WebhookAttempt.objects.filter(job_id=job_id).count(),
         "file deletions": FileDeletion.objects.filter(name__contains=task_id).count(),
     }
 
@@ -134,7 +135,9 @@ def test_deleting_a_running_job_drops_the_runs_result(client, sample, media) -> 
     """The run that holds the job finishes after the DELETE: its fenced store finds no row,
     stores nothing, and removes the file it wrote."""
     task_id = new_job(sample)
-    running, body = claim.job_claim(job_id=task_id, holder="a/1")
+    taken = claim.job_claim(job_id=task_id, holder="a/1")
+    assert taken is not None and taken[1] is not None
+    running, body = taken[0], taken[1]
     assert client.delete(f"/assignment/html/{task_id}").status_code == 204
     report, rendered = run.job_build(claim=running, body=body)
     assert run.report_store(claim=running, report=report, rendered=rendered) is False
@@ -236,7 +239,7 @@ def test_keep_input_false_drops_the_input_when_the_report_is_stored(
     data = client.get(f"/assignment/html/{task_id}/data")
     assert data.status_code == 200 and data.json()["students"][0]["events"] == 1
     failed = new_job(sample)
-    JobInput.objects.filter(job_id=failed).update(body=b"{}")
+    JobInput.objects.filter(job_id=uuid.UUID(failed)).update(body=b"{}")
     assert run.job_run(job_id=failed, holder="a/1") == JobStatus.FAILURE
     assert left_of(failed)["input"] == 1  # a failed job keeps it, to be re-run
 

@@ -4,7 +4,7 @@ decode says: the same columns for every valid body, the same error for every bad
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import msgspec
 import pytest
@@ -27,7 +27,7 @@ def encode(payload: object) -> bytes:
     return json.dumps(payload, ensure_ascii=False).encode()
 
 
-def student(events_: list[object], **extra: object) -> dict[str, object]:
+def student(events_: Sequence[object], **extra: object) -> dict[str, object]:
     return {"namespace": "ns", "student_id": "s1", "events": events_, **extra}
 
 
@@ -70,7 +70,7 @@ def test_sliced_decode_keeps_one_copy_of_each_unit_and_type_text() -> None:
 
 
 def bad_event_at(index: int, **change: object) -> bytes:
-    items = [dict(EVENT) for _ in range(2 * events.SLICE)]
+    items: list[dict[str, object]] = [dict(EVENT) for _ in range(2 * events.SLICE)]
     items[index].update(change)
     return encode(student(items))
 

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
@@ -22,7 +23,10 @@ from tests.stack import OwnPostgres, OwnRedis, Stack
 pytestmark = pytest.mark.integration
 
 
-def wait_for(what: str, predicate: Callable[[], object], timeout: float = 30) -> object:
+T = TypeVar("T")
+
+
+def wait_for(what: str, predicate: Callable[[], T], timeout: float = 30) -> T:
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()
@@ -132,12 +136,12 @@ def test_sigkill_of_the_whole_worker_is_recovered_by_a_new_worker(fault_stack: S
         "REPORT_JOB_TIME_LIMIT": "4",
         "REPORT_JOB_LEASE_GRACE": "1",
     }
-    s.start("worker", name="doomed", faults=True, **short)
+    s.start("worker", name="doomed", faults=True, overrides=short)
     try:
         task_id = s.post("html", job_for("slow3")).json()["task_id"]
         wait_for("the job to start", lambda: job_row(s, task_id)[:2] == ("STARTED", 1))
         s.stop("doomed", sig=signal.SIGKILL)
-        s.start("worker", name="rescuer", faults=True, **short)
+        s.start("worker", name="rescuer", faults=True, overrides=short)
         done = s.wait_done("html", task_id, timeout=30)
         assert done.status == 200 and done.json()["status"] == "SUCCESS", done.body
         assert_done_once(s, task_id, attempts=2)
@@ -195,10 +199,10 @@ def test_a_run_that_outlives_its_lease_cannot_overwrite_the_run_that_took_over(
     }
     names = ("fence-1", "fence-2")
     for name in names:
-        s.start("worker", name=name, faults=True, LOG_LEVEL="INFO", **short)
+        s.start("worker", name=name, faults=True, LOG_LEVEL="INFO", overrides=short)
     try:
         for name in names:
-            wait_for(f"{name} to be ready", lambda name=name: " ready." in s.log(name), 60)
+            wait_for(f"{name} to be ready", lambda: " ready." in s.log(name), 60)  # now
         task_id = s.post("html", job_for("slow15")).json()["task_id"]
         wait_for("run 1 to start", lambda: fence_of(s, task_id)[:2] == ("STARTED", 1))
         holder_a = fence_of(s, task_id)[2]

@@ -180,7 +180,9 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         cleanup.callback(stack.stop_all)
         stack.start("web")
         on_services = host_env(stack, network, network.address, tmp / "services")
-        stack.start("beat", wrapper=services.wrapper(), REPORT_SWEEP_INTERVAL="1", **on_services)
+        stack.start(
+            "beat", wrapper=services.wrapper(), REPORT_SWEEP_INTERVAL="1", overrides=on_services
+        )
         gates = tmp / "gates"
         gates.mkdir()
         for host in network.hosts:
@@ -190,13 +192,12 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
                 faults=True,
                 wrapper=host.wrapper(),
                 FAULT_GATES=str(gates),
-                **WORKER_ENV,
-                **host_env(stack, network, host.address, tmp / host.name),
+                overrides={**WORKER_ENV, **host_env(stack, network, host.address, tmp / host.name)},
             )
         for host in network.hosts:
             wait_for(
                 f"the worker on {host.name}",
-                lambda host=host: f"worker@{host.name} ready." in stack.log(host.name),
+                lambda: f"worker@{host.name} ready." in stack.log(host.name),  # called now
                 90,
             )
         yield Cluster(stack, network, gates, s3_client(endpoint))

@@ -4,6 +4,7 @@ retries. (The same rules under real worker processes: tests/test_faults.py.)"""
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -38,6 +39,13 @@ def expire_lease(task_id: str) -> None:
     )
 
 
+def claimed(task_id: str, holder: str) -> tuple[claim.Claim, bytes]:
+    """The job, taken by ``holder``, and its input: both must be there."""
+    taken = claim.job_claim(job_id=task_id, holder=holder)
+    assert taken is not None and taken[1] is not None
+    return taken[0], taken[1]
+
+
 def test_a_duplicate_delivery_of_a_finished_job_does_nothing(sample, media) -> None:
     task_id = new_job(sample)
     assert run.job_run(job_id=task_id, holder="a/1") == JobStatus.SUCCESS
@@ -57,7 +65,7 @@ def test_a_running_job_is_not_taken_over_while_its_lease_holds(sample) -> None:
 
 def test_a_stale_run_cannot_store_over_the_run_that_took_the_job_over(sample, media) -> None:
     task_id = new_job(sample)
-    stale, body = claim.job_claim(job_id=task_id, holder="a/1")
+    stale, body = claimed(task_id, "a/1")
     expire_lease(task_id)  # a slow run, past its lease: another worker takes the job over
     assert run.job_run(job_id=task_id, holder="b/2") == JobStatus.SUCCESS
     report, rendered = run.job_build(claim=stale, body=body)
@@ -73,9 +81,9 @@ def test_a_stale_run_finishing_first_cannot_store_while_the_new_holder_runs(samp
     """The other order: the run that lost its lease ends while the new holder is still
     working; only the fence, not the status, can tell them apart."""
     task_id = new_job(sample)
-    stale, body = claim.job_claim(job_id=task_id, holder="a/1")
+    stale, body = claimed(task_id, "a/1")
     expire_lease(task_id)
-    current, _ = claim.job_claim(job_id=task_id, holder="b/2")
+    current, _ = claimed(task_id, "b/2")
     report, rendered = run.job_build(claim=stale, body=body)
     assert run.report_store(claim=stale, report=report, rendered=rendered) is False
     job = ReportJob.objects.get(id=task_id)
@@ -100,7 +108,7 @@ def test_the_run_that_wins_removes_the_files_of_earlier_runs(sample, media) -> N
 def test_a_run_that_gave_the_job_up_can_be_taken_over_at_once(sample, media) -> None:
     """The retry of a transient error carries the fence its run held (``released``)."""
     task_id = new_job(sample)
-    first, _ = claim.job_claim(job_id=task_id, holder="a/1")
+    first, _ = claimed(task_id, "a/1")
     assert run.job_run(job_id=task_id, holder="b/2", released=first.fence + 7) is None
     assert run.job_run(job_id=task_id, holder="b/2", released=first.fence) == JobStatus.SUCCESS
     assert ReportJob.objects.get(id=task_id).fence == 2
@@ -142,7 +150,7 @@ def test_failing_is_fenced_by_holder(sample) -> None:
 
 def test_retry_is_recorded_only_for_the_holding_run(sample) -> None:
     task_id = new_job(sample)
-    first, _ = claim.job_claim(job_id=task_id, holder="a/1")
+    first, _ = claimed(task_id, "a/1")
     run.job_mark_retry(job_id=task_id, fence=first.fence + 1, message="x", countdown=1)
     assert ReportJob.objects.get(id=task_id).status == JobStatus.STARTED
     run.job_mark_retry(job_id=task_id, fence=first.fence, message="db down", countdown=1)
@@ -165,7 +173,7 @@ def test_missing_input_fails_the_job(sample) -> None:
     from reports.models import JobInput
 
     task_id = new_job(sample)
-    JobInput.objects.filter(job_id=task_id).delete()
+    JobInput.objects.filter(job_id=uuid.UUID(task_id)).delete()
     assert run.job_run(job_id=task_id, holder="a/1") == JobStatus.FAILURE
     assert ReportJob.objects.get(id=task_id).message == "The job's input is missing."
 

@@ -166,9 +166,9 @@ def test_a_workers_json_logs_carry_its_node_name(monkeypatch: pytest.MonkeyPatch
 @pytest.mark.django_db
 def test_the_post_view_tags_its_logs_with_the_new_task_id(client, sample) -> None:
     from reports.api import apis
+    from reports.ops.logs import bind_task_id as original
 
     seen: list[str | None] = []
-    original = apis.bind_task_id
 
     def spy(task_id):
         original(task_id)
@@ -176,11 +176,11 @@ def test_the_post_view_tags_its_logs_with_the_new_task_id(client, sample) -> Non
 
         seen.append(current_task_id.get())
 
-    apis.bind_task_id = spy
+    setattr(apis, "bind_task_id", spy)  # by name: apis does not re-export it
     try:
         task_id = post(client, "html", sample).json()["task_id"]
     finally:
-        apis.bind_task_id = original
+        setattr(apis, "bind_task_id", original)
     assert seen == [task_id]
     from reports.ops.logs import current_task_id
 

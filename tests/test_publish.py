@@ -6,6 +6,7 @@ import base64
 import json
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -31,7 +32,7 @@ def redis_queue() -> Iterator[tuple[object, str]]:
             client.delete(*keys)
 
 
-def celery_message(client: object, prefix: str, task_id: str, url: str) -> dict:
+def celery_message(client: Any, prefix: str, task_id: str, url: str) -> dict:
     """What apply_async writes to the same queue, through the service's own transport."""
     from kombu import Connection
 
@@ -40,7 +41,9 @@ def celery_message(client: object, prefix: str, task_id: str, url: str) -> dict:
         transport="config.broker:RedisTransport",
         transport_options={"global_keyprefix": prefix},
     ) as conn:
-        run_job.apply_async(args=[task_id], queue="html", task_id=task_id, connection=conn)
+        run_job.apply_async(  # type: ignore[call-arg]  # Celery passes connection= on; unstubbed
+            args=(task_id,), queue="html", task_id=task_id, connection=conn
+        )
     return json.loads(client.lpop(f"{prefix}html"))
 
 

@@ -15,6 +15,7 @@ import sys
 import time
 import urllib.parse
 from collections.abc import Iterator
+from typing import TYPE_CHECKING, cast
 
 import boto3
 import pypdf
@@ -25,6 +26,9 @@ from reports.jobs import selectors
 from reports.models import Report, ReportJob
 from tests.conftest import integration_urls, make_stack
 from tests.stack import ROOT, Stack, free_port, http
+
+if TYPE_CHECKING:  # the stubs' type of a region name (boto3-stubs, a dev dependency)
+    from mypy_boto3_s3.literals import BucketLocationConstraintType as Region
 
 BUCKET = "report-task-test"
 CREDENTIALS = {
@@ -118,6 +122,7 @@ def test_report_url_is_presigned_in_s3(settings, sample) -> None:
         content_type="application/pdf",
     )
     view = selectors.job_get(task_id=str(job.id), kind="pdf")
+    assert view is not None
     url = selectors.report_download_url(job=view, request=RequestFactory().get("/"))
     parsed = urllib.parse.urlsplit(url)
     query = urllib.parse.parse_qs(parsed.query)
@@ -172,7 +177,9 @@ def bucket(s3_endpoint: str):
     )
     return s3.create_bucket(
         Bucket=BUCKET,
-        CreateBucketConfiguration={"LocationConstraint": CREDENTIALS["AWS_S3_REGION_NAME"]},
+        CreateBucketConfiguration={
+            "LocationConstraint": cast("Region", CREDENTIALS["AWS_S3_REGION_NAME"])
+        },
     )
 
 

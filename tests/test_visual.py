@@ -176,7 +176,9 @@ def test_pdf_pages_are_a4_with_vector_charts(tmp_path: Path) -> None:
     student_pages = [p for p in reader.pages if "Timeline" in p.extract_text()]
     assert len(student_pages) == 3
     for page in student_pages:
-        content = page.get_contents().get_data()
+        contents = page.get_contents()
+        assert contents is not None
+        content = contents.get_data()
         assert content.count(b" l S") >= 20  # chart marks
         assert content.count(b" re f") >= 2  # shaded active segments
     (tmp_path / "report.pdf").write_bytes(pdf)
@@ -195,9 +197,9 @@ def test_pdf_pages_are_a4_with_vector_charts(tmp_path: Path) -> None:
         ink, _colour = coloured_pixels(data)
         assert ink > 500, f"page {index + 1} looks blank"
     if os.environ.get("REPORT_SCREENSHOT_DIR"):  # the docs' pictures: sharper
-        for page, name in (("1", "report-pdf-class.png"), ("2", "report-pdf.png")):
+        for number, name in (("1", "report-pdf-class.png"), ("2", "report-pdf.png")):
             subprocess.run(
-                [pdftoppm, "-r", "80", "-png", "-f", page, "-l", page, "-singlefile",
+                [pdftoppm, "-r", "80", "-png", "-f", number, "-l", number, "-singlefile",
                  str(tmp_path / "report.pdf"), str(tmp_path / "docs")],
                 check=True, capture_output=True, timeout=90,
             )  # fmt: skip

@@ -11,6 +11,7 @@ import json
 import re
 import socket
 import time
+import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -332,6 +333,7 @@ def test_success_is_delivered_once_the_run_commits(
     assert delivery.webhook_deliver(job_id=task_id) == "delivered"
     [request] = receiver.at("/ok")
     job = ReportJob.objects.get(id=task_id)
+    assert job.finished_at is not None
     assert event_of(request) == {
         "type": "report.succeeded",
         "task_id": task_id,
@@ -341,7 +343,7 @@ def test_success_is_delivered_once_the_run_commits(
         "report_url": f"http://api.example/assignment/html/{task_id}/report",
         "created_at": job.finished_at.isoformat().replace("+00:00", "Z"),
     }
-    hook = WebhookDelivery.objects.get(job_id=task_id)
+    hook = WebhookDelivery.objects.get(job_id=uuid.UUID(task_id))
     assert (hook.state, hook.attempts, hook.last_status) == ("delivered", 1, 200)
     assert delivery.webhook_deliver(job_id=task_id) is None  # a duplicate message: nothing
 
@@ -364,7 +366,7 @@ def test_a_failed_job_is_delivered_as_report_failed(
 ) -> None:
     """job_fail: here the input is missing; a bad input or a time limit take the same path."""
     task_id = new_job(sample, receiver, "/failed")
-    JobInput.objects.filter(job_id=task_id).delete()
+    JobInput.objects.filter(job_id=uuid.UUID(task_id)).delete()
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         assert run.job_run(job_id=task_id, holder="a/1") == JobStatus.FAILURE
     assert len(callbacks) == 1
@@ -417,27 +419,30 @@ def test_failures_are_retried_recorded_and_given_up_on(hooks, receiver, sample) 
     assert run.job_run(job_id=task_id, holder="a/1") == JobStatus.SUCCESS
 
     def due_now() -> None:  # as if the retry's time had come
-        WebhookDelivery.objects.filter(job_id=task_id).update(
+        WebhookDelivery.objects.filter(job_id=uuid.UUID(task_id)).update(
             next_attempt_at=timezone.now() - timedelta(seconds=1)
         )
 
     assert delivery.webhook_deliver(job_id=task_id) == "retrying"
-    hook = WebhookDelivery.objects.get(job_id=task_id)
+    hook = WebhookDelivery.objects.get(job_id=uuid.UUID(task_id))
     assert (hook.state, hook.attempts, hook.last_status) == ("retrying", 1, 503)
-    assert hook.next_attempt_at > timezone.now()
+    assert hook.next_attempt_at is not None and hook.next_attempt_at > timezone.now()
     assert delivery.webhook_deliver(job_id=task_id) is None  # early: not due yet
     due_now()
     before = timezone.now()
     assert delivery.webhook_deliver(job_id=task_id) == "retrying"
-    hook = WebhookDelivery.objects.get(job_id=task_id)
+    hook = WebhookDelivery.objects.get(job_id=uuid.UUID(task_id))
+    assert hook.next_attempt_at is not None
     assert hook.next_attempt_at >= before + timedelta(seconds=30)  # Retry-After honoured
     due_now()
     assert delivery.webhook_deliver(job_id=task_id) == "failed"  # a 404 is not retried
     attempts = list(
-        WebhookAttempt.objects.filter(job_id=task_id).values_list("http_status", flat=True)
+        WebhookAttempt.objects.filter(job_id=uuid.UUID(task_id)).values_list(
+            "http_status", flat=True
+        )
     )
     assert attempts == [503, 429, 404]
-    assert WebhookDelivery.objects.get(job_id=task_id).attempts == 3
+    assert WebhookDelivery.objects.get(job_id=uuid.UUID(task_id)).attempts == 3
     assert ReportJob.objects.get(id=task_id).status == JobStatus.SUCCESS  # untouched
 
 
@@ -454,12 +459,12 @@ def test_retries_stop_after_the_retry_window(hooks, receiver, sample) -> None:
 @pytest.mark.django_db
 def test_a_rerun_job_delivers_its_new_end(hooks, receiver, sample) -> None:
     task_id = new_job(sample, receiver, "/rerun")
-    JobInput.objects.filter(job_id=task_id).update(body=b"{}")  # fails in the worker
+    JobInput.objects.filter(job_id=uuid.UUID(task_id)).update(body=b"{}")  # fails in the worker
     assert run.job_run(job_id=task_id, holder="a/1") == JobStatus.FAILURE
     assert delivery.webhook_deliver(job_id=task_id) == "delivered"
-    JobInput.objects.filter(job_id=task_id).update(body=json.dumps(sample).encode())
+    JobInput.objects.filter(job_id=uuid.UUID(task_id)).update(body=json.dumps(sample).encode())
     assert sweep.jobs_rerun(job_ids=[task_id]) == 1
-    assert WebhookDelivery.objects.get(job_id=task_id).state == "pending"
+    assert WebhookDelivery.objects.get(job_id=uuid.UUID(task_id)).state == "pending"
     assert run.job_run(job_id=task_id, holder="a/2") == JobStatus.SUCCESS
     assert delivery.webhook_deliver(job_id=task_id) == "delivered"
     types = [event_of(r)["type"] for r in receiver.at("/rerun")]

@@ -8,6 +8,7 @@ import time
 import urllib.parse
 import uuid
 from collections.abc import Iterator
+from typing import cast
 
 import pytest
 
@@ -204,13 +205,14 @@ def test_a_delivery_lost_after_the_job_committed_is_sent_by_the_sweeper(
     queue = f"{s.name}:maintenance"
 
     def ours() -> list[bytes]:
-        return [m for m in client.lrange(queue, 0, -1) if task_id.encode() in m]
+        listed = cast(list[bytes], client.lrange(queue, 0, -1))  # a list: the client is sync
+        return [m for m in listed if task_id.encode() in m]
 
     [message] = wait_for("the delivery message", ours)
-    assert client.lrem(queue, 0, message) == 1  # lost
+    assert client.lrem(queue, 0, message.decode()) == 1  # lost
     fast = {"REPORT_SWEEP_INTERVAL": "1", "REPORT_SWEEP_PENDING_AFTER": "2"}
-    s.start("worker", name="hooks", CELERY_WORKER_QUEUES="maintenance", **fast)
-    s.start("beat", **fast)
+    s.start("worker", name="hooks", CELERY_WORKER_QUEUES="maintenance", overrides=fast)
+    s.start("beat", overrides=fast)
     try:
         [request] = receiver.wait_for("/lost", timeout=60)
         assert event(request)["task_id"] == task_id
