@@ -59,6 +59,7 @@ test: install
 lint: install $(POETRY)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	SECRET_KEY=$${SECRET_KEY:-lint} $(VENV)/bin/mypy
 	SECRET_KEY=$${SECRET_KEY:-lint} $(PY) manage.py makemigrations --check --dry-run
 	$(POETRY) check --strict
 	$(PY) scripts/check_packaging.py --image
