@@ -83,4 +83,4 @@ bench-micro: install
 	$(PY) -m bench micro $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) $(TOOLS) .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(TOOLS) .pytest_cache .ruff_cache .mypy_cache

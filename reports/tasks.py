@@ -84,7 +84,7 @@ def run_job(self: JobTask, job_id: str, released: int | None = None) -> str | No
             )
             queue = delivered_queue(self.request.delivery_info)  # not the default (html)
             raise self.retry(
-                args=(job_id,),
+                args=[job_id],  # type: ignore[arg-type]  # a list, as published: same argsrepr
                 kwargs={"released": exc.fence},
                 countdown=countdown,
                 exc=exc,

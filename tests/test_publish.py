@@ -42,7 +42,10 @@ def celery_message(client: Any, prefix: str, task_id: str, url: str) -> dict:
         transport_options={"global_keyprefix": prefix},
     ) as conn:
         run_job.apply_async(  # type: ignore[call-arg]  # Celery passes connection= on; unstubbed
-            args=(task_id,), queue="html", task_id=task_id, connection=conn
+            args=[task_id],  # type: ignore[arg-type]  # a list, as the service publishes args
+            queue="html",
+            task_id=task_id,
+            connection=conn,
         )
     return json.loads(client.lpop(f"{prefix}html"))
 
