@@ -174,8 +174,9 @@ def big(ctx: Context, kind: str, events: int, runs_count: int) -> dict[str, Any]
         with ctx.sampler() as sampler:
             runs.append(ctx.client().run_job(kind, body, timeout=ctx.counts.timeout))
         for name in peaks:
-            if sampler.peaks.get(name):
-                peaks[name].append(sampler.peaks[name])  # type: ignore[arg-type]
+            peak = sampler.peaks.get(name)
+            if peak:
+                peaks[name].append(peak)
     result = _summary(ctx, kind, body, runs)
     result["api_peak_rss_bytes"] = max(peaks["api"], default=None)
     result["worker_peak_rss_bytes"] = max(peaks["worker"], default=None)

@@ -188,4 +188,4 @@ def remove_leftovers() -> None:
 
 def _owner_alive(name: str) -> bool:
     found = _OWNER.match(name)
-    return bool(found) and os.path.exists(f"/proc/{found[1]}")  # type: ignore[index]
+    return found is not None and os.path.exists(f"/proc/{found[1]}")

@@ -85,7 +85,7 @@ INVALID = {
     "a bad event in a later slice": bad_event_at(events.SLICE + 7, unit=2**64),
     "a bad time": bad_event_at(3, created_time="yesterday"),
     "an empty type": bad_event_at(events.SLICE * 2 - 1, type=""),
-    "events not a list": encode(student({"a": 1})),  # type: ignore[arg-type]
+    "events not a list": encode(student({"a": 1})),  # type: ignore[arg-type]  # on purpose
     # The first problem in document order wins: an event before a later student's field.
     "two problems": encode([student([EVENT, {**EVENT, "unit": None}]), {"namespace": ""}]),
     "bad UTF-8 in an event": b'{"namespace": "n", "student_id": "s", "events": ['
