@@ -1,0 +1,228 @@
+"""Runs the minimal service and this service one after the other; prints and saves both."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from bench import payloads
+from bench.client import Client
+from bench.cpu import Meter, ceiling, sequential
+from bench.procs import cpu_count
+from bench.service import ROOT, Scratch, Service, free_port
+from config.serve import web_command, worker_command
+
+RESULTS = ROOT / "bench" / "results"
+TABLE = (
+    "CREATE TABLE minimal_job (id uuid PRIMARY KEY, status text NOT NULL, body bytea, output bytea)"
+)
+
+
+def _env(scratch: Scratch) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("WEB_CONCURRENCY", "WEB_THREADS")}
+    env.update(
+        DJANGO_SETTINGS_MODULE="bench.minimal.settings",
+        MINIMAL_DATABASE_URL=scratch.database_url,
+        MINIMAL_BROKER_URL=scratch.broker_url,
+        MINIMAL_KEY_PREFIX=scratch.key_prefix,
+        MINIMAL_QUEUE="minimal",
+        PYTHONPATH=str(ROOT),
+    )
+    return env
+
+
+def _command(role: str, app: str, port: int) -> list[str]:
+    """The service's own gunicorn or Celery command, pointed at the minimal app."""
+    if role == "web":
+        command = web_command()
+        command[command.index("config.wsgi:application")] = app
+        command[command.index("--bind") + 1] = f"127.0.0.1:{port}"
+        return command
+    command = worker_command()
+    command[command.index("-A") + 1] = app
+    command[command.index("--queues") + 1] = "minimal"
+    return command
+
+
+@contextlib.contextmanager
+def _process(command: list[str], env: dict[str, str], log: Path) -> Iterator[int]:
+    with open(log, "ab") as out:
+        proc = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+    try:
+        yield proc.pid
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+
+
+def _wait_http(client: Client, path: str) -> None:
+    for _ in range(300):
+        with contextlib.suppress(OSError):
+            if client.request("GET", path).status < 500:
+                return
+        client.close()
+        time.sleep(0.1)
+    raise RuntimeError("the minimal web server did not start")
+
+
+def _each(meter: Meter, count: int, request: Any) -> dict[str, float]:
+    request()
+    before = meter.snapshot()
+    for _ in range(count):
+        request()
+    return meter.per(before, count)
+
+
+def _jobs_done(database_url: str) -> int:
+    with psycopg.connect(database_url) as conn:
+        row = conn.execute("SELECT count(*) FROM minimal_job WHERE status = 'SUCCESS'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def measure_minimal(
+    scratch: Scratch, count: int, tmp: Path, *, job_timeout: float = 120
+) -> dict[str, Any]:
+    """CPU per request of the plain WSGI server, then of the Django + DRF + Celery service."""
+    env, port = _env(scratch), free_port()
+    client, out = Client(f"http://127.0.0.1:{port}"), {}
+    with _process(
+        _command("web", "bench.minimal.plain:application", port), env, tmp / "p.log"
+    ) as web:
+        _wait_http(client, "/")
+        out["plain"] = _each(Meter(web, None), count, lambda: client.request("GET", "/"))
+    client.close()
+    body = payloads.sample_body()
+    with (
+        _process(_command("web", "bench.minimal.app:application", port), env, tmp / "w.log") as web,
+        _process(_command("worker", "bench.minimal.tasks", port), env, tmp / "c.log") as worker,
+    ):
+        _wait_http(client, "/hello")
+        meter = Meter(web, worker)
+        out["hello"] = _each(meter, count, lambda: client.request("GET", "/hello"))
+        done_before = _jobs_done(scratch.database_url)
+        posted: list[str] = []
+        before = meter.snapshot()
+        out["post"] = _each(
+            meter, count, lambda: posted.append(client.post_json("/job", body).json()["task_id"])
+        )
+        deadline = time.monotonic() + job_timeout
+        while _jobs_done(scratch.database_url) < done_before + len(posted):
+            if time.monotonic() > deadline:
+                raise RuntimeError("the minimal worker did not finish its jobs")
+            time.sleep(0.05)
+        out["job"] = meter.per(before, len(posted))  # everything a job cost, its POST included
+        out["status_read"] = _each(
+            meter, count, lambda: client.request("GET", f"/job/{posted[-1]}")
+        )
+    client.close()
+    return out
+
+
+def measure_service(args: argparse.Namespace) -> dict[str, Any]:
+    scratch = Scratch(args.postgres, args.redis)
+    scratch.create()
+    try:
+        with Service(scratch) as service:
+            for _ in range(20):  # warm: imports, fonts, connections
+                Client.local(service.base_url).run_job("html", payloads.sample_body())
+            meter = Meter(service.pid("web"), service.pid("worker"))
+            return sequential(service.base_url, "html", args.requests, meter)
+    finally:
+        scratch.drop()
+
+
+ROWS = (
+    ("plain", None, "HTTP server alone (plain WSGI, web)"),
+    ("hello", "unknown_path", "GET through the framework (web)"),
+    ("post", "post", "POST of the seed sample (web)"),
+    ("status_read", "status_read", "status read (web + PostgreSQL)"),
+)
+
+
+def per_report(side: dict[str, Any], polls: float) -> float:
+    """The service's CPU for one report: its POST and job, plus ``polls`` status reads."""
+    return float(side["job"]["service"] + polls * side["status_read"]["service"])
+
+
+def print_table(results: dict[str, Any]) -> None:
+    minimal, ours, polls = results["minimal"], results["service"], results["polls"]
+    print(f"{'ms CPU per request or job':<40} {'minimal stack':>14} {'this service':>13}")
+    for key, our_key, label in ROWS:
+        group = "web" if "web" in label and "PostgreSQL" not in label else "service"
+        mine = minimal[key][group]
+        theirs = f"{ours[our_key][group]:>13.2f}" if our_key else f"{'':>13}"
+        print(f"  {label:<38} {mine:>14.2f} {theirs}")
+    for side in (minimal, ours):
+        worker = side["job"]["worker main"] + side["job"]["worker pool"]
+        side["worker_job_ms"] = worker
+        side["per_report_ms"] = per_report(side, polls)
+    print(
+        f"  {'worker per job (main + pool)':<38} {minimal['worker_job_ms']:>14.2f} "
+        f"{ours['worker_job_ms']:>13.2f}"
+    )
+    print(
+        f"  {f'one report, POST + job + {polls:g} reads':<38} "
+        f"{minimal['per_report_ms']:>14.2f} {ours['per_report_ms']:>13.2f}"
+    )
+    rate, cores = ceiling(minimal["per_report_ms"])
+    print(
+        f"the minimal stack's ceiling at {polls:g} reads per report: {rate:.0f} reports/s "
+        f"on {cores} cores"
+    )
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench minimal", description=__doc__)
+    parser.add_argument("--requests", type=int, default=1000, help="per measurement")
+    parser.add_argument("--polls", type=float, default=7.0, help="status reads per report")
+    parser.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379")
+    parser.add_argument("--no-save", action="store_true", help="print only")
+    args = parser.parse_args(argv)
+    results: dict[str, Any] = {
+        "command": "python -m bench minimal " + " ".join(argv),
+        "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "cpus": cpu_count(),
+        "load_average": os.getloadavg()[0],
+        "requests": args.requests,
+        "polls": args.polls,
+    }
+    scratch = Scratch(args.postgres, args.redis)
+    scratch.create()
+    try:
+        with psycopg.connect(scratch.database_url, autocommit=True) as conn:
+            conn.execute(TABLE)
+        with tempfile.TemporaryDirectory(prefix="rt-minimal-") as tmp:
+            results["minimal"] = measure_minimal(scratch, args.requests, Path(tmp))
+    finally:
+        scratch.drop()
+    results["service"] = measure_service(args)
+    print_table(results)
+    if not args.no_save:
+        RESULTS.mkdir(exist_ok=True)
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+        path = RESULTS / f"minimal-{stamp}.json"
+        path.write_text(json.dumps(results, indent=2) + "\n")
+        print(f"results: {path.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
