@@ -3,6 +3,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.conf import settings
+from django.contrib.auth.middleware import AuthenticationMiddleware
+from django.contrib.messages.middleware import MessageMiddleware
+from django.contrib.sessions.middleware import SessionMiddleware
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from reports.errors import error_body
@@ -30,3 +33,33 @@ class BodySizeLimitMiddleware:
             response["Connection"] = "close"
             return response
         return self.get_response(request)
+
+
+# Where config/urls.py mounts the admin site: the only pages with sessions and logins.
+ADMIN_PATH = "admin/"
+
+
+class _AdminOnly:
+    """Runs the middleware it is mixed into for the admin site's paths only. The API and
+    the web page use no session, user or message (the API authenticates by key), so every
+    other request skips their work. (CSRF protection stays on everywhere: Django's deploy
+    check expects its own middleware, and DRF's views are exempt from it anyway.)"""
+
+    get_response: Callable[[HttpRequest], HttpResponse]
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path_info.startswith("/" + ADMIN_PATH):
+            return super().__call__(request)  # type: ignore[misc]  # the mixed-in middleware's
+        return self.get_response(request)
+
+
+class AdminSessionMiddleware(_AdminOnly, SessionMiddleware):
+    pass
+
+
+class AdminAuthenticationMiddleware(_AdminOnly, AuthenticationMiddleware):
+    pass
+
+
+class AdminMessageMiddleware(_AdminOnly, MessageMiddleware):
+    pass
