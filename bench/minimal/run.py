@@ -45,8 +45,9 @@ def _env(scratch: Scratch) -> dict[str, str]:
     return env
 
 
-def _command(role: str, app: str, port: int) -> list[str]:
-    """The service's own gunicorn or Celery command, pointed at the minimal app."""
+def _command(role: str, app: str, port: int, pool: str = "prefork") -> list[str]:
+    """The service's own gunicorn or Celery command, pointed at the minimal app (``pool``:
+    Celery's execution pool; the service runs prefork)."""
     if role == "web":
         command = web_command()
         command[command.index("config.wsgi:application")] = app
@@ -55,7 +56,7 @@ def _command(role: str, app: str, port: int) -> list[str]:
     command = worker_command()
     command[command.index("-A") + 1] = app
     command[command.index("--queues") + 1] = "minimal"
-    return command
+    return [*command, "--pool", pool]
 
 
 @contextlib.contextmanager
@@ -138,7 +139,7 @@ def measure(side: Side, count: int, *, job_timeout: float = 120) -> dict[str, An
 
 
 def measure_minimal(
-    scratch: Scratch, count: int, tmp: Path, *, job_timeout: float = 120
+    scratch: Scratch, count: int, tmp: Path, *, job_timeout: float = 120, pool: str = "prefork"
 ) -> dict[str, Any]:
     """CPU per request of the plain WSGI server, then of the Django + DRF + Celery service."""
     env, port = _env(scratch), free_port()
@@ -151,7 +152,7 @@ def measure_minimal(
     client.close()
     with (
         _process(_command("web", "bench.minimal.app:application", port), env, tmp / "w.log") as web,
-        _process(_command("worker", "bench.minimal.tasks", port), env, tmp / "c.log") as worker,
+        _process(_command("worker", "bench.minimal.tasks", port, pool), env, tmp / "c") as worker,
     ):
         _wait_http(client, "/hello")
         client.close()
@@ -227,6 +228,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379")
     parser.add_argument("--no-save", action="store_true", help="print only")
+    parser.add_argument(
+        "--pool", default="prefork", choices=["prefork", "solo"], help="the minimal worker's pool"
+    )
     args = parser.parse_args(argv)
     results: dict[str, Any] = {
         "command": "python -m bench minimal " + " ".join(argv),
@@ -235,6 +239,7 @@ def main(argv: list[str]) -> int:
         "load_average": os.getloadavg()[0],
         "requests": args.requests,
         "polls": args.polls,
+        "minimal_pool": args.pool,
     }
     scratch = Scratch(args.postgres, args.redis)
     scratch.create()
@@ -242,7 +247,7 @@ def main(argv: list[str]) -> int:
         with psycopg.connect(scratch.database_url, autocommit=True) as conn:
             conn.execute(TABLE)
         with tempfile.TemporaryDirectory(prefix="rt-minimal-") as tmp:
-            results["minimal"] = measure_minimal(scratch, args.requests, Path(tmp))
+            results["minimal"] = measure_minimal(scratch, args.requests, Path(tmp), pool=args.pool)
     finally:
         scratch.drop()
     results["service"] = measure_service(args)
