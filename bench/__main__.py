@@ -1,6 +1,7 @@
 """``python -m bench [options]``: the end-to-end scenarios of issue #5 (docs/performance.md).
 
 ``python -m bench micro``: the micro-benchmarks only.
+``python -m bench minimal``: the same measurements on a minimal service of the same stack.
 ``python -m bench show <results.json>``: print the tables of an earlier run again.
 """
 
@@ -375,6 +376,10 @@ def main(argv: list[str]) -> int:
         from bench import profile
 
         return profile.main(argv[1:])
+    if argv and argv[0] == "minimal":
+        from bench.minimal import run as minimal  # not `run`: that name is main's below
+
+        return minimal.main(argv[1:])
     if argv and argv[0] == "show":
         for name in argv[1:]:
             show(json.loads(Path(name).read_text()))

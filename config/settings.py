@@ -58,11 +58,12 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Serves /static/ (admin, Swagger UI, the web page) from gunicorn itself: no CDN.
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Sessions, users and messages, for the admin site only (reports/api/middleware.py).
+    "reports.api.middleware.AdminSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "reports.api.middleware.AdminAuthenticationMiddleware",
+    "reports.api.middleware.AdminMessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "reports.ops.logs.TaskIdMiddleware",
     # Innermost, so that its early 413 still passes through the security headers above;

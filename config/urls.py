@@ -3,10 +3,12 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.negotiation import DefaultContentNegotiation
 
+from reports.api.middleware import ADMIN_PATH
+
 urlpatterns = [
     # The job endpoints first: every request is matched against the list in order.
     path("", include("reports.urls")),
-    path("admin/", admin.site.urls),
+    path(ADMIN_PATH, admin.site.urls),
     # The schema picks YAML or JSON by Accept (or ?format=): DRF's own negotiation, not the
     # JSON-only default of our API views.
     path(

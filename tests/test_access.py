@@ -203,3 +203,29 @@ def test_the_metrics_token_opens_nothing_else(client) -> None:
     ).status_code == 401
     key = {"HTTP_AUTHORIZATION": f"Bearer {KEY}"}
     assert client.get(f"/assignment/html/{uuid.uuid4()}", **key).status_code == 404
+
+
+@pytest.mark.django_db
+def test_sessions_csrf_and_users_run_on_admin_pages_and_nowhere_else(django_user_model) -> None:
+    """The admin's login keeps its CSRF check and its session; API requests and the web
+    page carry no session and no message store (their middleware is skipped there)."""
+    from django.test import Client
+
+    django_user_model.objects.create_superuser("boss", "boss@example.org", "pw-123-long")
+    browser = Client(enforce_csrf_checks=True)
+    form = browser.get("/admin/login/")
+    assert hasattr(form.wsgi_request, "session") and hasattr(form.wsgi_request, "user")
+    token = form.cookies["csrftoken"].value
+    refused = browser.post("/admin/login/", {"username": "boss", "password": "pw-123-long"})
+    assert refused.status_code == 403  # no CSRF token
+    login = browser.post(
+        "/admin/login/?next=/admin/",
+        {"username": "boss", "password": "pw-123-long", "csrfmiddlewaretoken": token},
+    )
+    assert login.status_code == 302 and login["Location"] == "/admin/"
+    assert browser.get("/admin/").status_code == 200
+    for path in ("/healthz", "/", f"/assignment/html/{uuid.uuid4()}", "/no/such/path"):
+        answer = browser.get(path)
+        assert not hasattr(answer.wsgi_request, "session"), path
+        assert not hasattr(answer.wsgi_request, "_messages"), path
+        assert "Set-Cookie" not in answer.headers, path

@@ -68,3 +68,33 @@ def test_rss_is_read_from_proc() -> None:
 
     assert (status_kb(os.getpid(), "VmRSS") or 0) > 0
     assert (status_kb(os.getpid(), "VmHWM") or 0) > 0
+
+
+@pytest.mark.integration
+def test_the_minimal_stack_serves_its_three_views_and_its_worker_finishes_every_job(
+    tmp_path: Path,
+) -> None:
+    """``python -m bench minimal``'s minimal service starts with the service's own gunicorn
+    and Celery commands, answers, and its worker finishes every posted job (the
+    measurement raises when one is left unfinished); each figure is a CPU time."""
+    import psycopg
+
+    from bench.minimal import run
+    from bench.service import Scratch
+    from tests.conftest import integration_urls
+
+    postgres, redis_url = integration_urls()
+    scratch = Scratch(postgres, redis_url)
+    scratch.create()
+    try:
+        with psycopg.connect(scratch.database_url, autocommit=True) as conn:
+            conn.execute(run.TABLE)
+        out = run.measure_minimal(scratch, 10, tmp_path, job_timeout=20)
+        with psycopg.connect(scratch.database_url) as conn:
+            row = conn.execute("SELECT count(*), count(output) FROM minimal_job").fetchone()
+    finally:
+        scratch.drop()
+    assert row == (11, 11)  # ten posts and the warm-up, each claimed and finished
+    assert set(out) == {"plain", "hello", "post", "job", "status_read"}
+    assert out["job"]["worker pool"] > 0
+    assert all(costs["web"] >= 0 for costs in out.values())

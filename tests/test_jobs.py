@@ -8,10 +8,12 @@ import uuid
 from datetime import timedelta
 from pathlib import Path
 
+import psycopg
 import pytest
+from django.db import IntegrityError, connection
 from django.utils import timezone
 
-from reports.jobs import claim, run, submit
+from reports.jobs import claim, db, run, submit
 from reports.models import JobStatus, Report, ReportJob
 
 pytestmark = pytest.mark.django_db
@@ -198,3 +200,55 @@ def test_a_report_file_is_written_whole_and_never_over_another(tmp_path, setting
     assert other != "reports/a.1.pdf"
     assert (tmp_path / "reports" / "a.1.pdf").read_bytes() == content
     assert storages["default"].open(other).read() == b"second"
+
+
+def _drop_this_connection() -> None:
+    """What a database restart does to an idle connection: its server process is ended
+    (from another connection, waiting until it is gone); this side does not know yet."""
+    params = connection.settings_dict
+    pid = connection.connection.info.backend_pid
+    with psycopg.connect(
+        host=params["HOST"], port=params["PORT"] or 5432, user=params["USER"],
+        password=params["PASSWORD"], dbname=params["NAME"], autocommit=True,
+    ) as other:  # fmt: skip
+        assert other.execute("SELECT pg_terminate_backend(%s, 5000)", [pid]).fetchone() == (True,)
+
+
+postgresql_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="autocommit INSERTs and a server to end"
+)
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_a_post_on_a_connection_the_database_dropped_is_stored_once(sample) -> None:
+    """The POST's INSERT goes without a health check first: a connection found broken is
+    replaced and the statement sent again, so the request still succeeds."""
+    first = new_job(sample)
+    _drop_this_connection()
+    second = new_job(sample)
+    assert ReportJob.objects.filter(id__in=[first, second]).count() == 2
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_an_insert_stored_before_its_connection_broke_counts_as_done_not_as_a_conflict(
+    sample,
+) -> None:
+    job = ReportJob(
+        kind="html",
+        student_count=1,
+        event_count=1,
+        idle_minutes=10,
+        body_sha256="0" * 64,
+        created_at=timezone.now(),
+        published_at=timezone.now(),
+    )
+    sql, params = db.insert_row(job)
+    db.insert_once(sql, params, primary_key="reports_reportjob_pkey")
+    _drop_this_connection()
+    # The first try fails on the broken connection; the second finds the row stored.
+    db.insert_once(sql, params, primary_key="reports_reportjob_pkey")
+    assert ReportJob.objects.filter(id=job.id).count() == 1
+    with pytest.raises(IntegrityError):  # on a sound connection a duplicate is a conflict
+        db.insert_once(sql, params, primary_key="reports_reportjob_pkey")

@@ -1,9 +1,13 @@
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.contrib.auth.middleware import AuthenticationMiddleware
+from django.contrib.messages.middleware import MessageMiddleware
+from django.contrib.sessions.middleware import SessionMiddleware
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
+from django.utils.deprecation import MiddlewareMixin
 
 from reports.errors import error_body
 
@@ -30,3 +34,31 @@ class BodySizeLimitMiddleware:
             response["Connection"] = "close"
             return response
         return self.get_response(request)
+
+
+# Where config/urls.py mounts the admin site: the only pages with sessions and logins.
+ADMIN_PATH = "admin/"
+
+
+class _AdminOnly(MiddlewareMixin):
+    """Runs the middleware it is mixed into for the admin site's paths only. The API and
+    the web page use no session, user or message (the API authenticates by key), so every
+    other request skips their work. (CSRF protection stays on everywhere: Django's deploy
+    check expects its own middleware, and DRF's views are exempt from it anyway.)"""
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase | Awaitable[HttpResponseBase]:
+        if request.path_info.startswith("/" + ADMIN_PATH):
+            return super().__call__(request)  # the mixed-in middleware's
+        return self.get_response(request)
+
+
+class AdminSessionMiddleware(_AdminOnly, SessionMiddleware):
+    pass
+
+
+class AdminAuthenticationMiddleware(_AdminOnly, AuthenticationMiddleware):
+    pass
+
+
+class AdminMessageMiddleware(_AdminOnly, MessageMiddleware):
+    pass

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, cast
 
-from django.db import InterfaceError, OperationalError, connection
+from django.db import IntegrityError, InterfaceError, OperationalError, connection
 from django.db.models import Field, Model
 
 
@@ -89,6 +89,32 @@ def read_one(sql: str, params: Sequence[Any]) -> tuple[Any, ...] | None:
                 raise
             connection.close()
     raise AssertionError("unreachable")
+
+
+def insert_once(sql: str, params: Sequence[Any], *, primary_key: str) -> None:
+    """Run one ``INSERT`` statement that sets its own primary key (autocommit), without the
+    per-request health check (a round trip of its own): a connection found broken is
+    replaced and the statement sent again, once. Should the first one have been stored
+    after all (the connection broke between its commit and the answer), the second fails
+    on ``primary_key`` (the constraint's name): that counts as done, not as a conflict."""
+    for attempt in (1, 2):
+        try:
+            with _cursor(health_check=attempt == 2) as cursor:
+                cursor.execute(sql, params)
+            return
+        except IntegrityError as exc:
+            if attempt == 2 and _constraint(exc) == primary_key:
+                return
+            raise
+        except (OperationalError, InterfaceError):
+            if attempt == 2 or connection.in_atomic_block:
+                raise
+            connection.close()
+
+
+def _constraint(exc: IntegrityError) -> str | None:
+    diag = getattr(exc.__cause__, "diag", None)
+    return getattr(diag, "constraint_name", None)
 
 
 def pk(value: Any) -> Any:

@@ -137,7 +137,7 @@ def _job_insert(*, job: ReportJob, body: bytes, callback: Callback | None = None
             with transaction.atomic():
                 db.execute(both, values)
         else:
-            db.execute(both, values)
+            db.insert_once(both, values, primary_key=f"{ReportJob._meta.db_table}_pkey")
     else:
         with transaction.atomic():
             db.execute(sql, params)
