@@ -252,3 +252,22 @@ def test_an_insert_stored_before_its_connection_broke_counts_as_done_not_as_a_co
     assert ReportJob.objects.filter(id=job.id).count() == 1
     with pytest.raises(IntegrityError):  # on a sound connection a duplicate is a conflict
         db.insert_once(sql, params, primary_key="reports_reportjob_pkey")
+
+
+@postgresql_only
+def test_big_values_are_compressed_with_lz4_where_postgresql_has_it() -> None:
+    """Migration 0006: a job's body and a report's HTML and data use LZ4 (faster than the
+    default pglz at storing and reading a big body)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT attrelid::regclass::text, attname, attcompression FROM pg_attribute "
+            "WHERE attrelid IN ('reports_jobinput'::regclass, 'reports_report'::regclass) "
+            "AND attname IN ('body', 'html', 'data_json', 'data_csv')"
+        )
+        found = {(table, column): method for table, column, method in cursor.fetchall()}
+    assert found == {
+        ("reports_jobinput", "body"): "l",
+        ("reports_report", "html"): "l",
+        ("reports_report", "data_json"): "l",
+        ("reports_report", "data_csv"): "l",
+    }

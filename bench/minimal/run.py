@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import os
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -221,6 +222,28 @@ def print_table(results: dict[str, Any]) -> None:
     print(f"the minimal stack's ceiling at {polls:g} reads a report: {rate:.0f}/s on {cores} cores")
 
 
+def _round(args: argparse.Namespace) -> dict[str, Any]:
+    """One measurement of each service, the minimal one first."""
+    scratch = Scratch(args.postgres, args.redis)
+    scratch.create()
+    try:
+        with psycopg.connect(scratch.database_url, autocommit=True) as conn:
+            conn.execute(TABLE)
+        with tempfile.TemporaryDirectory(prefix="rt-minimal-") as tmp:
+            minimal = measure_minimal(scratch, args.requests, Path(tmp), pool=args.pool)
+    finally:
+        scratch.drop()
+    return {"minimal": minimal, "service": measure_service(args)}
+
+
+def median_of(runs: list[dict[str, dict[str, float]]]) -> dict[str, dict[str, float]]:
+    """Cell by cell (measurement, process group), the median over the rounds."""
+    return {
+        key: {group: statistics.median(run[key][group] for run in runs) for group in runs[0][key]}
+        for key in runs[0]
+    }
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench minimal", description=__doc__)
     parser.add_argument("--requests", type=int, default=1000, help="per measurement")
@@ -228,6 +251,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379")
     parser.add_argument("--no-save", action="store_true", help="print only")
+    parser.add_argument("--rounds", type=int, default=3, help="alternated; medians are shown")
     parser.add_argument(
         "--pool", default="prefork", choices=["prefork", "solo"], help="the minimal worker's pool"
     )
@@ -240,17 +264,12 @@ def main(argv: list[str]) -> int:
         "requests": args.requests,
         "polls": args.polls,
         "minimal_pool": args.pool,
+        "rounds_run": args.rounds,
     }
-    scratch = Scratch(args.postgres, args.redis)
-    scratch.create()
-    try:
-        with psycopg.connect(scratch.database_url, autocommit=True) as conn:
-            conn.execute(TABLE)
-        with tempfile.TemporaryDirectory(prefix="rt-minimal-") as tmp:
-            results["minimal"] = measure_minimal(scratch, args.requests, Path(tmp), pool=args.pool)
-    finally:
-        scratch.drop()
-    results["service"] = measure_service(args)
+    rounds = [_round(args) for _ in range(args.rounds)]
+    results["rounds"] = rounds
+    for side in ("minimal", "service"):
+        results[side] = median_of([r[side] for r in rounds])
     print_table(results)
     if not args.no_save:
         RESULTS.mkdir(exist_ok=True)
