@@ -203,7 +203,7 @@ def test_every_python_module_script_and_management_command_in_the_docs_exists() 
 
 def test_every_benchmark_and_report_task_command_in_the_docs_exists_with_its_options() -> None:
     bench_words = bench_subcommands()
-    bench_options = options_in(sorted((ROOT / "bench").glob("*.py")))
+    bench_options = options_in(sorted((ROOT / "bench").rglob("*.py")))
     cli_options = options_in(sorted((ROOT / "reports" / "cli").glob("*.py")))
     wrong = []
     for doc, words in doc_commands():
