@@ -13,6 +13,7 @@ import pypdf
 import pytest
 from django.test import override_settings
 
+from bench import payloads
 from reports.api.auth import key_owner
 from reports.jobs import run, submit
 from reports.models import JobStatus, ReportJob
@@ -361,3 +362,24 @@ def test_a_dst_change_in_berlin_in_html_csv_pdf_and_json(client) -> None:
     )
     assert "2026-03-29 01:30:00 CET" in text and "2026-03-29 03:30:00 CEST" in text
     assert "time zone Europe/Berlin" in text
+
+
+@pytest.mark.parametrize(
+    ("body", "zone"),
+    [
+        (lambda: payloads.sample_body(), "UTC"),
+        (lambda: payloads.class_body(7, 40), "Europe/Berlin"),
+        (lambda: payloads.student_body(3_000), "America/St_Johns"),
+    ],
+    ids=["sample", "class", "big-student"],
+)
+def test_the_json_written_student_by_student_is_the_documents_own_encoding(body, zone) -> None:
+    """``report_json`` streams the document (a big student's ``event_order`` is joined from
+    encoded aliases); the bytes are exactly orjson's encoding of ``report_document``."""
+    import orjson
+
+    from reports.renderers.data import report_document
+
+    model = build_report(decode_students(body()), idle_minutes=10, timezone=zone)
+    assert report_json(model) == orjson.dumps(report_document(model))
+    assert len(json.loads(report_json(model))["students"][0]["event_order"]) > 0
