@@ -271,3 +271,16 @@ def test_big_values_are_compressed_with_lz4_where_postgresql_has_it() -> None:
         ("reports_report", "data_json"): "l",
         ("reports_report", "data_csv"): "l",
     }
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_a_status_read_on_a_connection_the_database_dropped_still_answers(sample) -> None:
+    """The status read goes without a health check first, as the POST's INSERT does: a
+    connection found broken is replaced and the read run again."""
+    from reports.jobs import selectors
+
+    task_id = new_job(sample)
+    _drop_this_connection()
+    job = selectors.job_get(task_id=task_id, kind="html")
+    assert job is not None and str(job.id) == task_id

@@ -11,13 +11,15 @@ as Django's ``OperationalError``/``IntegrityError``.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from django.db import IntegrityError, InterfaceError, OperationalError, connection
 from django.db.models import Field, Model
+
+T = TypeVar("T")
 
 
 def is_postgresql() -> bool:
@@ -74,42 +76,50 @@ def drop_buffers() -> None:
         connection.close()
 
 
-def read_one(sql: str, params: Sequence[Any]) -> tuple[Any, ...] | None:
-    """``fetchone`` for a read-only statement, without the per-request health check (a
-    round trip of its own): a connection found broken is replaced and the read run again,
-    once. Only safe for statements that change nothing."""
-    for attempt in (1, 2):
+def _without_health_check(statement: Callable[[bool], T]) -> T:
+    """Run ``statement(retry)`` without the per-request health check (a round trip of its
+    own): when the connection turns out broken, it is replaced and the statement run once
+    more (``retry`` True, health check on). Outside a transaction only."""
+    for retry in (False, True):
         try:
-            with _cursor(health_check=attempt == 2) as cursor:
-                cursor.execute(sql, params)
-                row = cursor.fetchone()
-            return tuple(row) if row is not None else None
+            return statement(retry)
         except (OperationalError, InterfaceError):
-            if attempt == 2 or connection.in_atomic_block:
+            if retry or connection.in_atomic_block:
                 raise
             connection.close()
     raise AssertionError("unreachable")
 
 
+def read_one(sql: str, params: Sequence[Any]) -> tuple[Any, ...] | None:
+    """``fetchone`` for a read-only statement, without the health check first (a broken
+    connection is replaced and the read run again). Only safe for statements that change
+    nothing."""
+
+    def read(retry: bool) -> tuple[Any, ...] | None:
+        with _cursor(health_check=retry) as cursor:
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+        return tuple(row) if row is not None else None
+
+    return _without_health_check(read)
+
+
 def insert_once(sql: str, params: Sequence[Any], *, primary_key: str) -> None:
     """Run one ``INSERT`` statement that sets its own primary key (autocommit), without the
-    per-request health check (a round trip of its own): a connection found broken is
-    replaced and the statement sent again, once. Should the first one have been stored
-    after all (the connection broke between its commit and the answer), the second fails
-    on ``primary_key`` (the constraint's name): that counts as done, not as a conflict."""
-    for attempt in (1, 2):
+    health check first (a broken connection is replaced and the statement sent again).
+    Should the first one have been stored after all (the connection broke between its
+    commit and the answer), the second fails on ``primary_key`` (the constraint's name):
+    that counts as done, not as a conflict."""
+
+    def insert(retry: bool) -> None:
         try:
-            with _cursor(health_check=attempt == 2) as cursor:
+            with _cursor(health_check=retry) as cursor:
                 cursor.execute(sql, params)
-            return
         except IntegrityError as exc:
-            if attempt == 2 and _constraint(exc) == primary_key:
-                return
-            raise
-        except (OperationalError, InterfaceError):
-            if attempt == 2 or connection.in_atomic_block:
+            if not (retry and _constraint(exc) == primary_key):
                 raise
-            connection.close()
+
+    _without_health_check(insert)
 
 
 def _constraint(exc: IntegrityError) -> str | None:

@@ -85,8 +85,7 @@ def _student_head(student: StudentReport, zone: ZoneInfo) -> dict[str, Any]:
 
 
 def _student(student: StudentReport, zone: ZoneInfo) -> dict[str, Any]:
-    aliases = [q.alias for q in student.questions]
-    order = [aliases[i] for i in student.event_questions]
+    order = [student.questions[i].alias for i in student.event_questions]
     return {**_student_head(student, zone), "event_order": order}
 
 
