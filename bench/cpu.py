@@ -91,7 +91,8 @@ class Meter:
         return costs
 
 
-def _each(meter: Meter, count: int, request: Callable[[], object]) -> dict[str, float]:
+def each(meter: Meter, count: int, request: Callable[[], object]) -> dict[str, float]:
+    """CPU per request by process group: ``count`` requests after one to warm up."""
     request()  # a warm connection
     before = meter.snapshot()
     for _ in range(count):
@@ -113,9 +114,9 @@ def sequential(url: str, kind: str, count: int, meter: Meter) -> dict[str, Any]:
                 time.sleep(0.01)
 
     out: dict[str, Any] = {"requests": count}
-    out["unknown_path"] = _each(meter, count, lambda: client.request("GET", "/no/such/path"))
+    out["unknown_path"] = each(meter, count, lambda: client.request("GET", "/no/such/path"))
     before = meter.snapshot()
-    out["post"] = _each(
+    out["post"] = each(
         meter,
         count,
         lambda: posted.append(client.post_json(f"/assignment/{kind}", body).json()["task_id"]),
@@ -124,7 +125,7 @@ def sequential(url: str, kind: str, count: int, meter: Meter) -> dict[str, Any]:
     out["job"] = meter.per(before, len(posted))  # everything a job cost, its POST included
     out["worker_job_ms"] = out["job"]["worker main"] + out["job"]["worker pool"]
     done_id = posted[-1]
-    out["status_read"] = _each(
+    out["status_read"] = each(
         meter, count, lambda: client.request("GET", f"/assignment/{kind}/{done_id}")
     )
     client.close()

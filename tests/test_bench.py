@@ -80,20 +80,12 @@ def test_the_minimal_stack_serves_its_three_views_and_its_worker_finishes_every_
     import psycopg
 
     from bench.minimal import run
-    from bench.service import Scratch
     from tests.conftest import integration_urls
 
-    postgres, redis_url = integration_urls()
-    scratch = Scratch(postgres, redis_url)
-    scratch.create()
-    try:
-        with psycopg.connect(scratch.database_url, autocommit=True) as conn:
-            conn.execute(run.TABLE)
+    with run.minimal_scratch(*integration_urls()) as scratch:
         out = run.measure_minimal(scratch, 10, tmp_path, job_timeout=20)
         with psycopg.connect(scratch.database_url) as conn:
             row = conn.execute("SELECT count(*), count(output) FROM minimal_job").fetchone()
-    finally:
-        scratch.drop()
     assert row == (11, 11)  # ten posts and the warm-up, each claimed and finished
     assert set(out) == {"plain", "hello", "post", "job", "status_read"}
     assert out["job"]["worker pool"] > 0

@@ -22,10 +22,10 @@ import psycopg
 
 from bench import payloads
 from bench.client import Client
-from bench.cpu import Meter, ceiling
+from bench.cpu import Meter, ceiling, each
 from bench.procs import cpu_count
 from bench.service import ROOT, Scratch, Service, free_port
-from config.serve import web_command, worker_command
+from config.serve import NOT_INHERITED, web_command, worker_command
 
 RESULTS = ROOT / "bench" / "results"
 TABLE = (
@@ -34,7 +34,7 @@ TABLE = (
 
 
 def _env(scratch: Scratch) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("WEB_CONCURRENCY", "WEB_THREADS")}
+    env = {k: v for k, v in os.environ.items() if k not in NOT_INHERITED}
     env.update(
         DJANGO_SETTINGS_MODULE="bench.minimal.settings",
         MINIMAL_DATABASE_URL=scratch.database_url,
@@ -85,14 +85,6 @@ def _wait_http(client: Client, path: str) -> None:
     raise RuntimeError("the minimal web server did not start")
 
 
-def _each(meter: Meter, count: int, request: Any) -> dict[str, float]:
-    request()
-    before = meter.snapshot()
-    for _ in range(count):
-        request()
-    return meter.per(before, count)
-
-
 def _jobs_done(database_url: str, table: str) -> int:
     with psycopg.connect(database_url) as conn:
         sql = f"SELECT count(*) FROM {table} WHERE status = 'SUCCESS'"
@@ -118,11 +110,11 @@ def measure(side: Side, count: int, *, job_timeout: float = 120) -> dict[str, An
     a POST of the seed sample, then (waiting for the jobs by reading the database directly,
     not through the API) everything a job cost, its POST included, and a status read."""
     client, meter, body = Client(side.base_url), side.meter, payloads.sample_body()
-    out = {"hello": _each(meter, count, lambda: client.request("GET", side.framework_path))}
+    out = {"hello": each(meter, count, lambda: client.request("GET", side.framework_path))}
     done_before = _jobs_done(side.database_url, side.table)
     posted: list[str] = []
     before = meter.snapshot()
-    out["post"] = _each(
+    out["post"] = each(
         meter,
         count,
         lambda: posted.append(client.post_json(side.create_path, body).json()["task_id"]),
@@ -134,7 +126,7 @@ def measure(side: Side, count: int, *, job_timeout: float = 120) -> dict[str, An
         time.sleep(0.05)
     out["job"] = meter.per(before, len(posted))
     status = side.status_path.format(task_id=posted[-1])
-    out["status_read"] = _each(meter, count, lambda: client.request("GET", status))
+    out["status_read"] = each(meter, count, lambda: client.request("GET", status))
     client.close()
     return out
 
@@ -149,7 +141,7 @@ def measure_minimal(
     plain = _command("web", "bench.minimal.plain:application", port)
     with _process(plain, env, tmp / "plain.log") as web:
         _wait_http(client, "/")
-        first = _each(Meter(web, None), count, lambda: client.request("GET", "/"))
+        first = each(Meter(web, None), count, lambda: client.request("GET", "/"))
     client.close()
     with (
         _process(_command("web", "bench.minimal.app:application", port), env, tmp / "w.log") as web,
@@ -190,9 +182,11 @@ ROWS = (
 )
 
 
-def per_report(side: dict[str, Any], polls: float) -> float:
-    """The service's CPU for one report: its POST and job, plus ``polls`` status reads."""
-    return float(side["job"]["service"] + polls * side["status_read"]["service"])
+def add_totals(side: dict[str, Any], polls: float) -> None:
+    """A side's worker CPU per job, and its CPU for one report: its POST and job, plus
+    ``polls`` status reads."""
+    side["worker_job_ms"] = side["job"]["worker main"] + side["job"]["worker pool"]
+    side["per_report_ms"] = side["job"]["service"] + polls * side["status_read"]["service"]
 
 
 def _cells(costs: dict[str, float] | None) -> str:
@@ -207,9 +201,6 @@ def print_table(results: dict[str, Any]) -> None:
     print(f"{'':<36} {'web':>8} {'all':>8} {'web':>8} {'all':>8}")
     for key, our_key, label in ROWS:
         print(f"  {label:<34} {_cells(minimal[key])} {_cells(ours.get(our_key or ''))}")
-    for side in (minimal, ours):
-        side["worker_job_ms"] = side["job"]["worker main"] + side["job"]["worker pool"]
-        side["per_report_ms"] = per_report(side, polls)
     print(
         f"  {'worker per job (main + pool)':<34} {minimal['worker_job_ms']:>17.2f} "
         f"{ours['worker_job_ms']:>17.2f}"
@@ -222,17 +213,27 @@ def print_table(results: dict[str, Any]) -> None:
     print(f"the minimal stack's ceiling at {polls:g} reads a report: {rate:.0f}/s on {cores} cores")
 
 
-def _round(args: argparse.Namespace) -> dict[str, Any]:
-    """One measurement of each service, the minimal one first."""
-    scratch = Scratch(args.postgres, args.redis)
+@contextlib.contextmanager
+def minimal_scratch(postgres: str, redis_url: str) -> Iterator[Scratch]:
+    """A database of its own with the minimal service's one table, and a Redis key prefix;
+    both removed afterwards."""
+    scratch = Scratch(postgres, redis_url)
     scratch.create()
     try:
         with psycopg.connect(scratch.database_url, autocommit=True) as conn:
             conn.execute(TABLE)
-        with tempfile.TemporaryDirectory(prefix="rt-minimal-") as tmp:
-            minimal = measure_minimal(scratch, args.requests, Path(tmp), pool=args.pool)
+        yield scratch
     finally:
         scratch.drop()
+
+
+def _round(args: argparse.Namespace) -> dict[str, Any]:
+    """One measurement of each service, the minimal one first."""
+    with (
+        minimal_scratch(args.postgres, args.redis) as scratch,
+        tempfile.TemporaryDirectory(prefix="rt-minimal-") as tmp,
+    ):
+        minimal = measure_minimal(scratch, args.requests, Path(tmp), pool=args.pool)
     return {"minimal": minimal, "service": measure_service(args)}
 
 
@@ -270,6 +271,7 @@ def main(argv: list[str]) -> int:
     results["rounds"] = rounds
     for side in ("minimal", "service"):
         results[side] = median_of([r[side] for r in rounds])
+        add_totals(results[side], args.polls)
     print_table(results)
     if not args.no_save:
         RESULTS.mkdir(exist_ok=True)
