@@ -2,6 +2,7 @@
 
 ``python -m bench micro``: the micro-benchmarks only.
 ``python -m bench minimal``: the same measurements on a minimal service of the same stack.
+``python -m bench bounded``: the worst accepted report at each limit, outside the service.
 ``python -m bench show <results.json>``: print the tables of an earlier run again.
 """
 
@@ -380,6 +381,10 @@ def main(argv: list[str]) -> int:
         from bench.minimal import run as minimal  # not `run`: that name is main's below
 
         return minimal.main(argv[1:])
+    if argv and argv[0] == "bounded":
+        from bench import bounded
+
+        return bounded.main(argv[1:])
     if argv and argv[0] == "show":
         for name in argv[1:]:
             show(json.loads(Path(name).read_text()))

@@ -22,6 +22,7 @@ from config import broker
 from config.env import env_bool, env_float, env_int, env_list, env_str
 from config.secret_key import secret_key
 from config.storage import report_storage
+from reports.report.limits import DEFAULT_LIMITS, HEAT_MAP_CELLS
 
 # Django's generic classes (admin.ModelAdmin[ReportJob], ...) subscriptable, as typed.
 django_stubs_ext.monkeypatch()
@@ -162,7 +163,21 @@ SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0, minimum=0)
 # Bodies above this are answered 413 before anything reads them.
 REPORT_MAX_BODY_BYTES = env_int("REPORT_MAX_BODY_BYTES", 64 * 1024 * 1024, minimum=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = REPORT_MAX_BODY_BYTES
-REPORT_MAX_EVENTS = env_int("REPORT_MAX_EVENTS", 1_000_000, minimum=1)
+# What a report costs grows with these counts, not with its bytes (reports/report/limits.py;
+# docs/guarantees.md, "Bounded work"): a request over one is refused with 413 at submit.
+REPORT_MAX_EVENTS = env_int("REPORT_MAX_EVENTS", DEFAULT_LIMITS.events, minimum=1)
+REPORT_MAX_STUDENTS = env_int("REPORT_MAX_STUDENTS", DEFAULT_LIMITS.students, minimum=1)
+REPORT_MAX_UNITS = env_int("REPORT_MAX_UNITS", DEFAULT_LIMITS.units, minimum=1)
+REPORT_MAX_UNITS_PER_STUDENT = env_int(
+    "REPORT_MAX_UNITS_PER_STUDENT", DEFAULT_LIMITS.units_per_student, minimum=1
+)
+REPORT_MAX_EVENT_TYPES = env_int("REPORT_MAX_EVENT_TYPES", DEFAULT_LIMITS.event_types, minimum=1)
+REPORT_MAX_QUESTION_CELLS = env_int(
+    "REPORT_MAX_QUESTION_CELLS", DEFAULT_LIMITS.question_cells, minimum=1
+)
+# The class heat map has students x units cells: over this many, the report lists the
+# units instead of drawing the grid (not refused: the other limits bound that list).
+REPORT_HEATMAP_MAX_CELLS = env_int("REPORT_HEATMAP_MAX_CELLS", HEAT_MAP_CELLS, minimum=0)
 REPORT_IDLE_MINUTES = env_float("REPORT_IDLE_MINUTES", 30.0, minimum=0.0)
 # Back-pressure: POSTs get 429 while this many jobs are PENDING, RETRY or STARTED.
 REPORT_MAX_QUEUED_JOBS = env_int("REPORT_MAX_QUEUED_JOBS", 10_000, minimum=1)

@@ -19,11 +19,13 @@ class ServiceError(Exception):
         *,
         errors: dict[str, list[str]] | None = None,
         headers: dict[str, str] | None = None,
+        details: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.errors = errors
         self.headers = headers or {}
+        self.details = details or {}  # more top-level fields of the error body
 
 
 class InvalidInput(ServiceError):
@@ -51,11 +53,17 @@ class Unavailable(ServiceError):
 
 
 def error_body(
-    code: str, message: str, errors: dict[str, Any] | list[Any] | None = None
+    code: str,
+    message: str,
+    errors: dict[str, Any] | list[Any] | None = None,
+    details: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """``errors``: each bad field's messages by its path; a DRF ValidationError's detail
-    (a list when it names no field)."""
+    (a list when it names no field). ``details``: fields of the error's own (a limit's
+    name, maximum and the value found)."""
     body: dict[str, Any] = {"status": code, "message": message}
     if errors:
         body["errors"] = errors
+    if details:
+        body.update(details)
     return body

@@ -67,7 +67,9 @@ class StudentDataSerializer(serializers.Serializer[Any]):
 class ClassRowSerializer(serializers.Serializer[Any]):
     student_id = serializers.CharField()
     counts = serializers.ListField(
-        child=serializers.IntegerField(min_value=0), help_text="Events per unit, as `units`."
+        child=serializers.IntegerField(min_value=0),
+        required=False,
+        help_text="Events per unit, as `units`; only when `heat_map` is true.",
     )
     events = serializers.IntegerField(min_value=1)
 
@@ -76,6 +78,14 @@ class ClassSummarySerializer(serializers.Serializer[Any]):
     units = serializers.ListField(child=serializers.CharField())
     rows = ClassRowSerializer(many=True, help_text="One per student, in input order.")
     unit_totals = serializers.ListField(child=serializers.IntegerField(min_value=0))
+    unit_students = serializers.ListField(
+        child=serializers.IntegerField(min_value=0),
+        help_text="Students with at least one event on each unit, as `units`.",
+    )
+    heat_map = serializers.BooleanField(
+        help_text="Whether the report drew the heat map (students x units within "
+        "REPORT_HEATMAP_MAX_CELLS); the rows' `counts` come only with it."
+    )
 
 
 class ReportDataSerializer(serializers.Serializer[Any]):

@@ -36,7 +36,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     set_rollback()
     if isinstance(exc, ServiceError):
         return Response(
-            error_body(exc.code, exc.message, exc.errors),
+            error_body(exc.code, exc.message, exc.errors, exc.details),
             status=exc.status_code,
             headers=exc.headers,
         )

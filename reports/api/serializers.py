@@ -28,6 +28,7 @@ from reports.report.contract import (
     parse_idle_minutes,
     split_error,
 )
+from reports.report.limits import LimitExceeded, Limits, RequestShape, request_shape
 from reports.webhooks.callback import callback_url_check
 
 MAX_REPORTED_ERRORS = 50
@@ -222,13 +223,8 @@ class ReportRequestSerializer(serializers.Serializer[Any]):
             raise InvalidInput(f"The request body is not valid UTF-8: {exc.reason}.") from None
         except RecursionError:  # msgspec's answer to very deep nesting, even in ignored fields
             raise InvalidInput("The request body is nested too deeply.") from None
-        events = sum(len(s.events) for s in students)
-        if events > settings.REPORT_MAX_EVENTS:
-            raise PayloadTooLarge(
-                f"The request holds {events} events; at most {settings.REPORT_MAX_EVENTS} "
-                "are accepted in one request."
-            )
         one_object = len(students) == 1 and data.lstrip()[:1] == b"{"
+        events = request_shape_checked(students, one_object=one_object).events
         if idle_minutes is None and one_object:
             idle_minutes = students[0].idle_minutes
         if callback_url is None and one_object:
@@ -255,6 +251,28 @@ class ReportRequestSerializer(serializers.Serializer[Any]):
 
     def to_representation(self, instance: Any) -> Any:
         return instance
+
+
+def request_limits() -> Limits:
+    return Limits(
+        events=settings.REPORT_MAX_EVENTS,
+        students=settings.REPORT_MAX_STUDENTS,
+        units=settings.REPORT_MAX_UNITS,
+        units_per_student=settings.REPORT_MAX_UNITS_PER_STUDENT,
+        event_types=settings.REPORT_MAX_EVENT_TYPES,
+        question_cells=settings.REPORT_MAX_QUESTION_CELLS,
+    )
+
+
+def request_shape_checked(students: list[StudentIn], *, one_object: bool) -> RequestShape:
+    """The request's counts, or a 413 naming the limit, its maximum and the value found."""
+    try:
+        return request_shape(students, request_limits(), one_object=one_object)
+    except LimitExceeded as exc:
+        details: dict[str, Any] = {"limit": exc.limit, "max": exc.maximum, "found": exc.found}
+        if exc.path:
+            details["path"] = exc.path
+        raise PayloadTooLarge(str(exc), details=details) from None
 
 
 def _checked_timezone(name: str) -> str:

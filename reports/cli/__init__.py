@@ -41,6 +41,7 @@ def render(args: argparse.Namespace) -> int:
     from reports.renderers import render as render_report
     from reports.report.analysis import build_report
     from reports.report.contract import check_timezone, decode_students, split_error
+    from reports.report.limits import DEFAULT_LIMITS, LimitExceeded, request_shape
 
     body = read_input(args.events)
     try:
@@ -51,6 +52,11 @@ def render(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     except msgspec.DecodeError as exc:
         print_errors(f"the input is not valid JSON: {exc}.", None)
+        return EXIT_INVALID
+    try:  # the service's default limits: what it would refuse, this refuses too
+        request_shape(students, DEFAULT_LIMITS, one_object=body.lstrip()[:1] == b"{")
+    except LimitExceeded as exc:
+        print_errors(str(exc), None)
         return EXIT_INVALID
     try:
         timezone = check_timezone(args.timezone)

@@ -116,6 +116,7 @@ def job_build(*, claim: Claim, body: bytes) -> tuple[model.Report, Rendered]:
         idle_minutes=claim.idle_minutes,
         timezone=claim.timezone,
         on_student=_progress_writer(claim),
+        heat_map_cells=settings.REPORT_HEATMAP_MAX_CELLS,
     )
     return report, render(report, claim.kind)
 

@@ -99,15 +99,20 @@ def _student_json(student: StudentReport, zone: ZoneInfo) -> bytes:
 
 
 def _class_summary(summary: ClassSummary) -> dict[str, Any]:
+    """Per unit always; the grid (each row's ``counts``) only where the report drew it."""
+    rows: list[dict[str, Any]] = [
+        {"student_id": student, "events": total}
+        for student, total in zip(summary.students, summary.student_totals, strict=True)
+    ]
+    if summary.counts is not None:
+        for row, counts in zip(rows, summary.counts, strict=True):
+            row["counts"] = list(counts)
     return {
         "units": list(summary.units),
-        "rows": [
-            {"student_id": student, "counts": list(counts), "events": total}
-            for student, counts, total in zip(
-                summary.students, summary.counts, summary.student_totals, strict=True
-            )
-        ],
+        "rows": rows,
         "unit_totals": list(summary.unit_totals),
+        "unit_students": list(summary.unit_students),
+        "heat_map": summary.counts is not None,
     }
 
 

@@ -17,11 +17,13 @@ from reports.renderers.tables import (
     class_table,
     fmt_gap,
     fmt_tick,
+    heat_map_omitted,
     question_table,
     report_summary,
     student_facts,
     student_type_colours,
     timeline_summary,
+    unit_table,
     visit_path,
 )
 from reports.report.model import ClassSummary, Report, StudentReport
@@ -202,13 +204,19 @@ def _class_section(report: Report) -> list[str]:
     ]
     caption = "One row per student"
     out.extend(_scroll_box(caption, _table(header, rows, {1, 2}, caption)))
-    out.extend(_heat_map(report.class_summary))
+    if report.class_summary.counts is None:  # over the heat map's budget: a row per unit
+        header, rows = unit_table(report)
+        out.append(f'<p class="meta">{escape(heat_map_omitted(report))}</p>')
+        out.extend(_scroll_box("Events per unit", _table(header, rows, {1, 2}, "Events per unit")))
+    else:
+        out.extend(_heat_map(report.class_summary))
     out.append("</section>")
     return out
 
 
 def _heat_map(summary: ClassSummary) -> list[str]:
     """One row per student, one column per unit, each cell shaded by its count."""
+    assert summary.counts is not None
     scale = heat_scale(summary)
     out = []
     for group in unit_groups(summary):

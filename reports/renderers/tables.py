@@ -241,3 +241,26 @@ def class_table(report: Report) -> tuple[list[str], list[list[str]]]:
         for s in report.students
     ]
     return header, rows
+
+
+def unit_table(report: Report) -> tuple[list[str], list[list[str]]]:
+    """The class overview's units when the heat map is over its budget: one row per unit."""
+    summary = report.class_summary
+    rows = [
+        [unit, str(students), str(events)]
+        for unit, students, events in zip(
+            summary.units, summary.unit_students, summary.unit_totals, strict=True
+        )
+    ]
+    return ["Unit", "Students", "Events"], rows
+
+
+def heat_map_omitted(report: Report) -> str:
+    """Why a class report lists its units instead of drawing the heat map."""
+    summary = report.class_summary
+    return (
+        f"The heat map of events per student and unit is drawn for up to "
+        f"{summary.heat_map_cells:,} cells; this class has {len(summary.students):,} "
+        f"students and {len(summary.units):,} units, {summary.cells:,} cells. Each student's "
+        "events per unit are in their own section and in the report's data (…/data)."
+    )

@@ -16,6 +16,7 @@ from typing import Any
 from reports.report.contract import DEFAULT_TIMEZONE as UTC_NAME
 from reports.report.contract import StudentIn, check_timezone, unit_sort_key
 from reports.report.events import StudentEvents, student_events
+from reports.report.limits import HEAT_MAP_CELLS
 from reports.report.model import (
     ClassSummary,
     QuestionSummary,
@@ -157,19 +158,32 @@ def _questions(
     )
 
 
-def build_class_summary(students: Sequence[StudentReport]) -> ClassSummary:
+def build_class_summary(
+    students: Sequence[StudentReport], *, heat_map_cells: int = HEAT_MAP_CELLS
+) -> ClassSummary:
     keys = sorted({q.key for s in students for q in s.questions}, key=unit_sort_key)
     column_of = {key: index for index, key in enumerate(keys)}
-    counts = []
+    totals, reached = [0] * len(keys), [0] * len(keys)
     for student in students:
-        row = [0] * len(keys)
         for q in student.questions:
-            row[column_of[q.key]] = q.events
-        counts.append(tuple(row))
+            totals[column_of[q.key]] += q.events
+            reached[column_of[q.key]] += 1
+    counts = None
+    if len(students) * len(keys) <= heat_map_cells:
+        counts = []
+        for student in students:
+            row = [0] * len(keys)
+            for q in student.questions:
+                row[column_of[q.key]] = q.events
+            counts.append(tuple(row))
     return ClassSummary(
         students=tuple(s.student_id for s in students),
         units=tuple(display_text(k) for k in keys),
-        counts=tuple(counts),
+        unit_totals=tuple(totals),
+        unit_students=tuple(reached),
+        student_totals=tuple(s.event_count for s in students),
+        counts=None if counts is None else tuple(counts),
+        heat_map_cells=heat_map_cells,
     )
 
 
@@ -179,9 +193,11 @@ def build_report(
     idle_minutes: float,
     timezone: str = UTC_NAME,
     on_student: Callable[[int], None] | None = None,
+    heat_map_cells: int = HEAT_MAP_CELLS,
 ) -> Report:
     """The report of every student, in input order; ``on_student(n)`` after each one.
-    ``timezone`` (a name ``contract.check_timezone`` accepts) is where its times are shown.
+    ``timezone`` (a name ``contract.check_timezone`` accepts) is where its times are shown;
+    ``heat_map_cells`` bounds the class heat map (``build_class_summary``).
 
     ``students`` is read once, one student at a time: an iterator that hands each one over
     lets it be freed as soon as its report is built."""
@@ -197,6 +213,6 @@ def build_report(
         students=tuple(built),
         idle_minutes=idle_minutes,
         event_types=tuple(types),
-        class_summary=build_class_summary(built),
+        class_summary=build_class_summary(built, heat_map_cells=heat_map_cells),
         timezone=timezone,
     )

@@ -86,24 +86,28 @@ class StudentReport:
 
 @dataclass(frozen=True, slots=True)
 class ClassSummary:
-    """Event counts by student (rows, input order) and unit (columns, unit order)."""
+    """Events by unit (unit order), and by student (rows, input order) and unit.
+
+    The grid (``counts``) has a cell per student and unit: it is built only while
+    students x units stays within the report's heat-map budget, else it is None and the
+    class overview lists the units instead (docs/report.md, "Class overview")."""
 
     students: tuple[str, ...]  # the student ids, as displayed
     units: tuple[str, ...]  # as displayed
-    counts: tuple[tuple[int, ...], ...]  # counts[student][unit]
+    unit_totals: tuple[int, ...]  # events per unit
+    unit_students: tuple[int, ...]  # students with at least one event on the unit
+    student_totals: tuple[int, ...]  # events per student
+    counts: tuple[tuple[int, ...], ...] | None  # counts[student][unit]; None: over budget
+    heat_map_cells: int  # the budget it was built under
 
     @property
-    def unit_totals(self) -> tuple[int, ...]:
-        return tuple(sum(column) for column in zip(*self.counts, strict=True))
-
-    @property
-    def student_totals(self) -> tuple[int, ...]:
-        return tuple(sum(row) for row in self.counts)
+    def cells(self) -> int:
+        return len(self.students) * len(self.units)
 
     @property
     def max_count(self) -> int:
-        """The largest count in any cell (0 for an empty grid)."""
-        return max((max(row, default=0) for row in self.counts), default=0)
+        """The largest count in any cell (0 for an empty or omitted grid)."""
+        return max((max(row, default=0) for row in self.counts or ()), default=0)
 
 
 @dataclass(frozen=True, slots=True)

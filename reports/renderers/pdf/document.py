@@ -28,9 +28,11 @@ from reports.renderers.pdf.tables import table
 from reports.renderers.pdf.writer import write_pdf
 from reports.renderers.tables import (
     class_table,
+    heat_map_omitted,
     question_table,
     report_summary,
     student_facts,
+    unit_table,
     visit_path,
 )
 from reports.report.model import ARROW, Report, StudentReport
@@ -81,7 +83,13 @@ def _class_section(layout: Layout, report: Report) -> None:
     layout.heading("Class overview", 14)
     header, rows = class_table(report)
     table(layout, header, rows, frozenset({1, 2}))
-    heat_map(layout, report.class_summary)
+    if report.class_summary.counts is None:  # over the heat map's budget: the units instead
+        layout.heading("Events per unit", 10.5, 1.4)
+        layout.paragraph(heat_map_omitted(report).split(" "), " ")
+        header, rows = unit_table(report)
+        table(layout, header, rows, frozenset({1, 2}))
+    else:
+        heat_map(layout, report.class_summary)
 
 
 @dataclass(frozen=True, slots=True)

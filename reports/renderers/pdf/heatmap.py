@@ -41,6 +41,7 @@ def _group(layout: Layout, summary: ClassSummary, group: UnitGroup, scale: HeatS
     upright = any(text_width(u, BOLD, _SIZE) > cell_w - 3 for u in labels)
     head_h = min(max(text_width(u, BOLD, _SIZE) for u in labels), _MAX_HEAD) + 6 if upright else 12
     extra = 10.5 * 2.9 + head_h + 8  # the caption, the header row, spacing
+    assert summary.counts is not None  # the document draws the grid only when it was built
     rows = list(zip(summary.students, summary.counts, strict=True))
     chunks = split_rows([_ROW] * len(rows), layout.room() - extra, page_room() - extra)
     if chunks[0] == 0:  # too few rows fit here: the table starts on the next page
