@@ -79,7 +79,15 @@ def create_responses(kind: str) -> dict[Any, Any]:
             "The request body is invalid (or the callback_url is not accepted).",
             errors={"events[0].created_time": ["Invalid RFC3339 encoded datetime"]},
         ),
-        413: _error("TOO_LARGE", "The request body is larger than 67108864 bytes."),
+        413: _error(
+            "TOO_LARGE",
+            "The request holds 1500 distinct units for one student (student at [3]); at "
+            "most 500 are accepted in one request.",
+            limit="units_per_student",
+            max=500,
+            found=1500,
+            path="[3]",
+        ),
         415: _error("UNSUPPORTED_MEDIA_TYPE", 'Unsupported media type "text/plain" in request.'),
         503: _error("UNAVAILABLE", "The database is unavailable; try again shortly."),
     }

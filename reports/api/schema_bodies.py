@@ -185,3 +185,20 @@ class ErrorSerializer(serializers.Serializer[Any]):
         required=False,
         help_text="Every bad field by its path, up to 50.",
     )
+    limit = serializers.ChoiceField(
+        choices=[
+            "events",
+            "students",
+            "units",
+            "units_per_student",
+            "event_types",
+            "question_cells",
+        ],
+        required=False,
+        help_text="413 over a count's limit: which one (docs/guarantees.md, Bounded work).",
+    )
+    max = serializers.IntegerField(required=False, help_text="413: the limit's value.")
+    found = serializers.IntegerField(required=False, help_text="413: the request's count.")
+    path = serializers.CharField(
+        required=False, help_text="413: the student over a limit of one student's ('[3]')."
+    )
