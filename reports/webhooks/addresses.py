@@ -6,7 +6,6 @@ import ipaddress
 import os
 import socket
 import threading
-import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
@@ -14,15 +13,12 @@ from typing import Any
 
 from django.conf import settings
 
-MAX_URL_LENGTH = 2048
+from reports.webhooks.urls import CallbackUrl, normalise
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Address = tuple[int, Any]  # (socket family, sockaddr), as getaddrinfo gives them
 
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
-
-
-class BadCallbackUrl(ValueError):
-    """The URL cannot be a callback: not http(s), no host, credentials in it, too long."""
 
 
 class ForbiddenAddress(ValueError):
@@ -38,36 +34,21 @@ class Target:
     allowed: bool  # named in REPORT_WEBHOOK_ALLOW_HOSTS: no address check
 
 
-def parse(url: str) -> Target:
-    if len(url) > MAX_URL_LENGTH:
-        raise BadCallbackUrl(f"Longer than {MAX_URL_LENGTH} characters.")
-    try:
-        parts = urllib.parse.urlsplit(url)
-        port = parts.port
-    except ValueError as exc:
-        raise BadCallbackUrl(f"Not a valid URL: {exc}.") from None
-    if parts.scheme not in ("http", "https"):
-        raise BadCallbackUrl("Only http and https URLs are accepted.")
-    if not parts.hostname:
-        raise BadCallbackUrl("The URL has no host.")
-    if parts.username is not None or parts.password is not None:
-        raise BadCallbackUrl("The URL must not contain credentials.")
-    if any(c in url for c in "\r\n\t ") or any(ord(c) < 32 for c in url):
-        raise BadCallbackUrl("The URL contains whitespace or control characters.")
-    try:
-        host = parts.hostname.encode("idna").decode("ascii")
-    except UnicodeError:
-        raise BadCallbackUrl("The host name is not valid.") from None
-    path = parts.path or "/"
-    if parts.query:
-        path = f"{path}?{parts.query}"
+def target_of(url: CallbackUrl) -> Target:
+    default_port = 443 if url.scheme == "https" else 80
     return Target(
-        scheme=parts.scheme,
-        host=host,
-        port=port or (443 if parts.scheme == "https" else 80),
-        path=path,
-        allowed=host in settings.REPORT_WEBHOOK_ALLOW_HOSTS,
+        scheme=url.scheme,
+        host=url.host,
+        port=default_port if url.port is None else url.port,
+        path=url.path,
+        allowed=url.host in settings.REPORT_WEBHOOK_ALLOW_HOSTS,
     )
+
+
+def parse(url: str) -> Target:
+    """The URL as the sender uses it, normalised first (``urls.normalise``, which raises
+    ``BadCallbackUrl``): a URL stored before submit normalised them is still sendable."""
+    return target_of(normalise(url))
 
 
 def forbidden_reason(ip: IPAddress) -> str | None:

@@ -10,7 +10,8 @@ from django.urls import reverse
 
 from reports.errors import InvalidInput
 from reports.models import WebhookDelivery
-from reports.webhooks.addresses import BadCallbackUrl, ForbiddenAddress, parse, resolve
+from reports.webhooks.addresses import ForbiddenAddress, resolve, target_of
+from reports.webhooks.urls import BadCallbackUrl, normalise
 
 # Resolving the host at submit time holds the request: not for long.
 SUBMIT_RESOLVE_TIMEOUT = 2.0
@@ -27,7 +28,9 @@ def _refuse(reason: str) -> InvalidInput:
 
 
 def callback_url_check(url: str) -> str:
-    """The URL if the service may call it; else InvalidInput naming ``callback_url``.
+    """The URL, normalised, if the service may call it; else InvalidInput naming
+    ``callback_url``. Normalised (``urls.normalise``): the host IDNA-encoded, path and
+    query percent-encoded as UTF-8, the fragment dropped; what is stored is what is sent.
 
     Its host is resolved now and every address checked (the delivery checks again when it
     connects: an answer may change in between). Refused: no REPORT_WEBHOOK_SECRET (the
@@ -38,14 +41,15 @@ def callback_url_check(url: str) -> str:
     if not settings.REPORT_WEBHOOK_SECRET:
         raise _refuse("This service does not send callbacks: REPORT_WEBHOOK_SECRET is not set.")
     try:
-        target = parse(url)
+        normal = normalise(url)
+        target = target_of(normal)
         if not target.allowed:
             resolve(target, timeout=SUBMIT_RESOLVE_TIMEOUT)
     except (BadCallbackUrl, ForbiddenAddress) as exc:
         raise _refuse(str(exc)) from None
     except OSError as exc:
         raise _refuse(f"The host could not be resolved: {exc}.") from None
-    return url
+    return normal.text
 
 
 def webhook_row(*, job_id: uuid.UUID, kind: str, callback: Callback) -> WebhookDelivery:

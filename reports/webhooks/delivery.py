@@ -130,6 +130,20 @@ def _next(delivery: WebhookDelivery, outcome: sender.Outcome, now: datetime, att
     return _Next(WebhookState.RETRYING, at)
 
 
+def _attempt(delivery: WebhookDelivery) -> sender.Outcome:
+    """Build, sign and send the event: whatever goes wrong is an outcome, never an
+    exception. One that escaped would leave the delivery ``sending`` with no attempt
+    counted, and the sweeper would run it again after every lease, for ever; recorded, it
+    is retried, and given up on by the 24 h rule like any other failure."""
+    try:
+        body = orjson.dumps(webhook_event(job=delivery.job, status_url=delivery.status_url))
+        signature = signature_header(secret=settings.REPORT_WEBHOOK_SECRET, body=body)
+        return sender.post(delivery.url, body, {HEADER: signature})
+    except Exception as exc:  # anything at all: see above
+        logger.exception("webhook of job %s: the attempt raised", delivery.job_id)
+        return sender.Outcome(None, f"failed: {exc.__class__.__name__}: {exc}", retry=True)
+
+
 def webhook_deliver(*, job_id: uuid.UUID | str) -> str | None:
     """One attempt at the job's delivery, recorded; the next one queued if it failed in a
     way worth retrying. None when there was nothing to do."""
@@ -138,11 +152,8 @@ def webhook_deliver(*, job_id: uuid.UUID | str) -> str | None:
     delivery = _claim(key, now)
     if delivery is None:
         return None
-    lease = delivery.next_attempt_at
-    body = orjson.dumps(webhook_event(job=delivery.job, status_url=delivery.status_url))
-    signature = signature_header(secret=settings.REPORT_WEBHOOK_SECRET, body=body)
     started = time.monotonic()
-    outcome = sender.post(delivery.url, body, {HEADER: signature})
+    outcome = _attempt(delivery)
     elapsed_ms = int((time.monotonic() - started) * 1000)
     attempt = delivery.attempts + 1
     at = timezone.now()
@@ -152,12 +163,41 @@ def webhook_deliver(*, job_id: uuid.UUID | str) -> str | None:
     queue_now = step.at is not None and (
         (step.at - at).total_seconds() <= settings.REPORT_SWEEP_PENDING_AFTER
     )
+    recorded = _record(delivery, outcome, step, at=at, elapsed_ms=elapsed_ms, queue_now=queue_now)
+    if recorded is None:  # the job was deleted meanwhile
+        return None
+    if recorded and queue_now:
+        webhook_publish(job_id=key, eta=step.at)
+    log = logger.info if outcome.delivered else logger.warning
+    log(
+        "webhook of job %s: %s (attempt %d%s)",
+        job_id,
+        "delivered" if outcome.delivered else outcome.error,
+        attempt,
+        f", next at {step.at:%H:%M:%S}" if step.at else "",
+        extra={"webhook_state": step.state, "http_status": outcome.status},
+    )
+    return step.state
+
+
+def _record(
+    delivery: WebhookDelivery,
+    outcome: sender.Outcome,
+    step: _Next,
+    *,
+    at: datetime,
+    elapsed_ms: int,
+    queue_now: bool,
+) -> bool | None:
+    """The attempt and the delivery's next state, if the delivery is still ours (its lease
+    unchanged): whether it was. None if the job no longer exists."""
+    key = delivery.job_id
     with transaction.atomic():
         # Lock the job first, as erasing does (jobs.erase): no deadlock with a deletion.
         if not ReportJob.objects.select_for_update(no_key=True).filter(id=key).exists():
             return None
         recorded = WebhookDelivery.objects.filter(
-            job_id=key, state=WebhookState.SENDING, next_attempt_at=lease
+            job_id=key, state=WebhookState.SENDING, next_attempt_at=delivery.next_attempt_at
         ).update(
             state=step.state,
             attempts=F("attempts") + 1,
@@ -176,18 +216,7 @@ def webhook_deliver(*, job_id: uuid.UUID | str) -> str | None:
                 error=outcome.error[:2000],
                 duration_ms=elapsed_ms,
             )
-    if recorded and queue_now:
-        webhook_publish(job_id=key, eta=step.at)
-    log = logger.info if outcome.delivered else logger.warning
-    log(
-        "webhook of job %s: %s (attempt %d%s)",
-        job_id,
-        "delivered" if outcome.delivered else outcome.error,
-        attempt,
-        f", next at {step.at:%H:%M:%S}" if step.at else "",
-        extra={"webhook_state": step.state, "http_status": outcome.status},
-    )
-    return step.state
+    return bool(recorded)
 
 
 def webhooks_sweep(*, now: datetime | None = None) -> dict[str, int]:

@@ -11,14 +11,8 @@ import threading
 import time
 from dataclasses import dataclass
 
-from reports.webhooks.addresses import (
-    Address,
-    BadCallbackUrl,
-    ForbiddenAddress,
-    Target,
-    parse,
-    resolve,
-)
+from reports.webhooks.addresses import Address, ForbiddenAddress, Target, parse, resolve
+from reports.webhooks.urls import BadCallbackUrl
 
 CONNECT_TIMEOUT = 5.0  # per connection attempt (and for resolving the host)
 TOTAL_TIMEOUT = 10.0  # resolving, connecting, sending and reading the answer, together
