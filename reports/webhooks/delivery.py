@@ -24,7 +24,7 @@ from reports.models import (
     WebhookState,
 )
 from reports.webhooks import sender
-from reports.webhooks.signing import HEADER, signature_header
+from reports.webhooks.signing import HEADER, signature_header, signing_secrets
 
 logger = logging.getLogger(__name__)
 
@@ -137,7 +137,8 @@ def _attempt(delivery: WebhookDelivery) -> sender.Outcome:
     is retried, and given up on by the 24 h rule like any other failure."""
     try:
         body = orjson.dumps(webhook_event(job=delivery.job, status_url=delivery.status_url))
-        signature = signature_header(secret=settings.REPORT_WEBHOOK_SECRET, body=body)
+        secrets = signing_secrets(owner=delivery.job.owner)
+        signature = signature_header(secrets=secrets, body=body)
         return sender.post(delivery.url, body, {HEADER: signature})
     except Exception as exc:  # anything at all: see above
         logger.exception("webhook of job %s: the attempt raised", delivery.job_id)
