@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
@@ -21,7 +22,7 @@ from reports import tasks
 from reports.jobs import run
 from reports.models import ReportJob, WebhookAttempt, WebhookDelivery
 from reports.webhooks import delivery, sender, urls
-from tests.receiver import Receiver
+from tests.receiver import Answer, Receiver
 from tests.test_webhooks import SECRET, event_of, new_job
 
 PUBLIC = "1.1.1.1"  # what every name resolves to under the stub; never connected to
@@ -198,3 +199,62 @@ def test_an_attempt_that_raises_is_given_up_on_by_the_retry_window(
     hook, attempt = only_attempt(task_id)
     assert (hook.state, hook.attempts) == ("failed", 1)
     assert "RuntimeError" in attempt.error
+
+
+# --- What a hostile receiver answers cannot break the bookkeeping either -------------------
+
+
+@pytest.fixture
+def raw_receiver() -> Iterator[tuple[str, list[bytes]]]:
+    """A loopback TCP server that answers every connection with the bytes in its list
+    (set by the test), whatever was asked: a receiver that does not speak HTTP."""
+    answer: list[bytes] = [b""]
+    server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(0.2)
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except TimeoutError:
+                continue
+            with conn:
+                conn.recv(65536)
+                conn.sendall(answer[0])
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.getsockname()[1]}/raw", answer
+    stop.set()
+    thread.join()
+    server.close()
+
+
+@pytest.mark.django_db
+def test_an_answer_with_nul_bytes_is_recorded_escaped(
+    hooks, receiver, raw_receiver, sample
+) -> None:
+    """http.client quotes a malformed status line in its error; PostgreSQL refuses a NUL
+    in text, so recording it raised and left the delivery ``sending``."""
+    url, answer = raw_receiver
+    answer[0] = b"\x00\x01 not http\r\n\r\n"
+    task_id = finished_job_with_url(sample, receiver, url)
+    assert tasks.deliver_webhook(task_id) == "retrying"
+    hook, attempt = only_attempt(task_id)
+    assert hook.attempts == 1 and hook.last_error == attempt.error
+    assert attempt.error == "connection failed: BadStatusLine: \\x00\\x01 not http\\r\n"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("retry_after", ["9" * 30, "100000000000000"])
+def test_an_absurd_retry_after_fails_the_delivery_instead_of_the_task(
+    hooks, receiver, sample, retry_after
+) -> None:
+    """A Retry-After of 10^14 seconds overflowed the next attempt's time: the task raised
+    after sending and the delivery stayed ``sending``. It is now a wait past the window."""
+    receiver.plan("/later", Answer(503, {"Retry-After": retry_after}))
+    task_id = finished_job_with_url(sample, receiver, receiver.url("/later"))
+    assert tasks.deliver_webhook(task_id) == "failed"
+    hook, attempt = only_attempt(task_id)
+    assert (hook.state, attempt.http_status) == ("failed", 503)

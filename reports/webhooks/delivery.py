@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 import time
 import uuid
 from dataclasses import dataclass
@@ -181,6 +182,17 @@ def webhook_deliver(*, job_id: uuid.UUID | str) -> str | None:
     return step.state
 
 
+_UNSTORABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")
+
+
+def _storable(error: str) -> str:
+    """An attempt's error as text any database keeps, at most 2,000 characters. It may
+    quote the receiver's answer (a malformed status line, say), and PostgreSQL refuses a
+    NUL in text, UTF-8 a lone surrogate: a row that cannot be written would leave the
+    delivery ``sending``, re-run after every lease. Such characters are written escaped."""
+    return _UNSTORABLE.sub(lambda m: repr(m.group())[1:-1], error)[:2000]
+
+
 def _record(
     delivery: WebhookDelivery,
     outcome: sender.Outcome,
@@ -203,7 +215,7 @@ def _record(
             state=step.state,
             attempts=F("attempts") + 1,
             last_status=outcome.status,
-            last_error=outcome.error[:2000],
+            last_error=_storable(outcome.error),
             last_attempt_at=at,
             next_attempt_at=step.at,
             published_at=step.at if queue_now else None,
@@ -214,7 +226,7 @@ def _record(
                 job_id=key,
                 at=at,
                 http_status=outcome.status,
-                error=outcome.error[:2000],
+                error=_storable(outcome.error),
                 duration_ms=elapsed_ms,
             )
     return bool(recorded)
