@@ -91,10 +91,14 @@ def _encode(text: str, safe: str) -> str:
 def _host(hostname: str, *, bracketed: bool) -> str:
     """The host in ASCII: an IP address in its canonical form, or a name IDNA-encoded."""
     if bracketed or ":" in hostname:
-        try:  # a zone ("%eth0") names an interface of this machine: never a receiver's
-            return str(ipaddress.IPv6Address(hostname if "%" not in hostname else ""))
+        try:
+            address = ipaddress.IPv6Address(hostname)
         except ValueError:
-            raise BadCallbackUrl("The host is not a valid IPv6 address.") from None
+            address = None
+        # A zone ("%eth0") names an interface of this machine: never a receiver's.
+        if address is None or address.scope_id is not None:
+            raise BadCallbackUrl("The host is not a valid IPv6 address.")
+        return str(address)
     try:
         return str(ipaddress.IPv4Address(hostname))
     except ValueError:
