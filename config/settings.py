@@ -19,6 +19,7 @@ import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 
 from config import broker
+from config.api_keys import api_keys
 from config.env import env_bool, env_float, env_int, env_list, env_str
 from config.secret_key import secret_key
 from config.storage import report_storage
@@ -186,17 +187,27 @@ REPORT_QUEUE_FULL_RETRY_AFTER = env_int("REPORT_QUEUE_FULL_RETRY_AFTER", 30, min
 REPORT_QUEUE_COUNT_INTERVAL = env_float("REPORT_QUEUE_COUNT_INTERVAL", 1.0, minimum=0.0)
 # An Idempotency-Key is remembered this long (Stripe's 24 hours).
 REPORT_IDEMPOTENCY_TTL_SECONDS = env_int("REPORT_IDEMPOTENCY_TTL_SECONDS", 24 * 3600, minimum=1)
-# Optional API keys: when set, every endpoint that returns data needs `Authorization: Bearer
-# <key>` (docs/api.md lists the public paths) and a job is visible only with the key that
-# created it. Unset: the service is open.
-REPORT_API_KEYS = env_list("REPORT_API_KEYS", [])
 # A Prometheus scraper's bearer token for /metrics (accepted besides the API keys). When
 # either this or REPORT_API_KEYS is set, /metrics needs one of them.
 REPORT_METRICS_TOKEN = env_str("REPORT_METRICS_TOKEN").strip()
 
 # --- Webhooks: POST a signed event to the request's callback_url when its job ends --------
-# The HMAC key of the Report-Signature header. Unset: requests with a callback_url get 400.
+# The HMAC key of the Report-Signature header, for jobs whose API key has no secret of its
+# own (below). Unset: such requests with a callback_url get 400.
 REPORT_WEBHOOK_SECRET = env_str("REPORT_WEBHOOK_SECRET")
+# While REPORT_WEBHOOK_SECRET is rotated: the one it replaces; events are signed with both.
+REPORT_WEBHOOK_PREVIOUS_SECRET = env_str("REPORT_WEBHOOK_PREVIOUS_SECRET")
+if REPORT_WEBHOOK_PREVIOUS_SECRET and not REPORT_WEBHOOK_SECRET:
+    raise ImproperlyConfigured("REPORT_WEBHOOK_PREVIOUS_SECRET is set, REPORT_WEBHOOK_SECRET not")
+# Optional API keys: when set, every endpoint that returns data needs `Authorization: Bearer
+# <key>` (docs/api.md lists the public paths) and a job is visible only with the key that
+# created it. Unset: the service is open. An entry may carry the key's own webhook secret
+# (and, during a rotation, its previous one): `key:secret[:previous]` (config/api_keys.py);
+# the events of that key's jobs are signed with it, and no other tenant holds it.
+REPORT_API_KEYS, REPORT_WEBHOOK_KEY_SECRETS = api_keys(
+    env_list("REPORT_API_KEYS", []),
+    shared=(REPORT_WEBHOOK_SECRET, REPORT_WEBHOOK_PREVIOUS_SECRET),
+)
 # Host names (as written in callback URLs) exempt from the private-address check: named
 # internal receivers. Everything else must resolve to public addresses only.
 REPORT_WEBHOOK_ALLOW_HOSTS = [h.lower() for h in env_list("REPORT_WEBHOOK_ALLOW_HOSTS", [])]

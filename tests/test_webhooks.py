@@ -287,18 +287,18 @@ def docs_verify():
 def test_the_documented_receiver_code_verifies_a_signature() -> None:
     verify = docs_verify()
     body = b'{"type": "report.succeeded"}'
-    header = signature_header(secret=SECRET, body=body)
+    header = signature_header(secrets=[SECRET], body=body)
     assert verify(SECRET.encode(), body, header)
     assert not verify(SECRET.encode(), body + b" ", header)  # a changed body
     assert not verify(b"another secret", body, header)
-    old = signature_header(secret=SECRET, body=body, timestamp=int(time.time()) - 301)
+    old = signature_header(secrets=[SECRET], body=body, timestamp=int(time.time()) - 301)
     assert not verify(SECRET.encode(), body, old)  # a replay, older than 5 minutes
     assert not verify(SECRET.encode(), body, "v1=" + header.split("v1=")[1])  # no time
     assert not verify(SECRET.encode(), body, "")
 
 
 def test_the_signature_is_hmac_sha256_of_time_dot_body() -> None:
-    header = signature_header(secret="k", body=b"{}", timestamp=1700000000)
+    header = signature_header(secrets=["k"], body=b"{}", timestamp=1700000000)
     expected = hmac.new(b"k", b"1700000000.{}", hashlib.sha256).hexdigest()
     assert header == f"t=1700000000,v1={expected}"
 

@@ -204,8 +204,11 @@ CALLBACK_PARAMETER = OpenApiParameter(
     required=False,
     description=(
         "An http(s) URL that gets a signed POST (`Report-Signature`) when the job ends; "
-        "works for every body and wins over the body's `callback_url`. Refused (400) when "
-        "the service has no REPORT_WEBHOOK_SECRET or the host is not a public address."
+        "works for every body and wins over the body's `callback_url`. Stored normalised "
+        "(IDNA host, percent-encoded path and query). Refused (400) when it cannot be "
+        "normalised (control or whitespace characters, port 0 ...), when the API key has "
+        "no webhook secret and the service no REPORT_WEBHOOK_SECRET, or when the host is "
+        "not a public address."
     ),
 )
 

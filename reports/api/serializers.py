@@ -15,6 +15,7 @@ import orjson
 from django.conf import settings
 from rest_framework import serializers
 
+from reports.api.auth import request_owner
 from reports.errors import InvalidInput, PayloadTooLarge
 from reports.report.contract import (
     CallbackUrl,
@@ -237,7 +238,8 @@ class ReportRequestSerializer(serializers.Serializer[Any]):
             "idle_minutes": idle_minutes,
         }
         if callback_url is not None:
-            validated["callback_url"] = callback_url_check(callback_url)
+            owner = request_owner(request) if request is not None else None
+            validated["callback_url"] = callback_url_check(callback_url, owner=owner or "")
         timezone = self._query("timezone")
         if timezone is None and one_object:
             timezone = students[0].timezone

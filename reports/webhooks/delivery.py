@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 import time
 import uuid
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from reports.models import (
     WebhookState,
 )
 from reports.webhooks import sender
-from reports.webhooks.signing import HEADER, signature_header
+from reports.webhooks.signing import HEADER, signature_header, signing_secrets
 
 logger = logging.getLogger(__name__)
 
@@ -130,6 +131,21 @@ def _next(delivery: WebhookDelivery, outcome: sender.Outcome, now: datetime, att
     return _Next(WebhookState.RETRYING, at)
 
 
+def _attempt(delivery: WebhookDelivery) -> sender.Outcome:
+    """Build, sign and send the event: whatever goes wrong is an outcome, never an
+    exception. One that escaped would leave the delivery ``sending`` with no attempt
+    counted, and the sweeper would run it again after every lease, for ever; recorded, it
+    is retried, and given up on by the 24 h rule like any other failure."""
+    try:
+        body = orjson.dumps(webhook_event(job=delivery.job, status_url=delivery.status_url))
+        secrets = signing_secrets(owner=delivery.job.owner)
+        signature = signature_header(secrets=secrets, body=body)
+        return sender.post(delivery.url, body, {HEADER: signature})
+    except Exception as exc:  # anything at all: see above
+        logger.exception("webhook of job %s: the attempt raised", delivery.job_id)
+        return sender.Outcome(None, f"failed: {exc.__class__.__name__}: {exc}", retry=True)
+
+
 def webhook_deliver(*, job_id: uuid.UUID | str) -> str | None:
     """One attempt at the job's delivery, recorded; the next one queued if it failed in a
     way worth retrying. None when there was nothing to do."""
@@ -138,11 +154,8 @@ def webhook_deliver(*, job_id: uuid.UUID | str) -> str | None:
     delivery = _claim(key, now)
     if delivery is None:
         return None
-    lease = delivery.next_attempt_at
-    body = orjson.dumps(webhook_event(job=delivery.job, status_url=delivery.status_url))
-    signature = signature_header(secret=settings.REPORT_WEBHOOK_SECRET, body=body)
     started = time.monotonic()
-    outcome = sender.post(delivery.url, body, {HEADER: signature})
+    outcome = _attempt(delivery)
     elapsed_ms = int((time.monotonic() - started) * 1000)
     attempt = delivery.attempts + 1
     at = timezone.now()
@@ -152,30 +165,9 @@ def webhook_deliver(*, job_id: uuid.UUID | str) -> str | None:
     queue_now = step.at is not None and (
         (step.at - at).total_seconds() <= settings.REPORT_SWEEP_PENDING_AFTER
     )
-    with transaction.atomic():
-        # Lock the job first, as erasing does (jobs.erase): no deadlock with a deletion.
-        if not ReportJob.objects.select_for_update(no_key=True).filter(id=key).exists():
-            return None
-        recorded = WebhookDelivery.objects.filter(
-            job_id=key, state=WebhookState.SENDING, next_attempt_at=lease
-        ).update(
-            state=step.state,
-            attempts=F("attempts") + 1,
-            last_status=outcome.status,
-            last_error=outcome.error[:2000],
-            last_attempt_at=at,
-            next_attempt_at=step.at,
-            published_at=step.at if queue_now else None,
-            delivered_at=at if outcome.delivered else None,
-        )
-        if recorded:
-            WebhookAttempt.objects.create(
-                job_id=key,
-                at=at,
-                http_status=outcome.status,
-                error=outcome.error[:2000],
-                duration_ms=elapsed_ms,
-            )
+    recorded = _record(delivery, outcome, step, at=at, elapsed_ms=elapsed_ms, queue_now=queue_now)
+    if recorded is None:  # the job was deleted meanwhile
+        return None
     if recorded and queue_now:
         webhook_publish(job_id=key, eta=step.at)
     log = logger.info if outcome.delivered else logger.warning
@@ -188,6 +180,56 @@ def webhook_deliver(*, job_id: uuid.UUID | str) -> str | None:
         extra={"webhook_state": step.state, "http_status": outcome.status},
     )
     return step.state
+
+
+_UNSTORABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")
+
+
+def _storable(error: str) -> str:
+    """An attempt's error as text any database keeps, at most 2,000 characters. It may
+    quote the receiver's answer (a malformed status line, say), and PostgreSQL refuses a
+    NUL in text, UTF-8 a lone surrogate: a row that cannot be written would leave the
+    delivery ``sending``, re-run after every lease. Such characters are written escaped."""
+    return _UNSTORABLE.sub(lambda m: repr(m.group())[1:-1], error)[:2000]
+
+
+def _record(
+    delivery: WebhookDelivery,
+    outcome: sender.Outcome,
+    step: _Next,
+    *,
+    at: datetime,
+    elapsed_ms: int,
+    queue_now: bool,
+) -> bool | None:
+    """The attempt and the delivery's next state, if the delivery is still ours (its lease
+    unchanged): whether it was. None if the job no longer exists."""
+    key = delivery.job_id
+    with transaction.atomic():
+        # Lock the job first, as erasing does (jobs.erase): no deadlock with a deletion.
+        if not ReportJob.objects.select_for_update(no_key=True).filter(id=key).exists():
+            return None
+        recorded = WebhookDelivery.objects.filter(
+            job_id=key, state=WebhookState.SENDING, next_attempt_at=delivery.next_attempt_at
+        ).update(
+            state=step.state,
+            attempts=F("attempts") + 1,
+            last_status=outcome.status,
+            last_error=_storable(outcome.error),
+            last_attempt_at=at,
+            next_attempt_at=step.at,
+            published_at=step.at if queue_now else None,
+            delivered_at=at if outcome.delivered else None,
+        )
+        if recorded:
+            WebhookAttempt.objects.create(
+                job_id=key,
+                at=at,
+                http_status=outcome.status,
+                error=_storable(outcome.error),
+                duration_ms=elapsed_ms,
+            )
+    return bool(recorded)
 
 
 def webhooks_sweep(*, now: datetime | None = None) -> dict[str, int]:

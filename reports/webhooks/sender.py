@@ -11,18 +11,13 @@ import threading
 import time
 from dataclasses import dataclass
 
-from reports.webhooks.addresses import (
-    Address,
-    BadCallbackUrl,
-    ForbiddenAddress,
-    Target,
-    parse,
-    resolve,
-)
+from reports.webhooks.addresses import Address, ForbiddenAddress, Target, parse, resolve
+from reports.webhooks.urls import BadCallbackUrl
 
 CONNECT_TIMEOUT = 5.0  # per connection attempt (and for resolving the host)
 TOTAL_TIMEOUT = 10.0  # resolving, connecting, sending and reading the answer, together
 MAX_RESPONSE_BYTES = 64 * 1024  # of the answer's body; the rest is never read
+MAX_RETRY_AFTER = 365 * 24 * 3600.0  # seconds: a longer Retry-After counts as this long
 USER_AGENT = "report-task-webhook/1"
 
 
@@ -92,16 +87,19 @@ _TIMED_OUT = Outcome(None, f"timed out (limit {TOTAL_TIMEOUT:.0f} s)", retry=Tru
 
 
 def _retry_after(value: str | None) -> float | None:
+    """The answer's Retry-After in seconds (a number or an HTTP date), at most a year: the
+    receiver chooses it, and "10^30 seconds" must not overflow the next attempt's time (a
+    wait past the retry window fails the delivery either way)."""
     if not value:
         return None
     value = value.strip()
     if value.isdigit():
-        return float(value)
+        return min(float(value), MAX_RETRY_AFTER)
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
-    return max(0.0, when.timestamp() - time.time())
+    return min(max(0.0, when.timestamp() - time.time()), MAX_RETRY_AFTER)
 
 
 def send_to(
