@@ -16,7 +16,8 @@ from django.conf import settings
 from rest_framework import serializers
 
 from reports.api.auth import request_owner
-from reports.errors import InvalidInput, PayloadTooLarge
+from reports.api.limits import request_shape_checked
+from reports.errors import InvalidInput
 from reports.report.contract import (
     CallbackUrl,
     EventIn,
@@ -29,7 +30,6 @@ from reports.report.contract import (
     parse_idle_minutes,
     split_error,
 )
-from reports.report.limits import LimitExceeded, Limits, RequestShape, request_shape
 from reports.webhooks.callback import callback_url_check
 
 MAX_REPORTED_ERRORS = 50
@@ -253,28 +253,6 @@ class ReportRequestSerializer(serializers.Serializer[Any]):
 
     def to_representation(self, instance: Any) -> Any:
         return instance
-
-
-def request_limits() -> Limits:
-    return Limits(
-        events=settings.REPORT_MAX_EVENTS,
-        students=settings.REPORT_MAX_STUDENTS,
-        units=settings.REPORT_MAX_UNITS,
-        units_per_student=settings.REPORT_MAX_UNITS_PER_STUDENT,
-        event_types=settings.REPORT_MAX_EVENT_TYPES,
-        question_cells=settings.REPORT_MAX_QUESTION_CELLS,
-    )
-
-
-def request_shape_checked(students: list[StudentIn], *, one_object: bool) -> RequestShape:
-    """The request's counts, or a 413 naming the limit, its maximum and the value found."""
-    try:
-        return request_shape(students, request_limits(), one_object=one_object)
-    except LimitExceeded as exc:
-        details: dict[str, Any] = {"limit": exc.limit, "max": exc.maximum, "found": exc.found}
-        if exc.path:
-            details["path"] = exc.path
-        raise PayloadTooLarge(str(exc), details=details) from None
 
 
 def _checked_timezone(name: str) -> str:
