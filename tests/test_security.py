@@ -408,8 +408,68 @@ def test_flower_refuses_to_start_without_basic_auth(tmp_path) -> None:
     assert "FLOWER_BASIC_AUTH" in result.stderr
 
 
+def _env_example_credentials() -> list[str]:
+    """Every value .env.example gives a secret-looking variable (commented ones included),
+    and each comma-separated piece of it."""
+    values = []
+    for line in (ROOT / ".env.example").read_text().splitlines():
+        match = re.match(r"#?\s*([A-Z][A-Z0-9_]*)=(\S+)", line)
+        if match and re.search(r"PASSWORD|SECRET|KEY|TOKEN|AUTH", match.group(1)):
+            values += [match.group(2), *match.group(2).split(",")]
+    return values
+
+
+@pytest.mark.parametrize(
+    ("credentials", "says"),
+    [
+        ("admin:change-me", "placeholder password from .env.example"),  # .env.example's own
+        ("admin:Change-Me-but-longer", "placeholder password from .env.example"),
+        ("admin:short-pw-11", "a password of 11 characters: at least 12"),
+        (f"admin:{'p' * 20},ops:short", "entry 2 has a password of 5 characters"),
+        ("admin", "entry 1 is malformed"),
+        (f":{'p' * 20}", "entry 1 is malformed"),
+        (f"admin:{'p' * 20}, ops:{'q' * 20}", "entry 2 is malformed"),
+        (f"admin:{'p' * 20},", "entry 2 is malformed"),
+    ],
+)
+def test_flower_refuses_to_start_with_a_weak_or_placeholder_credential(
+    tmp_path, credentials, says
+) -> None:
+    """The real launcher, as docker-compose and `make flower` run it: it exits non-zero with
+    the reason before Flower (whose API can shut workers down) is started."""
+    env = _env(SECRET_KEY="x", REPORT_DATA_DIR=str(tmp_path), FLOWER_BASIC_AUTH=credentials)
+    env.update(FLOWER_PORT=str(free_port()))
+    launcher = subprocess.Popen(
+        [sys.executable, "-m", "config.serve", "flower"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        _, stderr = launcher.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        launcher.kill()
+        launcher.communicate()
+        pytest.fail(f"Flower started with FLOWER_BASIC_AUTH={credentials!r}")
+    assert launcher.returncode != 0
+    assert says in stderr, stderr
+    assert "FLOWER_BASIC_AUTH" in stderr
+
+
+def test_no_credential_of_env_example_is_accepted_for_flower() -> None:
+    values = _env_example_credentials()
+    assert "admin:change-me" in values and len(values) > 5
+    for value in values:
+        for credentials in (value, f"admin:{value}"):
+            assert serve.flower_auth_problem(credentials) is not None, credentials
+    assert serve.flower_auth_problem("admin:" + secrets.token_urlsafe(12)) is None
+    assert serve.flower_auth_problem(f"a:{'p' * 12},b:{'x:y' * 4}") is None
+
+
 def test_flower_command_carries_no_credentials(monkeypatch) -> None:
-    monkeypatch.setenv("FLOWER_BASIC_AUTH", "admin:s3cret")
+    monkeypatch.setenv("FLOWER_BASIC_AUTH", "admin:s3cret-s3cret")
     command = " ".join(serve.flower_command())
     assert "s3cret" not in command and "basic_auth" not in command
 
