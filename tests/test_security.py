@@ -70,6 +70,77 @@ def test_same_key_different_body_or_kind_is_422(client, sample) -> None:
     assert ReportJob.objects.count() == 1
 
 
+HOOK_A, HOOK_B = "http://127.0.0.1:9/hook-a", "http://127.0.0.1:9/hook-b"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("first", "second", "replayed"),
+    [
+        # (query string, body fields) of the first and the second request
+        (("idle_minutes=5", {}), ("idle_minutes=999", {}), False),
+        (("", {}), ("idle_minutes=7", {}), False),
+        (("", {"idle_minutes": 5}), ("idle_minutes=6", {"idle_minutes": 5}), False),
+        (("", {}), (f"callback_url={HOOK_A}", {}), False),
+        ((f"callback_url={HOOK_A}", {}), (f"callback_url={HOOK_B}", {}), False),
+        ((f"callback_url={HOOK_A}", {}), ("", {}), False),
+        (
+            ("", {"callback_url": HOOK_A}),
+            (f"callback_url={HOOK_B}", {"callback_url": HOOK_A}),
+            False,
+        ),
+        (("timezone=Europe/Berlin", {}), ("timezone=Asia/Kolkata", {}), False),
+        (("", {}), ("timezone=Asia/Kolkata", {}), False),
+        # The effective values are the same: a replay.
+        (("idle_minutes=5", {}), ("idle_minutes=5.0", {}), True),
+        (("", {}), ("idle_minutes=30&timezone=UTC", {}), True),  # the defaults, said aloud
+        (("", {"idle_minutes": 5}), ("idle_minutes=5", {"idle_minutes": 5}), True),
+        (
+            ("", {"timezone": "Europe/Berlin"}),
+            ("timezone=Europe/Berlin", {"timezone": "Europe/Berlin"}),
+            True,
+        ),
+        (
+            ("", {"callback_url": HOOK_A}),
+            (f"callback_url={HOOK_A}", {"callback_url": HOOK_A}),
+            True,
+        ),
+        (
+            (f"idle_minutes=5&timezone=Asia/Kolkata&callback_url={HOOK_A}", {}),
+            (f"callback_url={HOOK_A}&timezone=Asia/Kolkata&idle_minutes=5", {}),
+            True,
+        ),
+    ],
+)
+def test_same_key_with_a_changed_effective_parameter_is_422(
+    client, sample, settings, first, second, replayed
+) -> None:
+    """The fingerprint covers every parameter that changes the job (idle_minutes, timezone,
+    callback_url), by its effective value, whether it came from the query or the body."""
+    settings.REPORT_IDLE_MINUTES = 30
+    settings.REPORT_WEBHOOK_SECRET = "s" * 32
+    settings.REPORT_WEBHOOK_ALLOW_HOSTS = ["127.0.0.1"]
+
+    def send(request: tuple[str, dict]):
+        query, fields = request
+        url = "/assignment/html" + (f"?{query}" if query else "")
+        body = json.dumps(dict(sample, **fields))
+        return client.post(url, body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="k")
+
+    accepted = send(first)
+    assert accepted.status_code == 202, accepted.content
+    again = send(second)
+    if replayed:
+        assert again.status_code == 202 and again["Idempotent-Replayed"] == "true"
+        assert again.json()["task_id"] == accepted.json()["task_id"]
+    else:
+        assert again.status_code == 422, again.content
+        assert again.json()["status"] == "CONFLICT"
+        assert "Idempotency-Key" in again.json()["message"]
+    assert ReportJob.objects.count() == 1
+    assert send(first).json()["task_id"] == accepted.json()["task_id"]  # the first still replays
+
+
 @pytest.mark.django_db
 def test_idempotency_keys_expire(client, sample, settings) -> None:
     settings.REPORT_IDEMPOTENCY_TTL_SECONDS = 60
