@@ -16,6 +16,8 @@ import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from config.secret_key import PLACEHOLDER_PREFIX
+
 PY = sys.executable
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -97,11 +99,46 @@ def beat_command() -> list[str]:
     ]
 
 
+# Flower's own rule: FLOWER_BASIC_AUTH is "user:password", several separated by commas;
+# a password shorter than this is refused before Flower starts.
+FLOWER_MIN_PASSWORD = 12
+
+
+def flower_auth_problem(value: str) -> str | None:
+    """Why FLOWER_BASIC_AUTH must not protect Flower (whose API can shut workers down), or
+    None. Flower compares each comma-separated "user:password" with what the browser sends,
+    as is: an empty or padded entry, a missing user, a password under FLOWER_MIN_PASSWORD
+    characters or one from .env.example (they all contain PLACEHOLDER_PREFIX, as SECRET_KEY's
+    does) is refused."""
+    if not value.strip():
+        return "FLOWER_BASIC_AUTH=user:password is required: Flower shows job data."
+    for number, entry in enumerate(value.split(","), 1):
+        user, colon, password = entry.partition(":")
+        where = f"FLOWER_BASIC_AUTH's entry {number}"
+        if not colon or not user or entry != entry.strip() or user != user.strip():
+            return (
+                f"{where} is malformed: expected user:password (several separated by "
+                "commas, no spaces around them)."
+            )
+        if PLACEHOLDER_PREFIX in password.lower():
+            return (
+                f"{where} has the placeholder password from .env.example (it contains "
+                f"{PLACEHOLDER_PREFIX!r}): choose your own."
+            )
+        if len(password) < FLOWER_MIN_PASSWORD:
+            return (
+                f"{where} has a password of {len(password)} characters: at least "
+                f"{FLOWER_MIN_PASSWORD} are required (Flower's API can shut workers down)."
+            )
+    return None
+
+
 def flower_command() -> list[str]:
     # Flower reads FLOWER_BASIC_AUTH from the environment itself, which it inherits; on
     # the command line the credentials would show in `ps` to every user of the machine.
-    if not os.environ.get("FLOWER_BASIC_AUTH", "").strip():
-        sys.exit("FLOWER_BASIC_AUTH=user:password is required: Flower shows job data.")
+    problem = flower_auth_problem(os.environ.get("FLOWER_BASIC_AUTH", ""))
+    if problem is not None:
+        sys.exit(problem)
     return [
         PY,
         "-m",

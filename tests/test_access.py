@@ -229,3 +229,29 @@ def test_sessions_csrf_and_users_run_on_admin_pages_and_nowhere_else(django_user
         assert not hasattr(answer.wsgi_request, "session"), path
         assert not hasattr(answer.wsgi_request, "_messages"), path
         assert "Set-Cookie" not in answer.headers, path
+
+
+# --- Every method on every page: never a 500 ---------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("keys", [[], [KEY]], ids=["open", "with-keys"])
+def test_options_and_other_methods_never_answer_5xx_on_any_page(keys) -> None:
+    """OPTIONS on every public page answers 200 or 405 (a browser's CORS preflight, a
+    scanner), every method on every URL pattern answers something below 500, with API keys
+    on or off: a request cannot earn a 500 and a logged traceback by its method."""
+    from django.test import Client
+
+    client = Client(raise_request_exception=False)
+    exact, _ = documented_public_paths()
+    patterns = [p for p in url_patterns() if p.path is not None]
+    assert len(patterns) > 20 and any(p.route == "api/docs/" for p in patterns)
+    with override_settings(REPORT_API_KEYS=keys):
+        for pattern in patterns:
+            url = "/" + (pattern.path or "")
+            options = client.options(url)
+            if url in exact:
+                assert options.status_code in (200, 405), (url, options.status_code)
+            for method in ("options", "head", "put", "patch", "delete", "trace"):
+                response = getattr(client, method)(url)
+                assert response.status_code < 500, (method.upper(), url, response.status_code)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from urllib.parse import quote
 
 import pytest
 from django.test import override_settings
@@ -83,6 +84,60 @@ def test_invalid_fields_are_named_by_path(client, sample, mutate, path) -> None:
     assert body["status"] == "INVALID"
     assert path in body["errors"], body
     assert ReportJob.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        "0001-01-01T00:00:00+05:00",  # before year 1 in UTC
+        "9999-12-31T23:59:59-05:00",  # after year 9999 in UTC
+        "1899-12-31T23:59:59.999999-23:59",  # just before the first accepted year
+        "2101-01-01T00:00:00+23:59",  # just after the last
+        "1899-12-31 23:59:59",
+    ],
+)
+def test_created_time_outside_the_reports_years_is_400_naming_the_event(
+    client, sample, moment
+) -> None:
+    """Refused at submit, not accepted and failed by the worker with "date value out of
+    range": the path names the event, in a single student and in a list."""
+    good = sample["events"][0]
+    events = [dict(good, created_time=moment), good, dict(good, created_time=moment)]
+    response = post(client, "html", dict(sample, events=events))
+    assert response.status_code == 400, response.content
+    # Every such event is named, as for any other bad field.
+    assert list(response.json()["errors"]) == ["events[0].created_time", "events[2].created_time"]
+    (message,) = response.json()["errors"]["events[2].created_time"]
+    assert "outside the years 1900-2100" in message
+    several = [sample, sample, dict(sample, events=[dict(good, created_time=moment)])]
+    response = post(client, "pdf", several)
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["[2].events[0].created_time"]
+    assert ReportJob.objects.count() == 0
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Pacific/Kiritimati", "Etc/GMT+12", "America/Adak"])
+@pytest.mark.parametrize("kind", ["html", "pdf"])
+def test_created_time_at_the_reports_first_and_last_years_is_reported(
+    client, sample, settings, tmp_path, zone, kind
+) -> None:
+    """The bounds, at the widest offsets, shown on the clocks furthest east and west."""
+    settings.MEDIA_ROOT = tmp_path
+    good = sample["events"][0]
+    sample["events"] = [
+        dict(good, created_time="1900-01-01T00:00:00+23:59"),
+        dict(good, created_time="1900-01-01 00:00:00"),
+        dict(good, created_time="2100-12-31T23:59:59.999999-23:59"),
+    ]
+    response = client.post(
+        f"/assignment/{kind}?timezone={quote(zone)}",
+        json.dumps(sample),
+        content_type="application/json",
+    )
+    assert response.status_code == 202, response.content
+    task_id = response.json()["task_id"]
+    run_inline(task_id)
+    assert client.get(f"/assignment/{kind}/{task_id}/data").status_code == 200
 
 
 def test_every_bad_event_field_is_named(client, sample) -> None:

@@ -93,9 +93,16 @@ INVALID = {
     "deep nesting in an event": encode(student([{**EVENT, "x": 1}])).replace(
         b'"x": 1', b'"x": ' + b"[" * 5000 + b"]" * 5000
     ),
-    # Valid JSON whose time falls before year 1 in UTC: the columns' conversion refuses it.
+    # Valid JSON whose time falls before year 1 in UTC: the contract refuses it (years).
     "a time out of range": encode(
         student([EVENT, {**EVENT, "created_time": "0001-01-01T01:00:00+05:00"}])
+    ),
+    # The contract's years, in a later slice: the same error, at the same path.
+    "a time before 1900 in a later slice": bad_event_at(
+        events.SLICE + 3, created_time="1899-12-31T23:59:59.999999-23:59"
+    ),
+    "a time after 2100 in a later slice": bad_event_at(
+        events.SLICE * 2 - 1, created_time="2101-01-01T00:00:00+23:59"
     ),
 }
 
@@ -121,3 +128,14 @@ def test_the_sliced_student_has_the_fields_of_the_contract() -> None:
 
     assert fields(events._SlicedStudent) == fields(StudentIn)
     assert events._SlicedStudent.__struct_config__.forbid_unknown_fields is False
+
+
+def test_the_worker_refuses_a_time_outside_the_contracts_years_as_the_web_does() -> None:
+    """A stored body with such a time (submitted before the rule) fails in the worker with
+    the web's own error, naming the event's field, never an OverflowError."""
+    body = bad_event_at(events.SLICE + 3, created_time="0001-01-01T00:00:00+05:00")
+    for decode in (sliced, one_pass, events.decode_student_events):
+        with pytest.raises(msgspec.ValidationError) as info:
+            decode(body)
+        assert str(info.value).endswith(f"- at `$.events[{events.SLICE + 3}]`")
+        assert str(info.value).startswith("`created_time`: 0001-01-01T00:00:00+05:00 is outside")

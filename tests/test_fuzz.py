@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from reports.renderers import render
 from reports.report.analysis import build_report
-from reports.report.contract import decode_students
+from reports.report.contract import MAX_EVENT_YEAR, MIN_EVENT_YEAR, decode_students
 
 pytestmark = pytest.mark.django_db
 
@@ -47,8 +47,11 @@ json_values = st.recursive(
 offsets = st.integers(min_value=-23 * 60 - 59, max_value=23 * 60 + 59).map(
     lambda minutes: timezone(timedelta(minutes=minutes))
 )
+# Written in the contract's years, at any offset (the first and last instants included).
 aware_datetimes = st.datetimes(
-    min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31, 23, 59, 59), timezones=offsets
+    min_value=datetime(MIN_EVENT_YEAR, 1, 1),
+    max_value=datetime(MAX_EVENT_YEAR, 12, 31, 23, 59, 59, 999999),
+    timezones=offsets,
 )
 
 
@@ -59,8 +62,8 @@ def _format(dt: datetime, style: int) -> str:
         return dt.isoformat(sep=" ")
     if style == 2:  # no offset: UTC
         return dt.replace(tzinfo=None).isoformat()
-    if dt.year == 1:  # converting to UTC could fall before year 1: keep the offset
-        return dt.isoformat()
+    if not MIN_EVENT_YEAR <= dt.astimezone(UTC).year <= MAX_EVENT_YEAR:
+        return dt.isoformat()  # written in UTC it would fall outside the years: keep the offset
     return dt.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
@@ -136,8 +139,8 @@ valid_students = st.fixed_dictionaries(
 @settings(FUZZ, max_examples=100)
 @given(st.one_of(valid_students, st.lists(valid_students, min_size=1, max_size=3)))
 def test_every_valid_payload_is_accepted_and_renders(payload) -> None:
-    """Any text (controls, RTL, emoji), any instant from year 1 to 9999 at any offset, any
-    64-bit unit: accepted, and drawn as HTML and PDF."""
+    """Any text (controls, RTL, emoji), any time written in the contract's years (1900 to
+    2100) at any offset, any 64-bit unit: accepted, and drawn as HTML and PDF."""
     assert check(json.dumps(payload, ensure_ascii=False).encode()) == 202
 
 

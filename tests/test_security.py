@@ -70,6 +70,77 @@ def test_same_key_different_body_or_kind_is_422(client, sample) -> None:
     assert ReportJob.objects.count() == 1
 
 
+HOOK_A, HOOK_B = "http://127.0.0.1:9/hook-a", "http://127.0.0.1:9/hook-b"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("first", "second", "replayed"),
+    [
+        # (query string, body fields) of the first and the second request
+        (("idle_minutes=5", {}), ("idle_minutes=999", {}), False),
+        (("", {}), ("idle_minutes=7", {}), False),
+        (("", {"idle_minutes": 5}), ("idle_minutes=6", {"idle_minutes": 5}), False),
+        (("", {}), (f"callback_url={HOOK_A}", {}), False),
+        ((f"callback_url={HOOK_A}", {}), (f"callback_url={HOOK_B}", {}), False),
+        ((f"callback_url={HOOK_A}", {}), ("", {}), False),
+        (
+            ("", {"callback_url": HOOK_A}),
+            (f"callback_url={HOOK_B}", {"callback_url": HOOK_A}),
+            False,
+        ),
+        (("timezone=Europe/Berlin", {}), ("timezone=Asia/Kolkata", {}), False),
+        (("", {}), ("timezone=Asia/Kolkata", {}), False),
+        # The effective values are the same: a replay.
+        (("idle_minutes=5", {}), ("idle_minutes=5.0", {}), True),
+        (("", {}), ("idle_minutes=30&timezone=UTC", {}), True),  # the defaults, said aloud
+        (("", {"idle_minutes": 5}), ("idle_minutes=5", {"idle_minutes": 5}), True),
+        (
+            ("", {"timezone": "Europe/Berlin"}),
+            ("timezone=Europe/Berlin", {"timezone": "Europe/Berlin"}),
+            True,
+        ),
+        (
+            ("", {"callback_url": HOOK_A}),
+            (f"callback_url={HOOK_A}", {"callback_url": HOOK_A}),
+            True,
+        ),
+        (
+            (f"idle_minutes=5&timezone=Asia/Kolkata&callback_url={HOOK_A}", {}),
+            (f"callback_url={HOOK_A}&timezone=Asia/Kolkata&idle_minutes=5", {}),
+            True,
+        ),
+    ],
+)
+def test_same_key_with_a_changed_effective_parameter_is_422(
+    client, sample, settings, first, second, replayed
+) -> None:
+    """The fingerprint covers every parameter that changes the job (idle_minutes, timezone,
+    callback_url), by its effective value, whether it came from the query or the body."""
+    settings.REPORT_IDLE_MINUTES = 30
+    settings.REPORT_WEBHOOK_SECRET = "s" * 32
+    settings.REPORT_WEBHOOK_ALLOW_HOSTS = ["127.0.0.1"]
+
+    def send(request: tuple[str, dict]):
+        query, fields = request
+        url = "/assignment/html" + (f"?{query}" if query else "")
+        body = json.dumps(dict(sample, **fields))
+        return client.post(url, body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="k")
+
+    accepted = send(first)
+    assert accepted.status_code == 202, accepted.content
+    again = send(second)
+    if replayed:
+        assert again.status_code == 202 and again["Idempotent-Replayed"] == "true"
+        assert again.json()["task_id"] == accepted.json()["task_id"]
+    else:
+        assert again.status_code == 422, again.content
+        assert again.json()["status"] == "CONFLICT"
+        assert "Idempotency-Key" in again.json()["message"]
+    assert ReportJob.objects.count() == 1
+    assert send(first).json()["task_id"] == accepted.json()["task_id"]  # the first still replays
+
+
 @pytest.mark.django_db
 def test_idempotency_keys_expire(client, sample, settings) -> None:
     settings.REPORT_IDEMPOTENCY_TTL_SECONDS = 60
@@ -408,8 +479,68 @@ def test_flower_refuses_to_start_without_basic_auth(tmp_path) -> None:
     assert "FLOWER_BASIC_AUTH" in result.stderr
 
 
+def _env_example_credentials() -> list[str]:
+    """Every value .env.example gives a secret-looking variable (commented ones included),
+    and each comma-separated piece of it."""
+    values = []
+    for line in (ROOT / ".env.example").read_text().splitlines():
+        match = re.match(r"#?\s*([A-Z][A-Z0-9_]*)=(\S+)", line)
+        if match and re.search(r"PASSWORD|SECRET|KEY|TOKEN|AUTH", match.group(1)):
+            values += [match.group(2), *match.group(2).split(",")]
+    return values
+
+
+@pytest.mark.parametrize(
+    ("credentials", "says"),
+    [
+        ("admin:change-me", "placeholder password from .env.example"),  # .env.example's own
+        ("admin:Change-Me-but-longer", "placeholder password from .env.example"),
+        ("admin:short-pw-11", "a password of 11 characters: at least 12"),
+        (f"admin:{'p' * 20},ops:short", "entry 2 has a password of 5 characters"),
+        ("admin", "entry 1 is malformed"),
+        (f":{'p' * 20}", "entry 1 is malformed"),
+        (f"admin:{'p' * 20}, ops:{'q' * 20}", "entry 2 is malformed"),
+        (f"admin:{'p' * 20},", "entry 2 is malformed"),
+    ],
+)
+def test_flower_refuses_to_start_with_a_weak_or_placeholder_credential(
+    tmp_path, credentials, says
+) -> None:
+    """The real launcher, as docker-compose and `make flower` run it: it exits non-zero with
+    the reason before Flower (whose API can shut workers down) is started."""
+    env = _env(SECRET_KEY="x", REPORT_DATA_DIR=str(tmp_path), FLOWER_BASIC_AUTH=credentials)
+    env.update(FLOWER_PORT=str(free_port()))
+    launcher = subprocess.Popen(
+        [sys.executable, "-m", "config.serve", "flower"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        _, stderr = launcher.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        launcher.kill()
+        launcher.communicate()
+        pytest.fail(f"Flower started with FLOWER_BASIC_AUTH={credentials!r}")
+    assert launcher.returncode != 0
+    assert says in stderr, stderr
+    assert "FLOWER_BASIC_AUTH" in stderr
+
+
+def test_no_credential_of_env_example_is_accepted_for_flower() -> None:
+    values = _env_example_credentials()
+    assert "admin:change-me" in values and len(values) > 5
+    for value in values:
+        for credentials in (value, f"admin:{value}"):
+            assert serve.flower_auth_problem(credentials) is not None, credentials
+    assert serve.flower_auth_problem("admin:" + secrets.token_urlsafe(12)) is None
+    assert serve.flower_auth_problem(f"a:{'p' * 12},b:{'x:y' * 4}") is None
+
+
 def test_flower_command_carries_no_credentials(monkeypatch) -> None:
-    monkeypatch.setenv("FLOWER_BASIC_AUTH", "admin:s3cret")
+    monkeypatch.setenv("FLOWER_BASIC_AUTH", "admin:s3cret-s3cret")
     command = " ".join(serve.flower_command())
     assert "s3cret" not in command and "basic_auth" not in command
 

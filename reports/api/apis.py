@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 from typing import ClassVar
 
 from django.core.files.storage import default_storage
@@ -27,6 +28,8 @@ from reports.ops.logs import bind_task_id
 from reports.renderers.html import CONTENT_SECURITY_POLICY
 from reports.webhooks.callback import Callback
 
+logger = logging.getLogger(__name__)
+
 
 def _html_document(content: str | bytes) -> HttpResponse:
     response = HttpResponse(content, content_type="text/html; charset=utf-8")
@@ -34,11 +37,18 @@ def _html_document(content: str | bytes) -> HttpResponse:
     return response
 
 
-def _file_response(job: selectors.JobView, *, attachment: bool) -> FileResponse:
+def _file_response(job: selectors.JobView, *, attachment: bool) -> HttpResponseBase:
+    """The stored file, streamed; or, when it is not in the storage (any more), what
+    ``_report_gone`` says."""
     report = job.report
-    assert report is not None
+    if report is None:
+        return _report_gone(job, file_missing=False)
+    try:
+        content = default_storage.open(report.file, "rb")
+    except FileNotFoundError:  # local storage, and django-storages' S3 for a 404
+        return _report_gone(job, file_missing=True)
     response = FileResponse(
-        default_storage.open(report.file, "rb"),
+        content,
         content_type=report.content_type,
         as_attachment=attachment,
         filename=selectors.report_download_name(job=job),
@@ -46,6 +56,21 @@ def _file_response(job: selectors.JobView, *, attachment: bool) -> FileResponse:
     if job.kind == JobKind.HTML:
         response["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
     return response
+
+
+def _report_gone(job: selectors.JobView, *, file_missing: bool) -> HttpResponse:
+    """A finished job read a moment ago whose report is not there. Either a DELETE (or
+    retention) erased the job meanwhile, which commits the rows before it removes the file:
+    404, exactly as for any erased or unknown id (docs/api.md). Or the job is still there and
+    only its file is missing from the storage (removed by hand, an S3 lifecycle rule): 410,
+    saying so, and logged."""
+    task_id = str(job.id)
+    if selectors.job_get(task_id=task_id, kind=job.kind) is None:
+        return not_found_answer(job.kind, task_id)
+    logger.warning("report file missing from the storage", extra={"task_id": task_id})
+    what = "report file is missing from the storage" if file_missing else "report is missing"
+    message = f"This job's {what}: submit the request again."
+    return _json({"task_id": task_id, "status": "GONE", "message": message}, 410)
 
 
 class ReportCreateApi(APIView):
@@ -115,6 +140,8 @@ class ReportDetailApi(APIView):
         return unfinished_answer(self.kind, job)
 
     def finished(self, request: Request, job: selectors.JobView) -> HttpResponseBase:
+        if job.report is None:
+            return _report_gone(job, file_missing=False)
         # The one answer that depends on Accept (docs/api.md, "Content negotiation").
         answer = finished_report_format(request.META.get("HTTP_ACCEPT"), self.kind)
         response = self._finished(request, job, answer)

@@ -166,6 +166,12 @@ def _finished_responses(kind: str) -> dict[Any, Any]:
     }
 
 
+_GONE = (
+    "GONE: the job is there but its report file is not in the storage any more (removed "
+    "outside the service); submit the request again."
+)
+
+
 def detail_responses(kind: str) -> dict[Any, Any]:
     return {
         202: OpenApiResponse(
@@ -183,6 +189,7 @@ def detail_responses(kind: str) -> dict[Any, Any]:
             description="Unknown or malformed id, or the id of a job of the other kind.",
             examples=[OpenApiExample("Not found", value=_without_report(kind, _NOT_FOUND))],
         ),
+        410: OpenApiResponse(FileStatusSerializer, description=_GONE),
         **_finished_responses(kind),
     }
 
@@ -194,6 +201,7 @@ FILE_RESPONSES = {
     ),
     404: OpenApiResponse(FileStatusSerializer, description="Unknown id."),
     409: OpenApiResponse(FileStatusSerializer, description="The job has not succeeded (yet)."),
+    410: OpenApiResponse(FileStatusSerializer, description=_GONE),
 }
 
 

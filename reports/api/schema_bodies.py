@@ -25,7 +25,7 @@ from reports.report.contract import EventIn
 
 REF_TEMPLATE = "#/components/schemas/{name}"
 # Named in SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].
-STATES = [*JobStatus.values, "NOT_FOUND"]
+STATES = [*JobStatus.values, "NOT_FOUND", "GONE"]
 ACCEPTED_STATES = [JobStatus.PENDING.value]
 
 

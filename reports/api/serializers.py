@@ -77,6 +77,12 @@ def _event_errors(item: Any, prefix: str) -> dict[str, list[str]]:
             msgspec.convert(item[field.name], field.type)
         except msgspec.ValidationError as exc:
             errors[f"{prefix}.{field.name}"] = [split_error(exc)[1]]
+    if not errors:  # each field is fine: the event's own rules (EventIn.__post_init__)
+        try:
+            msgspec.convert(item, EventIn)
+        except msgspec.ValidationError as exc:
+            path, message = split_error(exc)
+            errors[f"{prefix}.{path}" if path else prefix] = [message]
     return errors
 
 

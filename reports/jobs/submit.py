@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import re
 import time
@@ -48,17 +49,20 @@ def job_create(
     """Store the job and its input; publish it once the transaction has committed.
 
     With an ``idempotency_key``, a request that repeats an earlier one (same owner, key,
-    kind, body and time zone, within ``REPORT_IDEMPOTENCY_TTL_SECONDS``) gets the earlier
-    job back; the same key with another body or zone is a ``Conflict``. Concurrent twins
-    meet at the unique constraint: the loser reads the winner's job.
+    kind, body, idle minutes, time zone and callback URL: ``request_fingerprint``, within
+    ``REPORT_IDEMPOTENCY_TTL_SECONDS``) gets the earlier job back; the same key with any of
+    them changed is a ``Conflict``. Concurrent twins meet at the unique constraint: the
+    loser reads the winner's job.
     """
-    body_sha256 = hashlib.sha256(body).hexdigest()
     zone = timezone_name or DEFAULT_TIMEZONE
+    idle = float(settings.REPORT_IDLE_MINUTES if idle_minutes is None else idle_minutes)
+    url = None if callback is None else callback.url
+    fingerprint = request_fingerprint(body=body, idle_minutes=idle, zone=zone, callback_url=url)
     if idempotency_key is not None:
         if not _IDEMPOTENCY_KEY.fullmatch(idempotency_key):
             raise InvalidInput("Idempotency-Key must be 1-255 visible ASCII characters.")
         earlier = _idempotent_replay(
-            owner=owner, key=idempotency_key, kind=kind, body_sha256=body_sha256, zone=zone
+            owner=owner, key=idempotency_key, kind=kind, fingerprint=fingerprint
         )
         if earlier is not None:
             return Submitted(job=earlier, replayed=True)
@@ -68,12 +72,12 @@ def job_create(
         kind=kind,
         student_count=student_count,
         event_count=event_count,
-        idle_minutes=settings.REPORT_IDLE_MINUTES if idle_minutes is None else idle_minutes,
+        idle_minutes=idle,
         created_at=now,
         published_at=now,
         owner=owner,
         idempotency_key=idempotency_key,
-        body_sha256=body_sha256,
+        body_sha256=fingerprint,  # the request's fingerprint, not the body's alone: see there
         has_callback=callback is not None,
         timezone=zone,
     )
@@ -101,11 +105,7 @@ def _insert_or_replay(*, job: ReportJob, body: bytes, callback: Callback | None)
         if job.idempotency_key is None:
             raise
         earlier = _idempotent_replay(
-            owner=job.owner,
-            key=job.idempotency_key,
-            kind=job.kind,
-            body_sha256=job.body_sha256,
-            zone=job.timezone,
+            owner=job.owner, key=job.idempotency_key, kind=job.kind, fingerprint=job.body_sha256
         )
         if earlier is None:
             raise
@@ -147,9 +147,20 @@ def _job_insert(*, job: ReportJob, body: bytes, callback: Callback | None = None
     transaction.on_commit(lambda: job_publish(job_id=job.id, kind=job.kind))
 
 
-def _idempotent_replay(
-    *, owner: str, key: str, kind: str, body_sha256: str, zone: str
-) -> ReportJob | None:
+def request_fingerprint(
+    *, body: bytes, idle_minutes: float, zone: str, callback_url: str | None
+) -> str:
+    """What an Idempotency-Key replay must repeat besides the endpoint: the body and every
+    parameter that changes the job, as its effective value (query or body field, or the
+    default: ``?idle_minutes=5`` and a body's ``"idle_minutes": 5`` are the same request).
+    sha256 of the body's sha256 and the parameters as JSON, 64 hex digits: it is stored in
+    the job's ``body_sha256`` column (its name from when the body alone counted; kept,
+    so no migration). A new parameter that changes the job belongs here."""
+    parameters = json.dumps([idle_minutes, zone, callback_url]).encode()
+    return hashlib.sha256(hashlib.sha256(body).digest() + parameters).hexdigest()
+
+
+def _idempotent_replay(*, owner: str, key: str, kind: str, fingerprint: str) -> ReportJob | None:
     """The live job made with this key, if any; an expired key is released for reuse."""
     job = ReportJob.objects.filter(owner=owner, idempotency_key=key).first()
     if job is None:
@@ -158,7 +169,7 @@ def _idempotent_replay(
     if job.created_at < expired_before:
         ReportJob.objects.filter(id=job.id, idempotency_key=key).update(idempotency_key=None)
         return None
-    if job.kind != kind or job.body_sha256 != body_sha256 or job.timezone != zone:
+    if job.kind != kind or job.body_sha256 != fingerprint:
         raise Conflict(
             "This Idempotency-Key was already used with a different request; "
             "use a new key for a new request."

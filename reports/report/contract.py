@@ -30,13 +30,22 @@ Identifier = Annotated[
     ),
 ]
 EventText = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_TEXT)]
+# The years a created_time may be written in, in its own offset (the date as the client
+# wrote it). Why these: its UTC instant is then within a day of it, and so is the same
+# instant on any IANA zone's clock (the report's ``timezone``), so no conversion can leave
+# Python's datetime (years 1-9999: "date value out of range" was a job failing after a 202);
+# every renderer writes four-digit years (strftime pads none below 1000); and no learning
+# activity happened before 1900 or is due after 2100: such a time is a client's default or
+# sentinel (0001-01-01, 9999-12-31), refused at submit rather than drawn as a
+# ten-thousand-year chart. docs/api.md says the same.
+MIN_EVENT_YEAR, MAX_EVENT_YEAR = 1900, 2100
 # msgspec accepts RFC 3339 with a space or a T and a missing offset (read as UTC); the
 # schema says date-time so that generated clients and property-based tests send one.
 EventTime = Annotated[
     datetime,
     msgspec.Meta(
         description="ISO-8601 / RFC 3339 date-time; `T` or a space between date and time; "
-        "no offset means UTC.",
+        f"no offset means UTC; written in the years {MIN_EVENT_YEAR}-{MAX_EVENT_YEAR}.",
         extra_json_schema={"format": "date-time"},
     ),
 ]
@@ -53,6 +62,17 @@ class EventIn(msgspec.Struct, frozen=True, gc=False):
         EventText | UnitNumber,
         msgspec.Meta(description='The question: 17 and "17" are the same unit.'),
     ]
+
+    def __post_init__(self) -> None:
+        # Every decoder of EventIn runs this (the web's fast path and its per-field
+        # explanation, the worker's sliced decoder): msgspec turns the ValueError into a
+        # ValidationError at this event's path, and ``split_error`` adds the field's name.
+        year = self.created_time.year
+        if year < MIN_EVENT_YEAR or year > MAX_EVENT_YEAR:
+            raise ValueError(
+                f"`created_time`: {self.created_time.isoformat()} is outside the years "
+                f"{MIN_EVENT_YEAR}-{MAX_EVENT_YEAR} a report can show"
+            )
 
 
 # The idle threshold (minutes) of one request: gaps longer than this are not active time.
@@ -136,13 +156,20 @@ def check_timezone(name: str) -> str:
     return name
 
 
+# A struct's own rule names its field first (``EventIn.__post_init__``): "`field`: message".
+_FIELD = re.compile(r"^`(?P<field>\w+)`: (?P<message>.*)$", re.DOTALL)
+
+
 def split_error(exc: msgspec.ValidationError) -> tuple[str, str]:
-    """'Expected `int` - at `$[0].events[3].unit`' -> ('[0].events[3].unit', 'Expected `int`')."""
+    """'Expected `int` - at `$[0].events[3].unit`' -> ('[0].events[3].unit', 'Expected `int`');
+    '`created_time`: ... - at `$.events[0]`' -> ('events[0].created_time', '...')."""
     text = str(exc)
     match = _PATH.search(text)
-    if not match:
-        return "", text
-    return match.group("path").lstrip("."), text[: match.start()]
+    path, message = ("", text) if not match else (match.group("path"), text[: match.start()])
+    field = _FIELD.match(message)
+    if field:
+        path, message = f"{path}.{field.group('field')}", field.group("message")
+    return path.lstrip("."), message
 
 
 def unit_key(unit: str | int) -> str:
