@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import connection
 
 from config.broker import delivered_queue
-from reports.jobs import claim, retention, run, sweep
+from reports.jobs import claim, memory, retention, run, sweep
 from reports.ops.logs import task_id_bound
 from reports.webhooks import delivery
 
@@ -50,7 +50,7 @@ class JobRequest(Request):
             if holder and isinstance(exc, Lost):
                 claim.job_release(job_id=job_id, holder=holder)
             elif holder and isinstance(exc, TimeLimitExceeded):
-                run.job_fail(job_id=job_id, holder=holder, message=_too_long())
+                run.job_fail(job_id=job_id, holder=holder, message=_too_long(), crashed=True)
         except run.DATABASE_ERRORS as error:  # the lease still ends it, later
             logger.warning("job %s: could not record the lost run: %s", job_id, error)
         super().on_failure(exc_info, send_failed_event=send_failed_event, return_ok=return_ok)
@@ -74,25 +74,36 @@ def run_job(self: JobTask, job_id: str, released: int | None = None) -> str | No
     with task_id_bound(job_id):
         holder = holder_name(self.request.hostname, os.getpid())
         try:
-            return run.job_run(job_id=job_id, holder=holder, released=released)
-        except run.TransientError as exc:
-            connection.close()  # perhaps broken: the retry opens a new one
-            countdown = run.retry_countdown(self.request.retries)
-            logger.warning("job %s: %s; retrying in %.1f s", job_id, exc, countdown)
-            run.job_mark_retry(
-                job_id=job_id, fence=exc.fence, message=str(exc), countdown=countdown
-            )
-            queue = delivered_queue(self.request.delivery_info)  # not the default (html)
-            raise self.retry(
-                args=[job_id],  # type: ignore[arg-type]  # a list, as published: same argsrepr
-                kwargs={"released": exc.fence},
-                countdown=countdown,
-                exc=exc,
-                queue=queue,  # type: ignore[arg-type]  # None: Celery routes it by default
-            ) from exc
-        except SoftTimeLimitExceeded:
-            run.job_fail(job_id=job_id, holder=holder, message=_too_long())
-            return "FAILURE"
+            return _run(self, job_id=job_id, holder=holder, released=released)
+        except MemoryError:
+            # Past the job's ceiling (reports/jobs/memory.py). Handled below, outside this
+            # clause: here the traceback still holds the frames, and so the memory.
+            pass
+        memory.after_out_of_memory()
+        run.job_fail(job_id=job_id, holder=holder, message=memory.out_of_memory_message())
+        logger.warning("job %s: out of memory", job_id, extra={"outcome": "FAILURE"})
+        return "FAILURE"
+
+
+def _run(self: JobTask, *, job_id: str, holder: str, released: int | None) -> str | None:
+    try:
+        return run.job_run(job_id=job_id, holder=holder, released=released)
+    except run.TransientError as exc:
+        connection.close()  # perhaps broken: the retry opens a new one
+        countdown = run.retry_countdown(self.request.retries)
+        logger.warning("job %s: %s; retrying in %.1f s", job_id, exc, countdown)
+        run.job_mark_retry(job_id=job_id, fence=exc.fence, message=str(exc), countdown=countdown)
+        queue = delivered_queue(self.request.delivery_info)  # not the default (html)
+        raise self.retry(
+            args=[job_id],  # type: ignore[arg-type]  # a list, as published: same argsrepr
+            kwargs={"released": exc.fence},
+            countdown=countdown,
+            exc=exc,
+            queue=queue,  # type: ignore[arg-type]  # None: Celery routes it by default
+        ) from exc
+    except SoftTimeLimitExceeded:
+        run.job_fail(job_id=job_id, holder=holder, message=_too_long())
+        return "FAILURE"
 
 
 @shared_task(name="reports.sweep_jobs", ignore_result=True)
