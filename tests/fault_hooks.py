@@ -5,7 +5,11 @@ can make a job sleep or kill its worker.
 A job's input says which fault it carries, in its student id:
 
 - ``slow<N>-…``: the first attempt sleeps N seconds after its claim (a slow run);
-- ``poison-…``: every attempt kills the pool process running it (SIGKILL);
+- ``poison-…``: every attempt kills the pool process running it (SIGKILL), after adding a
+  line to ``$FAULT_GATES/<job id>.kills`` when ``FAULT_GATES`` is set (the test counts them);
+- ``hog-…``: every attempt allocates memory, 1 MiB at a time, until it gets ``MemoryError``
+  (the job's ceiling), or at most four times ``REPORT_JOB_MEMORY_MB`` (no ceiling: the job
+  then goes on, and succeeds);
 - ``gated-…``: attempt N, once claimed, waits until the test creates the file
   ``$FAULT_GATES/<job id>.<N>`` (at most 300 s), so the test decides when each run goes on.
 
@@ -21,13 +25,15 @@ import signal
 import time
 from pathlib import Path
 
+from django.conf import settings
+
 from reports.jobs import claim as claims
 from reports.jobs import run
 from reports.renderers import Rendered
 from reports.report.model import Report
 
 _FAULT = re.compile(
-    rb'"student_id"\s*:\s*"(?:slow(?P<seconds>\d+)|(?P<poison>poison)|(?P<gated>gated))-'
+    rb'"student_id"\s*:\s*"(?:slow(?P<seconds>\d+)|(?P<poison>poison)|(?P<gated>gated)|(?P<hog>hog))-'
 )
 _build = run.job_build
 
@@ -35,7 +41,12 @@ _build = run.job_build
 def job_build(*, claim: claims.Claim, body: bytes) -> tuple[Report, Rendered]:
     fault = _FAULT.search(body)
     if fault and fault["poison"]:
+        if os.environ.get("FAULT_GATES"):
+            with open(Path(os.environ["FAULT_GATES"]) / f"{claim.job_id}.kills", "a") as kills:
+                kills.write(f"{os.getpid()}\n")
         os.kill(os.getpid(), signal.SIGKILL)
+    if fault and fault["hog"]:
+        _hog(4 * settings.REPORT_JOB_MEMORY_MB)
     if fault and fault["seconds"] and claim.attempt == 1:
         time.sleep(int(fault["seconds"]))
     if fault and fault["gated"]:
@@ -45,6 +56,12 @@ def job_build(*, claim: claims.Claim, body: bytes) -> tuple[Report, Rendered]:
         return report, rendered
     marker = f"<!-- fence {claim.fence} -->".encode()
     return report, Rendered(rendered.extension, rendered.content_type, rendered.content + marker)
+
+
+def _hog(most_mb: int) -> None:
+    held = []
+    for _ in range(most_mb):
+        held.append(b"x" * (1 << 20))  # written, so resident: as a real job's data is
 
 
 def _wait_for_gate(gate: Path) -> None:
