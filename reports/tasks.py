@@ -6,7 +6,10 @@ import logging
 import os
 from typing import Any
 
-from billiard.einfo import ExceptionWithTraceback  # type: ignore[attr-defined]  # not in its stubs
+from billiard.einfo import (  # type: ignore[attr-defined]  # not in its stubs
+    ExceptionInfo,
+    ExceptionWithTraceback,
+)
 from billiard.exceptions import Terminated, TimeLimitExceeded, WorkerLostError
 from celery import Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
@@ -33,17 +36,28 @@ def holder_name(node: str | None, pid: int | str) -> str:
     return f"{node}/{pid}"
 
 
-class JobRequest(Request):
-    """Runs in the worker's main process, which sees a pool process die or overrun its hard
-    time limit; it says so in the job's row before Celery requeues or acknowledges the
-    message, so that the job is not left to wait for its lease to expire."""
+class TaskRequest(Request):
+    """Every task's request, in the worker's main process: a ``MemoryError`` that escaped a
+    task ends that task as a failure. (Celery re-raises it there, "Unrecoverable error",
+    and the whole worker exits.)"""
 
     def on_failure(
         self, exc_info: Any, send_failed_event: bool = True, return_ok: bool = False
     ) -> None:
-        exc = exc_info.exception
-        if isinstance(exc, ExceptionWithTraceback):
-            exc = exc.exc
+        if isinstance(_exception(exc_info), MemoryError):
+            exc_info = _not_fatal(exc_info)
+        super().on_failure(exc_info, send_failed_event=send_failed_event, return_ok=return_ok)
+
+
+class JobRequest(TaskRequest):
+    """Also sees a pool process die or overrun its hard time limit, or a job run out of
+    memory past run_job's own handling; it says so in the job's row before Celery requeues
+    or acknowledges the message, so that the job is not left to wait for its lease."""
+
+    def on_failure(
+        self, exc_info: Any, send_failed_event: bool = True, return_ok: bool = False
+    ) -> None:
+        exc = _exception(exc_info)
         job_id = self.args[0] if self.args else self.id
         holder = holder_name(self.hostname, self.worker_pid) if self.worker_pid else None
         try:
@@ -51,9 +65,28 @@ class JobRequest(Request):
                 claim.job_release(job_id=job_id, holder=holder)
             elif holder and isinstance(exc, TimeLimitExceeded):
                 run.job_fail(job_id=job_id, holder=holder, message=_too_long(), crashed=True)
+            elif holder and isinstance(exc, MemoryError):
+                message = memory.out_of_memory_message()
+                run.job_fail(job_id=job_id, holder=holder, message=message)
         except run.DATABASE_ERRORS as error:  # the lease still ends it, later
             logger.warning("job %s: could not record the lost run: %s", job_id, error)
         super().on_failure(exc_info, send_failed_event=send_failed_event, return_ok=return_ok)
+
+
+class OutOfMemory(Exception):
+    """A task's MemoryError, as its failure (not the worker's)."""
+
+
+def _exception(exc_info: Any) -> BaseException:
+    exc = exc_info.exception
+    return exc.exc if isinstance(exc, ExceptionWithTraceback) else exc  # type: ignore[no-any-return]  # untyped billiard
+
+
+def _not_fatal(exc_info: Any) -> ExceptionInfo:
+    try:
+        raise OutOfMemory(f"MemoryError: {_exception(exc_info)}") from None
+    except OutOfMemory:
+        return ExceptionInfo()
 
 
 def _too_long() -> str:
@@ -67,6 +100,12 @@ class JobTask(Task[[str, int | None], str | None]):
     """run_job's class: a worker runs its messages as ``JobRequest``s (Celery's hook)."""
 
     Request = "reports.tasks:JobRequest"
+
+
+class SafeTask(Task[..., Any]):
+    """The other tasks' class: their messages run as ``TaskRequest``s."""
+
+    Request = "reports.tasks:TaskRequest"
 
 
 @shared_task(name="reports.run_job", bind=True, max_retries=None, acks_late=True, base=JobTask)
@@ -106,17 +145,29 @@ def _run(self: JobTask, *, job_id: str, holder: str, released: int | None) -> st
         return "FAILURE"
 
 
-@shared_task(name="reports.sweep_jobs", ignore_result=True)
+@shared_task(name="reports.sweep_jobs", ignore_result=True, base=SafeTask)
 def sweep_jobs() -> dict[str, int]:
     return {**sweep.jobs_sweep(), **delivery.webhooks_sweep()}
 
 
-@shared_task(name="reports.deliver_webhook", ignore_result=True, soft_time_limit=30, time_limit=60)
+@shared_task(
+    name="reports.deliver_webhook",
+    ignore_result=True,
+    soft_time_limit=30,
+    time_limit=60,
+    base=SafeTask,
+)
 def deliver_webhook(job_id: str) -> str | None:
     with task_id_bound(job_id):
         return delivery.webhook_deliver(job_id=job_id)
 
 
-@shared_task(name="reports.expire_jobs", ignore_result=True, soft_time_limit=200, time_limit=240)
+@shared_task(
+    name="reports.expire_jobs",
+    ignore_result=True,
+    soft_time_limit=200,
+    time_limit=240,
+    base=SafeTask,
+)
 def expire_jobs() -> dict[str, int]:
     return retention.jobs_expire()

@@ -218,7 +218,16 @@ def test_a_job_over_its_memory_ceiling_fails_and_its_worker_carries_on(fault_sta
         assert worker.poll() is None
         [replaced] = wait_for("the pool process", lambda: pool_children(worker.pid))
         assert replaced != child
-        assert "Unrecoverable" not in s.log("hog") and "MemoryError" not in s.log("hog")
+        # A MemoryError that escapes the task (it struck again while the job was being
+        # failed) fails the job in the worker's main process, which goes on.
+        leak = s.post("html", job_for("leak")).json()["task_id"]
+        done = s.wait_done("html", leak, timeout=30)
+        assert done.json()["status"] == "FAILURE", done.body
+        assert done.json()["message"].startswith("The report needs more than 256 MB of memory")
+        after = s.post("html", job_for("after-leak")).json()["task_id"]
+        assert s.wait_done("html", after, timeout=10).json()["status"] == "SUCCESS"
+        assert worker.poll() is None
+        assert "Unrecoverable" not in s.log("hog")
     finally:
         s.stop("hog")
 
