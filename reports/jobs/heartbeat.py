@@ -69,8 +69,10 @@ def job_heartbeat_running(*, job_id: uuid.UUID, fence: int) -> Iterator[None]:
 def _beat(job_id: uuid.UUID, fence: int, stop: threading.Event) -> None:
     """The thread's loop. Django's connections are per thread: this one has its own, opened
     at the first beat (a job shorter than a beat never opens one) and closed at the end."""
+    if stop.wait(settings.REPORT_JOB_HEARTBEAT_SECONDS):
+        return  # most jobs: over before the first beat, no connection (not even its object)
     try:
-        while not stop.wait(settings.REPORT_JOB_HEARTBEAT_SECONDS):
+        while True:
             try:
                 if not job_heartbeat(job_id=job_id, fence=fence):
                     return  # the run lost the job, or it has ended: nothing left to keep
@@ -78,6 +80,8 @@ def _beat(job_id: uuid.UUID, fence: int, stop: threading.Event) -> None:
                 # The lease then runs out as for a dead run; the next beat may do better.
                 logger.warning("job %s: heartbeat failed: %s", job_id, exc)
                 _close()
+            if stop.wait(settings.REPORT_JOB_HEARTBEAT_SECONDS):
+                return
     finally:
         _close()
 
