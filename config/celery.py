@@ -10,9 +10,10 @@ import os
 from typing import Any
 
 from celery import Celery, bootsteps
-from celery.signals import celeryd_init
+from celery.signals import celeryd_init, worker_process_init
 
 from config.broker import check_rabbitmq_server
+from reports.jobs.memory import pool_process_limit
 from reports.ops.logs import bind_node
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -44,3 +45,11 @@ app.autodiscover_tasks(["reports"])
 def _log_the_node_name(sender: str, **_: Any) -> None:
     """A worker's log lines say which node wrote them, before its pool processes fork."""
     bind_node(sender)
+
+
+@worker_process_init.connect
+def _limit_the_pool_process(**_: Any) -> None:
+    """Each pool process (not the worker's main process) runs its jobs under the memory
+    ceiling, and is the one the kernel's OOM killer picks first (reports/jobs/memory.py)."""
+    limit = pool_process_limit()
+    logger.debug("pool process: memory limit %d MiB", limit >> 20)

@@ -230,10 +230,19 @@ CELERY_BROKER_URL = env_str(
 REPORT_JOB_SOFT_TIME_LIMIT = env_int("REPORT_JOB_SOFT_TIME_LIMIT", 240, minimum=1)
 REPORT_JOB_TIME_LIMIT = env_int("REPORT_JOB_TIME_LIMIT", 300, minimum=2)
 REPORT_JOB_MAX_ATTEMPTS = env_int("REPORT_JOB_MAX_ATTEMPTS", 5, minimum=1)
-# A STARTED job's lease is the hard limit plus this grace; after it the sweeper takes over.
-REPORT_JOB_LEASE_GRACE = env_int("REPORT_JOB_LEASE_GRACE", 30, minimum=1)
-# A job PENDING (published) or STARTED (lease expired) this long is re-published.
-REPORT_SWEEP_INTERVAL = env_float("REPORT_SWEEP_INTERVAL", 30.0, minimum=0.1)
+# A job whose runs stopped their worker (pool process lost, hard time limit, heartbeat gone
+# silent) this many times ends as FAILURE instead of being run again: quarantined.
+REPORT_JOB_MAX_CRASHES = env_int("REPORT_JOB_MAX_CRASHES", 2, minimum=1)
+# A running job renews its lease this often; three missed beats and it is presumed dead
+# (reports/jobs/heartbeat.py), so the sweeper hands it to another worker within seconds.
+REPORT_JOB_HEARTBEAT_SECONDS = env_float("REPORT_JOB_HEARTBEAT_SECONDS", 5.0, minimum=0.1)
+# Each pool process may allocate this much on top of what it holds idle (RLIMIT_DATA,
+# reports/jobs/memory.py); a job that needs more ends as FAILURE, the worker carries on.
+REPORT_JOB_MEMORY_MB = env_int("REPORT_JOB_MEMORY_MB", 1536, minimum=64)
+# The sweeper's period: with the heartbeat's lease, a dead worker's job runs again after at
+# most 3 beats plus this.
+REPORT_SWEEP_INTERVAL = env_float("REPORT_SWEEP_INTERVAL", 5.0, minimum=0.1)
+# A job PENDING (published) this long is re-published.
 REPORT_SWEEP_PENDING_AFTER = env_float("REPORT_SWEEP_PENDING_AFTER", 300.0, minimum=0.1)
 if REPORT_JOB_SOFT_TIME_LIMIT >= REPORT_JOB_TIME_LIMIT:
     raise ImproperlyConfigured("REPORT_JOB_SOFT_TIME_LIMIT must be below REPORT_JOB_TIME_LIMIT")
@@ -290,6 +299,10 @@ CELERY_DB_REUSE_MAX = env_int("CELERY_DB_REUSE_MAX", 1000, minimum=0)
 # Task events (three Redis PUBLISHes per job) are off unless asked for: Flower switches them
 # on in the running workers itself (its enable_events, on by default), so it still works.
 CELERY_WORKER_SEND_TASK_EVENTS = env_bool("CELERY_WORKER_SEND_TASK_EVENTS", False)
+# A pool process whose peak RSS went past a whole job's budget is replaced after its task
+# (billiard reads the peak, ru_maxrss, in kB): a heap a big job left fragmented, or one
+# that ran out of memory, does not linger in a process that runs the next jobs.
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = REPORT_JOB_MEMORY_MB * 1024
 CELERY_TASK_SOFT_TIME_LIMIT = REPORT_JOB_SOFT_TIME_LIMIT
 CELERY_TASK_TIME_LIMIT = REPORT_JOB_TIME_LIMIT
 CELERY_TASK_DEFAULT_QUEUE = "html"

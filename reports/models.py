@@ -34,6 +34,9 @@ class ReportJob(models.Model):
     message = models.TextField(blank=True, default="")
     # Tries since the job was (re)submitted; at REPORT_JOB_MAX_ATTEMPTS it ends as FAILURE.
     attempts = models.PositiveIntegerField(default=0)
+    # Runs of the job that stopped their worker (a pool process lost, a hard time limit, a
+    # heartbeat gone silent); at REPORT_JOB_MAX_CRASHES it ends as FAILURE (quarantine).
+    crashes = models.PositiveIntegerField(default=0)
     # The fencing token: +1 on every claim and never reset (a re-run keeps counting), so
     # only the run holding the current value can store the report or end the job.
     fence = models.PositiveBigIntegerField(default=0)
@@ -46,7 +49,8 @@ class ReportJob(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     published_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
-    # While STARTED: after this moment the job is presumed abandoned (dead worker).
+    # While STARTED: after this moment the job is presumed abandoned (dead worker); its run's
+    # heartbeat keeps moving it forward (reports/jobs/heartbeat.py).
     lease_expires_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     # sha256 of the API key that created the job ("" when the service runs without keys);

@@ -138,7 +138,6 @@ def test_rabbitmq_hands_a_killed_workers_job_over_and_the_lease_decides_who_runs
     short = {
         "REPORT_JOB_SOFT_TIME_LIMIT": "3",
         "REPORT_JOB_TIME_LIMIT": "4",
-        "REPORT_JOB_LEASE_GRACE": "1",
     }
     start_worker(s, "doomed", faults=True, **short)
     try:

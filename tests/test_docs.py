@@ -27,7 +27,11 @@ DOCS = [ROOT / "README.md", ROOT / "CONTRIBUTING.md", *sorted((ROOT / "docs").gl
 # Not after a dot: `status.HTTP_202_ACCEPTED` names a constant in code.
 NAME = re.compile(r"(?<![\w.])[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b")
 # Names of other programs' things that the docs quote, with the reason.
-FOREIGN = {"PRECONDITION_FAILED": "RabbitMQ's own error, quoted in docs/operations.md"}
+FOREIGN = {
+    "PRECONDITION_FAILED": "RabbitMQ's own error, quoted in docs/operations.md",
+    "RLIMIT_DATA": "the kernel's resource limit a job's memory ceiling is (docs/operations.md)",
+    "RLIMIT_AS": "the kernel's other memory limit, which docs/operations.md says why not",
+}
 PYTHON = re.compile(r"(^|/)python3?$")
 WRAPPERS = {"env", "poetry", "uv", "run", "exec", "sudo", "/usr/bin/time", "-v"}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -284,3 +284,85 @@ def test_a_status_read_on_a_connection_the_database_dropped_still_answers(sample
     _drop_this_connection()
     job = selectors.job_get(task_id=task_id, kind="html")
     assert job is not None and str(job.id) == task_id
+
+
+# --- Quarantine and heartbeat -----------------------------------------------------------
+
+
+def lease_of(task_id: str) -> datetime:
+    lease = ReportJob.objects.get(id=task_id).lease_expires_at
+    assert lease is not None
+    return lease
+
+
+def test_a_job_whose_runs_keep_dying_is_quarantined_after_max_crashes(sample, settings) -> None:
+    """Each takeover from a run whose lease ran out (or that its worker saw die) counts a
+    crash; at REPORT_JOB_MAX_CRASHES the job ends instead of running a third time. A run
+    that gave the job up itself (a retry) is no crash."""
+    settings.REPORT_JOB_MAX_CRASHES = 2
+    task_id = new_job(sample)
+    first, _ = claimed(task_id, "a/1")
+    assert run.job_run(job_id=task_id, holder="b/2", released=first.fence + 7) is None
+    given_up = claim.job_claim(job_id=task_id, holder="b/2", released=first.fence)
+    assert given_up is not None
+    assert ReportJob.objects.get(id=task_id).crashes == 0
+    expire_lease(task_id)  # run 2 died
+    assert claim.job_claim(job_id=task_id, holder="c/3") is not None
+    assert ReportJob.objects.get(id=task_id).crashes == 1
+    claim.job_release(job_id=task_id, holder="c/3")  # run 3 died, its worker saw it
+    assert claim.job_claim(job_id=task_id, holder="d/4") is None
+    job = ReportJob.objects.get(id=task_id)
+    assert (job.status, job.crashes, job.attempts) == ("FAILURE", 2, 3)
+    assert job.message.startswith("The job stopped its worker 2 times")
+
+
+def test_the_sweeper_ends_a_quarantined_job_instead_of_publishing_it(sample, settings) -> None:
+    from reports.jobs import sweep
+
+    settings.REPORT_JOB_MAX_CRASHES = 1
+    task_id = new_job(sample)
+    assert claim.job_claim(job_id=task_id, holder="a/1") is not None
+    expire_lease(task_id)  # its heartbeat went silent: the run is dead
+    assert sweep.jobs_sweep() == {"republished": 0, "failed": 1}
+    job = ReportJob.objects.get(id=task_id)
+    assert (job.status, job.crashes) == ("FAILURE", 1)
+    assert job.message.startswith("The job stopped its worker 1 times")
+
+
+def test_a_stale_runs_heartbeat_does_not_extend_the_newer_runs_lease(sample) -> None:
+    from reports.jobs import heartbeat
+
+    task_id = new_job(sample)
+    stale, _ = claimed(task_id, "a/1")
+    expire_lease(task_id)
+    newer, _ = claimed(task_id, "b/2")
+    lease = lease_of(task_id)
+    assert heartbeat.job_heartbeat(job_id=task_id, fence=stale.fence) is False
+    assert lease_of(task_id) == lease
+    assert heartbeat.job_heartbeat(job_id=task_id, fence=newer.fence) is True
+    assert lease_of(task_id) > lease
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_heartbeat_renews_the_lease_while_the_run_lasts_and_stops_with_it(
+    sample, settings
+) -> None:
+    """A thread of the run's process, on its own connection (committed rows only: hence a
+    transactional test), beating while the block runs and gone once it ends."""
+    import threading
+    import time
+
+    from reports.jobs import heartbeat
+
+    settings.REPORT_JOB_HEARTBEAT_SECONDS = 0.2
+    task_id = new_job(sample)
+    run_1, _ = claimed(task_id, "a/1")
+    claimed_lease = lease_of(task_id)
+    assert claimed_lease <= timezone.now() + timedelta(seconds=0.6)  # 3 beats
+    with heartbeat.job_heartbeat_running(job_id=run_1.job_id, fence=run_1.fence):
+        time.sleep(1.5)  # long past the claim's lease
+        assert lease_of(task_id) > timezone.now()
+        assert [t for t in threading.enumerate() if t.name.startswith("heartbeat-")]
+    assert not [t for t in threading.enumerate() if t.name.startswith("heartbeat-")]
+    time.sleep(0.7)
+    assert lease_of(task_id) < timezone.now()

@@ -15,11 +15,13 @@ from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import InterfaceError, OperationalError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from reports.jobs import db
 from reports.jobs.claim import Claim, job_claim
 from reports.jobs.files import save_report_file
+from reports.jobs.heartbeat import job_heartbeat_running
 from reports.jobs.notify import JOB_CHANNEL, job_notify_finished
 from reports.models import ACTIVE_STATUSES, JobInput, JobStatus, Report, ReportJob
 from reports.renderers import Rendered, render
@@ -66,15 +68,25 @@ def job_run(
     del claimed
     if body is not None and len(body) > BIG_BODY:
         db.drop_buffers()
+    handed = [body]  # see below: the only reference goes to job_build
+    del body
+    with job_heartbeat_running(job_id=claim.job_id, fence=claim.fence):
+        return _job_run_claimed(claim=claim, handed=handed, holder=holder)
+
+
+def _job_run_claimed(*, claim: Claim, handed: list[bytes | None], holder: str) -> JobStatus | None:
+    """job_run's part under the run's heartbeat; ``handed`` holds the only reference to the
+    input, which this takes."""
+    body = handed.pop()
     try:
         if body is None:
             job_fail(job_id=claim.job_id, fence=claim.fence, message="The job's input is missing.")
             return JobStatus.FAILURE
         # job_build gets the only reference to the body (a call takes over its arguments),
         # so the body is freed as soon as it is decoded, before the report is built.
-        handed = [body]
+        only = [body]
         del body
-        report, rendered = job_build(claim=claim, body=handed.pop())
+        report, rendered = job_build(claim=claim, body=only.pop())
         stored = report_store(claim=claim, report=report, rendered=rendered)
     except DATABASE_ERRORS as exc:
         raise TransientError(f"database unavailable: {exc}", fence=claim.fence) from exc
@@ -230,9 +242,11 @@ def job_fail(
     message: str,
     fence: int | None = None,
     holder: str | None = None,
+    crashed: bool = False,
 ) -> bool:
     """End an unfinished job as FAILURE. With ``fence`` or ``holder``, only while that run
-    still holds it (a stale run cannot fail a job another run is finishing)."""
+    still holds it (a stale run cannot fail a job another run is finishing). ``crashed``:
+    the run stopped its worker (a hard time limit), counted with the job's crashes."""
     jobs = ReportJob.objects.filter(id=job_id, status__in=ACTIVE_STATUSES)
     if fence is not None:
         jobs = jobs.filter(fence=fence)
@@ -244,6 +258,7 @@ def job_fail(
             message=message[:2000],
             finished_at=timezone.now(),
             lease_expires_at=None,
+            crashes=F("crashes") + int(crashed),
         )
         if failed:
             job_notify_finished(job_id=job_id)

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from reports.jobs.claim import job_end_if_exhausted
+from reports.jobs.claim import give_up_reason, job_end_if_exhausted
 from reports.jobs.publish import job_publish
 from reports.models import JobStatus, ReportJob
 from reports.webhooks.delivery import webhooks_rearm
@@ -24,8 +24,10 @@ def jobs_sweep(*, now: datetime | None = None) -> dict[str, int]:
     """Re-publish jobs whose message may be lost; end those that are out of attempts.
 
     PENDING/RETRY jobs published longer ago than the threshold (or never published), and
-    STARTED jobs whose lease has expired (their worker died), are published again. The
-    claim (``reports.jobs.claim``) makes any duplicate delivery a no-op.
+    STARTED jobs whose lease has expired (their run stopped beating: its worker died), are
+    published again, unless ``give_up_reason`` says the job must end (taking a STARTED job
+    over counts its run's crash). The claim (``reports.jobs.claim``) makes any duplicate
+    delivery a no-op.
     """
     now = now or timezone.now()
     stale_before = now - timedelta(seconds=settings.REPORT_SWEEP_PENDING_AFTER)
@@ -33,12 +35,12 @@ def jobs_sweep(*, now: datetime | None = None) -> dict[str, int]:
         Q(status__in=[JobStatus.PENDING, JobStatus.RETRY])
         & (Q(published_at__isnull=True) | Q(published_at__lt=stale_before))
         | Q(status=JobStatus.STARTED, lease_expires_at__lt=now)
-    ).values_list("id", "kind", "attempts")[:1000]
+    ).values_list("id", "kind", "status", "attempts", "crashes")[:1000]
     republished = failed = 0
-    for job_id, kind, attempts in lost:
-        if attempts >= settings.REPORT_JOB_MAX_ATTEMPTS:
-            job_end_if_exhausted(job_id=job_id, released=None)
-            failed += 1
+    for job_id, kind, status, attempts, crashes in lost:
+        crashed = int(status == JobStatus.STARTED)
+        if give_up_reason(attempts=attempts, crashes=crashes + crashed) is not None:
+            failed += job_end_if_exhausted(job_id=job_id, released=None)
             continue
         ReportJob.objects.filter(id=job_id).update(published_at=now)
         if job_publish(job_id=job_id, kind=kind):
