@@ -56,8 +56,9 @@ class ReportJob(models.Model):
     # sha256 of the API key that created the job ("" when the service runs without keys);
     # never the key itself.
     owner = models.CharField(max_length=64, blank=True, default="")
-    # The client's Idempotency-Key (unique per owner while it lives) and the sha256 of the
-    # body it came with: a replay must carry the same body.
+    # The client's Idempotency-Key (unique per owner while it lives) and the fingerprint of
+    # the request it came with (the name is older than its meaning: the sha256 of the body
+    # and every effective parameter, jobs.submit.request_fingerprint): a replay must match.
     idempotency_key = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
     body_sha256 = models.CharField(max_length=64, blank=True, default="")
     # The request gave a callback_url (its WebhookDelivery row exists). Kept on the job so
