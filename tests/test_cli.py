@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pypdf
 import pytest
@@ -16,7 +17,7 @@ from tests.stack import ROOT, Stack
 
 SCRIPT = Path(sys.executable).parent / "report-task"
 
-TWO_EVENTS = {
+TWO_EVENTS: dict[str, Any] = {
     "namespace": "ns",
     "student_id": "Zoë Ångström",
     "events": [
