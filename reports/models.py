@@ -22,6 +22,7 @@ class JobStatus(models.TextChoices):
 
 
 ACTIVE_STATUSES = (JobStatus.PENDING, JobStatus.STARTED, JobStatus.RETRY)
+FINISHED_STATUSES = (JobStatus.SUCCESS, JobStatus.FAILURE)
 
 
 class ReportJob(models.Model):

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db import connection
 
 from config.broker import delivered_queue
-from reports.jobs import claim, memory, retention, run, sweep
+from reports.jobs import memory, retention, run, states, sweep
 from reports.ops.logs import task_id_bound
 from reports.webhooks import delivery
 
@@ -62,12 +62,12 @@ class JobRequest(TaskRequest):
         holder = holder_name(self.hostname, self.worker_pid) if self.worker_pid else None
         try:
             if holder and isinstance(exc, Lost):
-                claim.job_release(job_id=job_id, holder=holder)
+                states.job_release(job_id=job_id, holder=holder)
             elif holder and isinstance(exc, TimeLimitExceeded):
-                run.job_fail(job_id=job_id, holder=holder, message=_too_long(), crashed=True)
+                states.job_fail(job_id=job_id, holder=holder, message=_too_long(), crashed=True)
             elif holder and isinstance(exc, MemoryError):
                 message = memory.out_of_memory_message()
-                run.job_fail(job_id=job_id, holder=holder, message=message)
+                states.job_fail(job_id=job_id, holder=holder, message=message)
         except run.DATABASE_ERRORS as error:  # the lease still ends it, later
             logger.warning("job %s: could not record the lost run: %s", job_id, error)
         super().on_failure(exc_info, send_failed_event=send_failed_event, return_ok=return_ok)
@@ -119,7 +119,7 @@ def run_job(self: JobTask, job_id: str, released: int | None = None) -> str | No
             # clause: here the traceback still holds the frames, and so the memory.
             pass
         memory.after_out_of_memory()
-        run.job_fail(job_id=job_id, holder=holder, message=memory.out_of_memory_message())
+        states.job_fail(job_id=job_id, holder=holder, message=memory.out_of_memory_message())
         logger.warning("job %s: out of memory", job_id, extra={"outcome": "FAILURE"})
         return "FAILURE"
 
@@ -131,7 +131,7 @@ def _run(self: JobTask, *, job_id: str, holder: str, released: int | None) -> st
         connection.close()  # perhaps broken: the retry opens a new one
         countdown = run.retry_countdown(self.request.retries)
         logger.warning("job %s: %s; retrying in %.1f s", job_id, exc, countdown)
-        run.job_mark_retry(job_id=job_id, fence=exc.fence, message=str(exc), countdown=countdown)
+        states.job_mark_retry(job_id=job_id, fence=exc.fence, message=str(exc), countdown=countdown)
         queue = delivered_queue(self.request.delivery_info)  # not the default (html)
         raise self.retry(
             args=[job_id],  # type: ignore[arg-type]  # a list, as published: same argsrepr
@@ -141,7 +141,7 @@ def _run(self: JobTask, *, job_id: str, holder: str, released: int | None) -> st
             queue=queue,  # type: ignore[arg-type]  # None: Celery routes it by default
         ) from exc
     except SoftTimeLimitExceeded:
-        run.job_fail(job_id=job_id, holder=holder, message=_too_long())
+        states.job_fail(job_id=job_id, holder=holder, message=_too_long())
         return "FAILURE"
 
 

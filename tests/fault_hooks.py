@@ -31,8 +31,7 @@ from typing import Any
 
 from django.conf import settings
 
-from reports.jobs import claim as claims
-from reports.jobs import run
+from reports.jobs import run, states
 from reports.renderers import Rendered
 from reports.report.model import Report
 
@@ -40,11 +39,11 @@ _FAULT = re.compile(
     rb'"student_id"\s*:\s*"(?:slow(?P<seconds>\d+)|(?P<poison>poison)|(?P<gated>gated)|(?P<hog>hog)|(?P<leak>leak))-'
 )
 _build = run.job_build
-_fail = run.job_fail
+_fail = states.job_fail
 _leaking: set[str] = set()  # jobs of leak- in this process
 
 
-def job_build(*, claim: claims.Claim, body: bytes) -> tuple[Report, Rendered]:
+def job_build(*, claim: states.Claim, body: bytes) -> tuple[Report, Rendered]:
     fault = _FAULT.search(body)
     if fault and fault["poison"]:
         if os.environ.get("FAULT_GATES"):
@@ -86,4 +85,4 @@ def _wait_for_gate(gate: Path) -> None:
 
 
 run.job_build = job_build
-run.job_fail = job_fail
+states.job_fail = job_fail

@@ -9,7 +9,7 @@ from urllib.parse import quote
 import pytest
 from django.test import override_settings
 
-from reports.jobs import run
+from reports.jobs import run, states
 from reports.models import JobInput, JobStatus, Report, ReportJob
 
 pytestmark = pytest.mark.django_db
@@ -301,7 +301,7 @@ def test_unknown_malformed_and_wrong_kind_ids_are_404(client, sample, kind) -> N
 
 def test_failure_answers_200_with_the_reason(client, sample) -> None:
     task_id = post(client, "pdf", sample).json()["task_id"]
-    run.job_fail(job_id=task_id, message="The input could not be turned into a report.")
+    states.job_fail(job_id=task_id, message="The input could not be turned into a report.")
     response = client.get(f"/assignment/pdf/{task_id}")
     assert response.status_code == 200
     assert response.json() == {

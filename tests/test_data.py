@@ -15,7 +15,7 @@ from django.test import override_settings
 
 from bench import payloads
 from reports.api.auth import key_owner
-from reports.jobs import run, submit
+from reports.jobs import run, states, submit
 from reports.models import JobStatus, ReportJob
 from reports.renderers.data import report_json
 from reports.report.analysis import build_report
@@ -252,7 +252,7 @@ def test_unfinished_unknown_and_failed_jobs(client, kind, sample) -> None:
     assert client.get(f"/assignment/{kind}/nope/data").status_code == 404
     other = "pdf" if kind == "html" else "html"
     assert client.get(f"/assignment/{other}/{task_id}/data").status_code == 404
-    run.job_fail(job_id=task_id, message="No.")
+    states.job_fail(job_id=task_id, message="No.")
     failed = client.get(f"/assignment/{kind}/{task_id}/data")
     assert failed.status_code == 409
     assert failed.json()["status"] == "FAILURE" and failed.json()["message"] == "No."

@@ -17,7 +17,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from reports.api.auth import key_owner
-from reports.jobs import claim, retention, run, submit
+from reports.jobs import retention, run, states, submit
 from reports.models import (
     DeletedJob,
     FileDeletion,
@@ -135,13 +135,13 @@ def test_deleting_a_running_job_drops_the_runs_result(client, sample, media) -> 
     """The run that holds the job finishes after the DELETE: its fenced store finds no row,
     stores nothing, and removes the file it wrote."""
     task_id = new_job(sample)
-    taken = claim.job_claim(job_id=task_id, holder="a/1")
+    taken = states.job_claim(job_id=task_id, holder="a/1")
     assert taken is not None and taken[1] is not None
     running, body = taken[0], taken[1]
     assert client.delete(f"/assignment/html/{task_id}").status_code == 204
     report, rendered = run.job_build(claim=running, body=body)
     assert run.report_store(claim=running, report=report, rendered=rendered) is False
-    assert run.job_fail(job_id=task_id, fence=running.fence, message="late") is False
+    assert states.job_fail(job_id=task_id, fence=running.fence, message="late") is False
     assert left_of(task_id) == NOTHING
     assert files(media) == []
     assert client.get(f"/assignment/html/{task_id}").status_code == 404
@@ -149,7 +149,7 @@ def test_deleting_a_running_job_drops_the_runs_result(client, sample, media) -> 
 
 def test_delete_removes_files_of_earlier_runs_too(client, sample, media) -> None:
     task_id = new_job(sample)
-    claim.job_claim(job_id=task_id, holder="a/1")
+    states.job_claim(job_id=task_id, holder="a/1")
     media.mkdir(parents=True)
     (media / f"{task_id}.1.html").write_text("written by a run that died before storing")
     ReportJob.objects.filter(id=task_id).update(
@@ -184,11 +184,11 @@ def test_retention_erases_only_old_finished_jobs(client, sample, media, settings
     settings.REPORT_RETENTION_DAYS = 30
     old = [done_job(sample) for _ in range(5)]
     old_failed = new_job(sample)
-    run.job_fail(job_id=old_failed, message="bad")
+    states.job_fail(job_id=old_failed, message="bad")
     recent = done_job(sample)
     old_pending = new_job(sample)
     old_running = new_job(sample)
-    claim.job_claim(job_id=old_running, holder="a/1")
+    states.job_claim(job_id=old_running, holder="a/1")
     for task_id in [*old, old_failed, old_pending, old_running]:
         age(task_id, 31)
     age(recent, 29)

@@ -13,7 +13,7 @@ import pytest
 from django.db import IntegrityError, connection
 from django.utils import timezone
 
-from reports.jobs import claim, db, run, submit
+from reports.jobs import db, run, states, submit
 from reports.models import JobStatus, Report, ReportJob
 
 pytestmark = pytest.mark.django_db
@@ -41,9 +41,9 @@ def expire_lease(task_id: str) -> None:
     )
 
 
-def claimed(task_id: str, holder: str) -> tuple[claim.Claim, bytes]:
+def claimed(task_id: str, holder: str) -> tuple[states.Claim, bytes]:
     """The job, taken by ``holder``, and its input: both must be there."""
-    taken = claim.job_claim(job_id=task_id, holder=holder)
+    taken = states.job_claim(job_id=task_id, holder=holder)
     assert taken is not None and taken[1] is not None
     return taken[0], taken[1]
 
@@ -59,8 +59,8 @@ def test_a_duplicate_delivery_of_a_finished_job_does_nothing(sample, media) -> N
 
 def test_a_running_job_is_not_taken_over_while_its_lease_holds(sample) -> None:
     task_id = new_job(sample)
-    assert claim.job_claim(job_id=task_id, holder="a/1") is not None
-    assert claim.job_claim(job_id=task_id, holder="b/2") is None  # e.g. a redelivery
+    assert states.job_claim(job_id=task_id, holder="a/1") is not None
+    assert states.job_claim(job_id=task_id, holder="b/2") is None  # e.g. a redelivery
     job = ReportJob.objects.get(id=task_id)
     assert (job.status, job.fence, job.worker) == ("STARTED", 1, "a/1")
 
@@ -76,7 +76,7 @@ def test_a_stale_run_cannot_store_over_the_run_that_took_the_job_over(sample, me
     assert (job.status, job.fence, job.worker) == ("SUCCESS", 2, "b/2")
     assert Report.objects.get(task_id=task_id).file.name == f"reports/{task_id}.2.html"
     assert files(media) == [f"{task_id}.2.html"]  # the stale run removed its own file
-    assert run.job_fail(job_id=task_id, fence=stale.fence, message="late") is False
+    assert states.job_fail(job_id=task_id, fence=stale.fence, message="late") is False
 
 
 def test_a_stale_run_finishing_first_cannot_store_while_the_new_holder_runs(sample, media) -> None:
@@ -99,7 +99,7 @@ def test_a_stale_run_finishing_first_cannot_store_while_the_new_holder_runs(samp
 
 def test_the_run_that_wins_removes_the_files_of_earlier_runs(sample, media) -> None:
     task_id = new_job(sample)
-    assert claim.job_claim(job_id=task_id, holder="a/1") is not None
+    assert states.job_claim(job_id=task_id, holder="a/1") is not None
     media.mkdir(parents=True)
     (media / f"{task_id}.1.html").write_text("written by a run that then died")
     expire_lease(task_id)
@@ -118,11 +118,11 @@ def test_a_run_that_gave_the_job_up_can_be_taken_over_at_once(sample, media) -> 
 
 def test_a_dead_holder_is_released_only_by_its_own_name(sample) -> None:
     task_id = new_job(sample)
-    claim.job_claim(job_id=task_id, holder="node@a/41")
-    assert claim.job_release(job_id=task_id, holder="node@a/42") is False
-    assert claim.job_claim(job_id=task_id, holder="node@b/7") is None
-    assert claim.job_release(job_id=task_id, holder="node@a/41") is True
-    taken = claim.job_claim(job_id=task_id, holder="node@b/7")
+    states.job_claim(job_id=task_id, holder="node@a/41")
+    assert states.job_release(job_id=task_id, holder="node@a/42") is False
+    assert states.job_claim(job_id=task_id, holder="node@b/7") is None
+    assert states.job_release(job_id=task_id, holder="node@a/41") is True
+    taken = states.job_claim(job_id=task_id, holder="node@b/7")
     assert taken is not None and taken[0].fence == 2
 
 
@@ -144,18 +144,18 @@ def test_object_storage_out_of_reach_is_retried_not_a_bug(sample, monkeypatch) -
 
 def test_failing_is_fenced_by_holder(sample) -> None:
     task_id = new_job(sample)
-    claim.job_claim(job_id=task_id, holder="a/1")
-    assert run.job_fail(job_id=task_id, holder="b/2", message="not mine") is False
-    assert run.job_fail(job_id=task_id, holder="a/1", message="too long") is True
+    states.job_claim(job_id=task_id, holder="a/1")
+    assert states.job_fail(job_id=task_id, holder="b/2", message="not mine") is False
+    assert states.job_fail(job_id=task_id, holder="a/1", message="too long") is True
     assert ReportJob.objects.get(id=task_id).status == JobStatus.FAILURE
 
 
 def test_retry_is_recorded_only_for_the_holding_run(sample) -> None:
     task_id = new_job(sample)
     first, _ = claimed(task_id, "a/1")
-    run.job_mark_retry(job_id=task_id, fence=first.fence + 1, message="x", countdown=1)
+    states.job_mark_retry(job_id=task_id, fence=first.fence + 1, message="x", countdown=1)
     assert ReportJob.objects.get(id=task_id).status == JobStatus.STARTED
-    run.job_mark_retry(job_id=task_id, fence=first.fence, message="db down", countdown=1)
+    states.job_mark_retry(job_id=task_id, fence=first.fence, message="db down", countdown=1)
     job = ReportJob.objects.get(id=task_id)
     assert (job.status, job.message, job.lease_expires_at) == ("RETRY", "db down", None)
 
@@ -164,9 +164,9 @@ def test_a_job_out_of_attempts_ends_as_failure(sample, settings) -> None:
     settings.REPORT_JOB_MAX_ATTEMPTS = 2
     task_id = new_job(sample)
     for holder in ("a/1", "b/2"):
-        assert claim.job_claim(job_id=task_id, holder=holder) is not None
+        assert states.job_claim(job_id=task_id, holder=holder) is not None
         expire_lease(task_id)
-    assert claim.job_claim(job_id=task_id, holder="c/3") is None
+    assert states.job_claim(job_id=task_id, holder="c/3") is None
     job = ReportJob.objects.get(id=task_id)
     assert job.status == JobStatus.FAILURE and job.message.startswith("Gave up after 2")
 
@@ -303,14 +303,14 @@ def test_a_job_whose_runs_keep_dying_is_quarantined_after_max_crashes(sample, se
     task_id = new_job(sample)
     first, _ = claimed(task_id, "a/1")
     assert run.job_run(job_id=task_id, holder="b/2", released=first.fence + 7) is None
-    given_up = claim.job_claim(job_id=task_id, holder="b/2", released=first.fence)
+    given_up = states.job_claim(job_id=task_id, holder="b/2", released=first.fence)
     assert given_up is not None
     assert ReportJob.objects.get(id=task_id).crashes == 0
     expire_lease(task_id)  # run 2 died
-    assert claim.job_claim(job_id=task_id, holder="c/3") is not None
+    assert states.job_claim(job_id=task_id, holder="c/3") is not None
     assert ReportJob.objects.get(id=task_id).crashes == 1
-    claim.job_release(job_id=task_id, holder="c/3")  # run 3 died, its worker saw it
-    assert claim.job_claim(job_id=task_id, holder="d/4") is None
+    states.job_release(job_id=task_id, holder="c/3")  # run 3 died, its worker saw it
+    assert states.job_claim(job_id=task_id, holder="d/4") is None
     job = ReportJob.objects.get(id=task_id)
     assert (job.status, job.crashes, job.attempts) == ("FAILURE", 2, 3)
     assert job.message.startswith("The job stopped its worker 2 times")
@@ -321,7 +321,7 @@ def test_the_sweeper_ends_a_quarantined_job_instead_of_publishing_it(sample, set
 
     settings.REPORT_JOB_MAX_CRASHES = 1
     task_id = new_job(sample)
-    assert claim.job_claim(job_id=task_id, holder="a/1") is not None
+    assert states.job_claim(job_id=task_id, holder="a/1") is not None
     expire_lease(task_id)  # its heartbeat went silent: the run is dead
     assert sweep.jobs_sweep() == {"republished": 0, "failed": 1}
     job = ReportJob.objects.get(id=task_id)
@@ -330,16 +330,15 @@ def test_the_sweeper_ends_a_quarantined_job_instead_of_publishing_it(sample, set
 
 
 def test_a_stale_runs_heartbeat_does_not_extend_the_newer_runs_lease(sample) -> None:
-    from reports.jobs import heartbeat
 
     task_id = new_job(sample)
     stale, _ = claimed(task_id, "a/1")
     expire_lease(task_id)
     newer, _ = claimed(task_id, "b/2")
     lease = lease_of(task_id)
-    assert heartbeat.job_heartbeat(job_id=task_id, fence=stale.fence) is False
+    assert states.job_heartbeat(job_id=task_id, fence=stale.fence) is False
     assert lease_of(task_id) == lease
-    assert heartbeat.job_heartbeat(job_id=task_id, fence=newer.fence) is True
+    assert states.job_heartbeat(job_id=task_id, fence=newer.fence) is True
     assert lease_of(task_id) > lease
 
 

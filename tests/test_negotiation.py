@@ -10,7 +10,7 @@ import pytest
 from django.test import override_settings
 
 from reports.api.negotiation import HTML, JSON, PDF, finished_report_format
-from reports.jobs import run
+from reports.jobs import run, states
 from reports.models import JobStatus, ReportJob
 
 # What real clients send on a plain GET.
@@ -146,7 +146,7 @@ def test_unfinished_failed_and_unknown_jobs_are_json(client, sample, kind, clien
     accept = CLIENTS[client_name]
     pending = _post(client, kind, sample)
     failed = _post(client, kind, sample)
-    run.job_fail(job_id=failed, message="broken")
+    states.job_fail(job_id=failed, message="broken")
     started = _post(client, kind, sample)
     ReportJob.objects.filter(id=started).update(status=JobStatus.STARTED)
     for task_id, code, state in [

@@ -11,7 +11,7 @@ import pytest
 from django.db import connection
 from django.db.migrations.recorder import MigrationRecorder
 
-from reports.jobs import run
+from reports.jobs import run, states
 from reports.models import JobStatus, ReportJob
 from reports.ops.logs import JsonFormatter, TaskIdFilter, task_id_bound
 
@@ -38,7 +38,7 @@ def test_wait_answers_at_once_for_unknown_and_finished_jobs(client, sample) -> N
     started = time.monotonic()
     assert client.get("/assignment/html/nope?wait=5").status_code == 404
     task_id = post(client, "pdf", sample).json()["task_id"]
-    run.job_fail(job_id=task_id, message="broken")
+    states.job_fail(job_id=task_id, message="broken")
     response = client.get(f"/assignment/pdf/{task_id}?wait=5")
     assert response.status_code == 200 and response.json()["status"] == "FAILURE"
     assert time.monotonic() - started < 2
@@ -62,7 +62,7 @@ def test_wait_returns_as_soon_as_another_thread_finishes_the_job(client, sample)
     def finish_later() -> None:
         time.sleep(0.5)
         try:
-            run.job_fail(job_id=task_id, message="finished by the test")
+            states.job_fail(job_id=task_id, message="finished by the test")
         finally:
             connection.close()
 
@@ -116,7 +116,7 @@ def test_metrics_count_jobs_by_kind_and_outcome(client, sample, settings, tmp_pa
     settings.MEDIA_ROOT = tmp_path
     ids = [post(client, kind, sample).json()["task_id"] for kind in ("html", "html", "pdf")]
     assert run.job_run(job_id=ids[0], holder="test/1") == JobStatus.SUCCESS
-    run.job_fail(job_id=ids[2], message="broken")
+    states.job_fail(job_id=ids[2], message="broken")
     text = client.get("/metrics").content.decode()
     assert _sample(text, "report_jobs_submitted_total", kind="html") == 2
     assert _sample(text, "report_jobs_submitted_total", kind="pdf") == 1
@@ -196,7 +196,7 @@ def test_admin_lists_filters_and_searches_jobs(admin_client, sample, settings, t
     done = post(admin_client, "html", sample).json()["task_id"]
     run.job_run(job_id=done, holder="worker@host-a/4242")
     other = post(admin_client, "pdf", dict(sample, student_id="someone-else")).json()["task_id"]
-    run.job_fail(job_id=other, message="Something specific went wrong")
+    states.job_fail(job_id=other, message="Something specific went wrong")
     url = "/admin/reports/reportjob/"
     page = admin_client.get(url).content.decode()
     assert '<td class="field-worker">worker@host-a/4242</td>' in page  # which host ran it
@@ -219,7 +219,7 @@ def test_admin_action_reruns_only_failed_jobs_and_publishes_after_commit(
     failed = post(admin_client, "html", sample).json()["task_id"]
     pending = post(admin_client, "html", sample).json()["task_id"]
     ReportJob.objects.filter(id=failed).update(attempts=3)
-    run.job_fail(job_id=failed, message="broken")
+    states.job_fail(job_id=failed, message="broken")
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = admin_client.post(
             "/admin/reports/reportjob/",

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from reports.jobs import claim, run, submit, sweep
+from reports.jobs import run, states, submit, sweep
 from reports.models import JobInput, JobStatus, ReportJob, WebhookAttempt, WebhookDelivery
 from reports.webhooks import addresses, delivery, sender
 from reports.webhooks.callback import Callback
@@ -385,12 +385,12 @@ def test_a_job_out_of_attempts_is_delivered_as_report_failed(
 ) -> None:
     hooks.REPORT_JOB_MAX_ATTEMPTS = 1
     task_id = new_job(sample, receiver, "/exhausted")
-    assert claim.job_claim(job_id=task_id, holder="a/1") is not None
+    assert states.job_claim(job_id=task_id, holder="a/1") is not None
     ReportJob.objects.filter(id=task_id).update(
         lease_expires_at=timezone.now() - timedelta(seconds=1)
     )
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        assert claim.job_claim(job_id=task_id, holder="b/2") is None
+        assert states.job_claim(job_id=task_id, holder="b/2") is None
     assert ReportJob.objects.get(id=task_id).status == JobStatus.FAILURE
     assert len(callbacks) == 1
     assert delivery.webhook_deliver(job_id=task_id) == "delivered"

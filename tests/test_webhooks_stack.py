@@ -104,7 +104,7 @@ def test_each_job_sends_one_signed_event(hook_stack: Stack, receiver: Receiver) 
 
 def test_a_failed_job_sends_report_failed(hook_stack: Stack, receiver: Receiver) -> None:
     """The job kills its worker (REPORT_JOB_MAX_ATTEMPTS=1): the next delivery of its message
-    ends it as FAILURE in the claim (reports.jobs.claim.job_end_if_exhausted)."""
+    ends it as FAILURE in the claim (reports.jobs.states.job_end_if_exhausted)."""
     s = hook_stack
     accepted = s.post(f"html{with_callback(receiver.url('/failed'))}", job_for("poison"))
     task_id = accepted.json()["task_id"]

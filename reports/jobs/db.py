@@ -11,7 +11,7 @@ as Django's ``OperationalError``/``IntegrityError``.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, TypeVar, cast
@@ -20,6 +20,8 @@ from django.db import IntegrityError, InterfaceError, OperationalError, connecti
 from django.db.models import Field, Model
 
 T = TypeVar("T")
+# Positional (``%s``) or named (``%(name)s``) parameters: both databases take either.
+Params = Sequence[Any] | Mapping[str, Any]
 
 
 def is_postgresql() -> bool:
@@ -48,14 +50,14 @@ def _cursor(*, health_check: bool = True) -> Iterator[Any]:
             yield cursor
 
 
-def execute(sql: str, params: Sequence[Any]) -> int:
+def execute(sql: str, params: Params) -> int:
     """Run one statement; the number of rows it changed."""
     with _cursor() as cursor:
         cursor.execute(sql, params)
         return int(cursor.rowcount)
 
 
-def fetchone(sql: str, params: Sequence[Any], *, binary: bool = False) -> tuple[Any, ...] | None:
+def fetchone(sql: str, params: Params, *, binary: bool = False) -> tuple[Any, ...] | None:
     """The first row of a statement's result (``binary``: bytes columns without hex)."""
     with _cursor() as cursor:
         if binary and is_postgresql():
@@ -64,6 +66,14 @@ def fetchone(sql: str, params: Sequence[Any], *, binary: bool = False) -> tuple[
             cursor.execute(sql, params)
         row = cursor.fetchone()
     return tuple(row) if row is not None else None
+
+
+def notify(channel: str, payload: str) -> None:
+    """PostgreSQL's NOTIFY, delivered when the current transaction commits; SQLite has none
+    (nothing to do: its waiters poll)."""
+    if is_postgresql():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_notify(%s, %s)", [channel, payload])
 
 
 def drop_buffers() -> None:

@@ -12,12 +12,12 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
+from reports.jobs import states
 from reports.jobs.run import report_file_name
 from reports.models import (
     DeletedJob,
     FileDeletion,
     JobInput,
-    JobStatus,
     Report,
     ReportJob,
     WebhookAttempt,
@@ -25,8 +25,6 @@ from reports.models import (
 )
 
 logger = logging.getLogger(__name__)
-
-FINISHED = (JobStatus.SUCCESS, JobStatus.FAILURE)
 
 
 @dataclass
@@ -68,10 +66,7 @@ def jobs_erase(
     """
     now = timezone.now()
     with transaction.atomic():
-        jobs = ReportJob.objects.select_for_update().filter(id__in=list(job_ids)).order_by("id")
-        if finished_before is not None:
-            jobs = jobs.filter(status__in=FINISHED, created_at__lt=finished_before)
-        rows = list(jobs.values_list("id", "kind", "fence", "owner"))
+        rows = states.jobs_lock_for_erase(job_ids=job_ids, finished_before=finished_before)
         if not rows:
             return Erased()
         ids = [row[0] for row in rows]

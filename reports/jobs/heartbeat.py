@@ -1,9 +1,9 @@
 """A running job's heartbeat: its run renews the job's lease every few seconds.
 
-The lease is short (``MISSED_BEATS`` beats), so a run that stops beating (its process or
-machine died) is taken over within seconds, while a long run keeps its job for as long as
-it beats. Each beat is fenced by the run's token: a stale run's heartbeat can never extend
-the lease of the run that took the job over from it (``reports.jobs.claim``).
+The lease is short (``states.MISSED_BEATS`` beats), so a run that stops beating (its
+process or machine died) is taken over within seconds, while a long run keeps its job for
+as long as it beats. Each beat (``states.job_heartbeat``) is fenced by the run's token: a
+stale run's heartbeat can never extend the lease of the run that took the job over.
 """
 
 from __future__ import annotations
@@ -14,37 +14,13 @@ import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
 
 from django.conf import settings
 from django.db import DatabaseError, connection
-from django.utils import timezone
 
-from reports.jobs import db
-from reports.models import ReportJob
+from reports.jobs.states import job_heartbeat
 
 logger = logging.getLogger(__name__)
-
-# Beats a run may miss before its job is presumed abandoned: one slow database round trip,
-# or a long stretch in C code holding the GIL, must not look like death.
-MISSED_BEATS = 3
-
-_RENEW = f"""
-UPDATE {ReportJob._meta.db_table} SET lease_expires_at = %s
-WHERE id = %s AND status = 'STARTED' AND fence = %s
-"""  # noqa: S608
-
-
-def lease() -> timedelta:
-    """How long a claim, or a beat, holds the job."""
-    return timedelta(seconds=settings.REPORT_JOB_HEARTBEAT_SECONDS * MISSED_BEATS)
-
-
-def job_heartbeat(*, job_id: uuid.UUID | str, fence: int) -> bool:
-    """Renew the lease of the run holding ``fence``; False when that run no longer holds the
-    job (it ended, or a newer run took it over), which then keeps its own lease."""
-    until = db.timestamp(timezone.now() + lease())
-    return bool(db.execute(_RENEW, [until, db.pk(uuid.UUID(str(job_id))), fence]))
 
 
 @contextmanager

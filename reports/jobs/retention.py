@@ -10,8 +10,9 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from reports.jobs.erase import FINISHED, Erased, files_remove_leftovers, jobs_erase
-from reports.models import DeletedJob, ReportJob
+from reports.jobs import states
+from reports.jobs.erase import Erased, files_remove_leftovers, jobs_erase
+from reports.models import DeletedJob
 
 logger = logging.getLogger(__name__)
 
@@ -34,11 +35,7 @@ def jobs_expire(
         cutoff = (now or timezone.now()) - timedelta(days=days)
         deadline = time.monotonic() + budget
         while time.monotonic() < deadline:
-            ids = list(
-                ReportJob.objects.filter(status__in=FINISHED, created_at__lt=cutoff)
-                .order_by()
-                .values_list("id", flat=True)[:batch]
-            )
+            ids = states.jobs_expired(created_before=cutoff, batch=batch)
             if not ids:
                 break
             step = jobs_erase(job_ids=ids, finished_before=cutoff)

@@ -7,27 +7,24 @@ import random
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import timedelta
 from typing import TypeVar
 
 import msgspec
 from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.db import InterfaceError, OperationalError, transaction
-from django.db.models import F
+from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
-from reports.jobs import db
-from reports.jobs.claim import Claim, job_claim
+from reports.jobs import db, states
 from reports.jobs.files import save_report_file
 from reports.jobs.heartbeat import job_heartbeat_running
-from reports.jobs.notify import JOB_CHANNEL, job_notify_finished
-from reports.models import ACTIVE_STATUSES, JobInput, JobStatus, Report, ReportJob
+from reports.jobs.states import Claim
+from reports.models import JobStatus, Report
 from reports.renderers import Rendered, render
 from reports.report import analysis, model
 from reports.report.events import decode_student_events
-from reports.webhooks.delivery import webhook_after_commit, webhook_publish_after_commit
+from reports.webhooks.delivery import webhook_publish_after_commit
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +56,7 @@ def job_run(
     delivery) or this run lost the job to another. Raises TransientError when a retry may
     succeed."""
     try:
-        claimed = job_claim(job_id=job_id, holder=holder, released=released)
+        claimed = states.job_claim(job_id=job_id, holder=holder, released=released)
     except DATABASE_ERRORS as exc:
         raise TransientError(f"database unavailable: {exc}", fence=released) from exc
     if claimed is None:
@@ -80,7 +77,8 @@ def _job_run_claimed(*, claim: Claim, handed: list[bytes | None], holder: str) -
     body = handed.pop()
     try:
         if body is None:
-            job_fail(job_id=claim.job_id, fence=claim.fence, message="The job's input is missing.")
+            message = "The job's input is missing."
+            states.job_fail(job_id=claim.job_id, fence=claim.fence, message=message)
             return JobStatus.FAILURE
         # job_build gets the only reference to the body (a call takes over its arguments),
         # so the body is freed as soon as it is decoded, before the report is built.
@@ -94,7 +92,7 @@ def _job_run_claimed(*, claim: Claim, handed: list[bytes | None], holder: str) -
         raise TransientError(f"could not write the report file: {exc}", fence=claim.fence) from exc
     except BAD_INPUT as exc:
         message = f"The input could not be turned into a report: {exc}"
-        job_fail(job_id=claim.job_id, fence=claim.fence, message=message)
+        states.job_fail(job_id=claim.job_id, fence=claim.fence, message=message)
         logger.warning("job failed", extra={"kind": claim.kind, "outcome": JobStatus.FAILURE})
         return JobStatus.FAILURE
     if not stored:
@@ -150,9 +148,7 @@ def _progress_writer(claim: Claim) -> Callable[[int], None] | None:
         now = time.monotonic()
         if done == claim.student_count or now - last >= 0.5:
             last = now
-            ReportJob.objects.filter(
-                id=claim.job_id, status=JobStatus.STARTED, fence=claim.fence
-            ).update(progress_done=done)
+            states.job_progress(job_id=claim.job_id, fence=claim.fence, done=done)
 
     return write
 
@@ -168,9 +164,8 @@ def report_store(*, claim: Claim, report: model.Report, rendered: Rendered) -> b
     the job, and this run's file is removed again."""
     name = report_file_name(job_id=claim.job_id, fence=claim.fence, extension=rendered.extension)
     name = save_report_file(name, rendered.content)
-    if not _finish(
-        claim=claim, row=_report_row(claim=claim, report=report, rendered=rendered, name=name)
-    ):
+    row = _report_row(claim=claim, report=report, rendered=rendered, name=name)
+    if not states.job_finish(job_id=claim.job_id, fence=claim.fence, now=timezone.now(), row=row):
         default_storage.delete(name)
         return False
     for fence in range(1, claim.fence):  # files of earlier runs that died before storing
@@ -196,92 +191,6 @@ def _report_row(*, claim: Claim, report: model.Report, rendered: Rendered, name:
         data_json=render(report, "json").content,
         data_csv=render(report, "csv").content,
     )
-
-
-_WIN = f"""
-UPDATE {ReportJob._meta.db_table} SET status = 'SUCCESS', finished_at = %s,
-    lease_expires_at = NULL, progress_done = student_count, message = ''
-WHERE id = %s AND status = 'STARTED' AND fence = %s
-"""  # noqa: S608
-
-
-# REPORT_KEEP_INPUT=false: the input goes with the statement that stores the report.
-_DROP_INPUT_CTE = (
-    f"dropped AS (DELETE FROM {JobInput._meta.db_table} WHERE job_id IN (SELECT id FROM won))"  # noqa: S608
-)
-_DROP_INPUT = f"DELETE FROM {JobInput._meta.db_table} WHERE job_id = %s"  # noqa: S608
-
-
-def _finish(*, claim: Claim, row: Report) -> bool:
-    """SUCCESS and the report row (one per job: a re-run replaces it), only for the run that
-    holds the fence. On PostgreSQL one statement that also announces the job (NOTIFY is
-    delivered at commit); elsewhere a transaction of two."""
-    win = [db.timestamp(timezone.now()), db.pk(claim.job_id), claim.fence]
-    upsert = db.on_conflict_update(row, unique="job", keep=("id", "task_id", "created_at"))
-    if db.is_postgresql():
-        insert, values = db.insert_row(row, source="won")
-        drop = "" if settings.REPORT_KEEP_INPUT else f", {_DROP_INPUT_CTE}"
-        sql = (
-            f"WITH won AS ({_WIN} RETURNING id), saved AS ({insert}{upsert} RETURNING 1)"  # noqa: S608
-            f"{drop} SELECT pg_notify(%s, %s) FROM won"
-        )
-        return bool(db.fetchone(sql, [*win, *values, JOB_CHANNEL, str(claim.job_id)]))
-    insert, values = db.insert_row(row)
-    with transaction.atomic():
-        if not db.execute(_WIN, win):
-            return False
-        db.execute(insert + upsert, values)
-        if not settings.REPORT_KEEP_INPUT:
-            db.execute(_DROP_INPUT, [db.pk(claim.job_id)])
-    return True
-
-
-def job_fail(
-    *,
-    job_id: uuid.UUID | str,
-    message: str,
-    fence: int | None = None,
-    holder: str | None = None,
-    crashed: bool = False,
-) -> bool:
-    """End an unfinished job as FAILURE. With ``fence`` or ``holder``, only while that run
-    still holds it (a stale run cannot fail a job another run is finishing). ``crashed``:
-    the run stopped its worker (a hard time limit), counted with the job's crashes."""
-    jobs = ReportJob.objects.filter(id=job_id, status__in=ACTIVE_STATUSES)
-    if fence is not None:
-        jobs = jobs.filter(fence=fence)
-    if holder is not None:
-        jobs = jobs.filter(worker=holder, status=JobStatus.STARTED)
-    with transaction.atomic():
-        failed = jobs.update(
-            status=JobStatus.FAILURE,
-            message=message[:2000],
-            finished_at=timezone.now(),
-            lease_expires_at=None,
-            crashes=F("crashes") + int(crashed),
-        )
-        if failed:
-            job_notify_finished(job_id=job_id)
-            webhook_after_commit(job_id=job_id)
-    return bool(failed)
-
-
-def job_mark_retry(
-    *, job_id: uuid.UUID | str, fence: int | None, message: str, countdown: float
-) -> None:
-    """Record that the job waits for a retry, if the database lets us: when the database is
-    what failed, the retry is scheduled anyway (it carries the fence it may take over)."""
-    if fence is None:
-        return
-    try:
-        ReportJob.objects.filter(id=job_id, status=JobStatus.STARTED, fence=fence).update(
-            status=JobStatus.RETRY,
-            message=message[:2000],
-            lease_expires_at=None,
-            published_at=timezone.now() + timedelta(seconds=countdown),
-        )
-    except DATABASE_ERRORS as exc:
-        logger.warning("job %s: could not record the retry (%s); retrying anyway", job_id, exc)
 
 
 def retry_countdown(retries: int) -> float:

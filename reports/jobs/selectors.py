@@ -129,7 +129,7 @@ def _wait_listen(job_id: uuid.UUID, deadline: float) -> None:
     lost with the listener's connection); without a listener it is polled.
     """
     global _listener
-    from reports.jobs.notify import JOB_CHANNEL
+    from reports.jobs.states import JOB_CHANNEL
 
     if _listener is None:
         _listener = JobListener(JOB_CHANNEL)

@@ -9,23 +9,21 @@ import re
 import time
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from reports.errors import Conflict, InvalidInput, TooManyJobs
-from reports.jobs import db
+from reports.jobs import states
 from reports.jobs.publish import job_publish
-from reports.models import ACTIVE_STATUSES, JobInput, ReportJob
+from reports.models import ACTIVE_STATUSES, ReportJob
 from reports.report.contract import DEFAULT_TIMEZONE
 from reports.webhooks.callback import Callback, webhook_row
 
 logger = logging.getLogger(__name__)
 
 _IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
-_INSERT_INPUT = f"INSERT INTO {JobInput._meta.db_table} (job_id, body) VALUES (%s, %s)"  # noqa: S608
 
 
 @dataclass(frozen=True)
@@ -114,36 +112,12 @@ def _insert_or_replay(*, job: ReportJob, body: bytes, callback: Callback | None)
 
 
 def _job_insert(*, job: ReportJob, body: bytes, callback: Callback | None = None) -> None:
-    """The job and its input (and its callback's delivery row), committed together; the
-    message is published once they are.
-
-    On PostgreSQL one statement (INSERTs in a CTE: one round trip, atomic by itself), with
-    the body as a binary parameter; elsewhere statements in a transaction. Inside a
-    caller's transaction (tests), a savepoint keeps a conflict from breaking it.
-    """
-    sql, params = db.insert_row(job)
-    hook: tuple[str, list[Any]] | None = None
+    """The job and its input (and its callback's delivery row), committed together
+    (``states.job_insert``); the message is published once they are."""
+    hook = None
     if callback is not None:
-        row = webhook_row(job_id=job.id, kind=job.kind, callback=callback)
-        hook = db.insert_row(row, source="job" if db.is_postgresql() else "")
-    if db.is_postgresql():
-        table = JobInput._meta.db_table
-        both = f"WITH job AS ({sql} RETURNING id) INSERT INTO {table} (job_id, body) SELECT id, %s FROM job"  # noqa: E501, S608
-        values = [*params, body]
-        if hook is not None:  # the third INSERT only for jobs with a callback
-            both = f"WITH job AS ({sql} RETURNING id), body AS (INSERT INTO {table} (job_id, body) SELECT id, %s FROM job) {hook[0]}"  # noqa: E501, S608
-            values = [*params, body, *hook[1]]
-        if connection.in_atomic_block:
-            with transaction.atomic():
-                db.execute(both, values)
-        else:
-            db.insert_once(both, values, primary_key=f"{ReportJob._meta.db_table}_pkey")
-    else:
-        with transaction.atomic():
-            db.execute(sql, params)
-            db.execute(_INSERT_INPUT, [db.pk(job.id), body])
-            if hook is not None:
-                db.execute(*hook)
+        hook = webhook_row(job_id=job.id, kind=job.kind, callback=callback)
+    states.job_insert(job=job, body=body, hook=hook)
     transaction.on_commit(lambda: job_publish(job_id=job.id, kind=job.kind))
 
 
