@@ -1,36 +1,47 @@
-"""The PDF file itself: numbered objects, cross-reference table and trailer, no clock."""
+"""The PDF file itself: numbered objects, cross-reference table and trailer, no clock.
+
+The file is tagged and claims PDF/UA-1: a structure tree (``tags``), the language, the
+title shown by viewers, and XMP metadata saying so; class reports get an outline.
+"""
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from xml.sax.saxutils import escape
 
 from reports.renderers.pdf.content import Painter
 from reports.renderers.pdf.fonts import DocumentFonts, stream
 from reports.renderers.pdf.layout import PAGE_H, PAGE_W, Page
+from reports.renderers.pdf.tags import build_tree, text_string
 
 _CATALOG, _PAGES, _INFO, _RESOURCES = 1, 2, 3, 4  # pages follow, then the fonts
+LANGUAGE = "en"
 
 
 def write_pdf(pages: Sequence[Page], *, title: str, date: str) -> bytes:
     """``date`` is a PDF date ("D:20240721030455+00'00'"): the same input, the same bytes."""
     fonts = DocumentFonts()
     painter = Painter(fonts)
-    contents = [stream(painter.page(page.ops)) for page in pages]
+    contents, marks = [], []
+    for page in pages:
+        contents.append(stream(painter.page(page.ops)))
+        marks.append(painter.marks)
     first_page = _RESOURCES + 1
     kids = [first_page + 2 * i for i in range(len(pages))]
     refs = " ".join(f"{k} 0 R" for k in kids)
     bodies = [
-        f"<< /Type /Catalog /Pages {_PAGES} 0 R >>".encode(),
+        b"",  # the catalog, once the structure tree's numbers are known
         f"<< /Type /Pages /Count {len(pages)} /Kids [{refs}] >>".encode(),
         _info(title, date),
         b"",  # the resources, once the fonts are known
     ]
     media = f"[0 0 {PAGE_W:.4f} {PAGE_H:.4f}]"
-    for kid, content in zip(kids, contents, strict=True):
+    for index, (kid, content) in enumerate(zip(kids, contents, strict=True)):
         bodies.append(
             f"<< /Type /Page /Parent {_PAGES} 0 R /MediaBox {media} "
-            f"/Resources {_RESOURCES} 0 R /Contents {kid + 1} 0 R >>".encode()
+            f"/Resources {_RESOURCES} 0 R /Contents {kid + 1} 0 R "
+            f"/StructParents {index} /Tabs /S >>".encode()
         )
         bodies.append(content)
     names, first_font = [], len(bodies) + 1
@@ -38,24 +49,54 @@ def write_pdf(pages: Sequence[Page], *, title: str, date: str) -> bytes:
         names.append(f"/{resource} {len(bodies) + 1} 0 R")
         bodies.extend(objects.bodies(len(bodies) + 1))
     bodies[_RESOURCES - 1] = f"<< /ProcSet [/PDF /Text] /Font << {' '.join(names)} >> >>".encode()
+    bodies.append(_metadata(title, date))
+    tree = build_tree(marks, kids, len(bodies) + 1)
+    bodies[_CATALOG - 1] = _catalog(len(bodies), tree.root, tree.outline)
+    bodies.extend(tree.bodies)
     return _serialize(bodies, first_font)
+
+
+def _catalog(metadata: int, root: int, outline: int | None) -> bytes:
+    extra = f" /Outlines {outline} 0 R /PageMode /UseOutlines" if outline else ""
+    return (
+        f"<< /Type /Catalog /Pages {_PAGES} 0 R /Lang ({LANGUAGE}) /MarkInfo << /Marked true >> "
+        f"/StructTreeRoot {root} 0 R /Metadata {metadata} 0 R "
+        f"/ViewerPreferences << /DisplayDocTitle true >>{extra} >>"
+    ).encode()
 
 
 def _info(title: str, date: str) -> bytes:
     return (
-        f"<< /Title {_text_string(title)} /Author (Report Task) /Creator (Report Task) "
+        f"<< /Title {text_string(title)} /Author (Report Task) /Creator (Report Task) "
         f"/Producer (Report Task) /CreationDate ({date}) /ModDate ({date}) >>"
     ).encode("latin-1")
 
 
-def _text_string(text: str) -> str:
-    if text.isascii():
-        return "(" + text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)") + ")"
-    return "<FEFF" + text.encode("utf-16-be").hex().upper() + ">"
+def _metadata(title: str, date: str) -> bytes:
+    """The XMP packet: the title, the Info dictionary's facts, and the PDF/UA-1 claim."""
+    when = f"{date[2:6]}-{date[6:8]}-{date[8:10]}T{date[10:12]}:{date[12:14]}:{date[14:16]}"
+    when += date[16:19].replace("Z", "+00") + ":" + (date[20:22] or "00")
+    xmp = f"""<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>
+<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
+<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/"
+ xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmlns:pdf="http://ns.adobe.com/pdf/1.3/"
+ xmlns:pdfuaid="http://www.aiim.org/pdfua/ns/id/">
+<dc:format>application/pdf</dc:format>
+<dc:title><rdf:Alt><rdf:li xml:lang="x-default">{escape(title)}</rdf:li></rdf:Alt></dc:title>
+<dc:creator><rdf:Seq><rdf:li>Report Task</rdf:li></rdf:Seq></dc:creator>
+<dc:language><rdf:Bag><rdf:li>{LANGUAGE}</rdf:li></rdf:Bag></dc:language>
+<xmp:CreatorTool>Report Task</xmp:CreatorTool>
+<xmp:CreateDate>{when}</xmp:CreateDate><xmp:ModifyDate>{when}</xmp:ModifyDate>
+<pdf:Producer>Report Task</pdf:Producer>
+<pdfuaid:part>1</pdfuaid:part>
+</rdf:Description></rdf:RDF></x:xmpmeta>
+<?xpacket end="w"?>""".encode()
+    head = f"<< /Type /Metadata /Subtype /XML /Length {len(xmp)} >>\nstream\n".encode()
+    return head + xmp + b"\nendstream"
 
 
 def _serialize(bodies: list[bytes], first_font: int) -> bytes:
-    out = [b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n"]
+    out = [b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"]
     position = len(out[0])
     offsets = []
     for number, body in enumerate(bodies, start=1):
