@@ -1,7 +1,7 @@
 """The PDF is tagged and meets PDF/UA-1: two checkers, and the structure read back with pikepdf.
 
 Documents: the seed sample, a class of 12, one student with 10,000 events, and a class of
-75 (its tables and heat map split over pages, so header rows are repeated).
+75 with 20 units (its tables and its two heat maps split over pages, header rows repeated).
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def document(name: str) -> bytes:
     elif name == "10k events":
         report = report_for(["big"], events_each=10_000)
     else:
-        report = student_report(3, 9, students=75)
+        report = student_report(20, 9, students=75)  # 20 units: two heat maps
     return render(report, "pdf").content
 
 

@@ -24,7 +24,7 @@ class Elem:
     bookmark: str = ""  # a Sect's entry in the outline (class reports)
 
 
-Kid = Elem | tuple[int, int]  # a child element, or content: (page index, MCID)
+Kid = Elem | str  # a child element, or content: its MCID (on the element's /Pg) or an MCR
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,41 +40,51 @@ class Tree:
 def build_tree(marks: Sequence[Sequence[Elem]], pages: Sequence[int], first: int) -> Tree:
     """``marks[p][mcid]`` is the element owning MCID ``mcid`` of page ``p``, whose object is
     ``pages[p]``; the objects get the numbers ``first``, ``first + 1``, …"""
-    kids, top = _kids(marks)
-    numbers: dict[Elem, int] = {}
+    kids, top, first_page = _kids(marks, pages)
+    refs: dict[Elem, str] = {}
     order: list[Elem] = []
     stack = top[::-1]
     while stack:  # depth first, in reading order
         elem = stack.pop()
-        numbers[elem] = first + 2 + len(order)
+        refs[elem] = f"{first + 2 + len(order)} 0 R"
         order.append(elem)
         stack.extend([k for k in reversed(kids[elem]) if type(k) is Elem])
-    refs = {elem: b"%d 0 R" % n for elem, n in numbers.items()}
-    root = first
+    nums = " ".join(
+        f"{page} [{' '.join([refs[e] for e in owners])}]" for page, owners in enumerate(marks)
+    )
     bodies = [
-        b"<< /Type /StructTreeRoot /K [%s] /ParentTree %d 0 R /ParentTreeNextKey %d >>"
-        % (b" ".join(refs[e] for e in top), first + 1, len(marks)),
-        b"<< /Nums [%s] >>"
-        % b" ".join(
-            b"%d [%s]" % (page, b" ".join([refs[e] for e in owners]))
-            for page, owners in enumerate(marks)
-        ),
+        f"<< /Type /StructTreeRoot /K [{' '.join([refs[e] for e in top])}] "
+        f"/ParentTree {first + 1} 0 R /ParentTreeNextKey {len(marks)} >>".encode(),
+        f"<< /Nums [{nums}] >>".encode(),
     ]
-    page_refs = [b"%d 0 R" % p for p in pages]
+    root = f"{first} 0 R"
     for elem in order:
-        parent = refs[elem.parent] if elem.parent is not None else b"%d 0 R" % root
-        bodies.append(_element(elem, kids[elem], parent, refs, page_refs))
+        own = kids[elem]
+        k = [kid if isinstance(kid, str) else refs[kid] for kid in own]
+        extra = f" /Pg {pages[first_page[elem]]} 0 R" if elem in first_page else ""
+        if elem.alt:
+            extra += f" /Alt {text_string(elem.alt)}"
+        if elem.scope:
+            extra += f" /A << /O /Table /Scope /{elem.scope} >>"
+        parent = root if elem.parent is None else refs[elem.parent]
+        bodies.append(
+            f"<< /Type /StructElem /S /{elem.role} /P {parent}{extra} "
+            f"/K {k[0] if len(k) == 1 else '[' + ' '.join(k) + ']'} >>".encode("latin-1")
+        )
     marked = [e for e in order if e.bookmark]
-    outline = _outline(marked, kids, pages, first + len(bodies)) if marked else []
+    outline = _outline(marked, kids, first_page, pages, first + len(bodies)) if marked else []
     bodies += outline
-    return Tree(bodies, root, first + len(bodies) - len(outline) if outline else None)
+    return Tree(bodies, first, first + len(bodies) - len(outline) if outline else None)
 
 
-def _kids(marks: Sequence[Sequence[Elem]]) -> tuple[dict[Elem, list[Kid]], list[Elem]]:
+def _kids(
+    marks: Sequence[Sequence[Elem]], pages: Sequence[int]
+) -> tuple[dict[Elem, list[Kid]], list[Elem], dict[Elem, int]]:
     """Every element with content (and its ancestors): its children in order of first
-    content; and the elements without a parent."""
+    content; the elements without a parent; and the page each element's content starts on."""
     kids: dict[Elem, list[Kid]] = {}
     top: list[Elem] = []
+    first_page: dict[Elem, int] = {}
     for page, owners in enumerate(marks):
         for mcid, elem in enumerate(owners):
             own = kids.get(elem)
@@ -91,43 +101,25 @@ def _kids(marks: Sequence[Sequence[Elem]]) -> tuple[dict[Elem, list[Kid]], list[
                         break
                     kids[parent] = [child]
                     child, parent = parent, parent.parent
-            own.append((page, mcid))
-    return kids, top
-
-
-def _element(
-    elem: Elem, kids: list[Kid], parent: bytes, refs: dict[Elem, bytes], pages: list[bytes]
-) -> bytes:
-    first_page = next((k[0] for k in kids if type(k) is tuple), None)
-    parts = []
-    for kid in kids:
-        if type(kid) is Elem:
-            parts.append(refs[kid])
-        elif kid[0] == first_page:  # type: ignore[index]  # a tuple here
-            parts.append(b"%d" % kid[1])  # type: ignore[index]
-        else:
-            parts.append(b"<< /Type /MCR /Pg %s /MCID %d >>" % (pages[kid[0]], kid[1]))  # type: ignore[index]
-    extra = b"" if first_page is None else b" /Pg " + pages[first_page]
-    if elem.alt:
-        extra += b" /Alt " + text_string(elem.alt).encode("latin-1")
-    if elem.scope:
-        extra += b" /A << /O /Table /Scope /%s >>" % elem.scope.encode()
-    k = parts[0] if len(parts) == 1 else b"[" + b" ".join(parts) + b"]"
-    return b"<< /Type /StructElem /S /%s /P %s%s /K %s >>" % (
-        elem.role.encode(),
-        parent,
-        extra,
-        k,
-    )
+            start = first_page.setdefault(elem, page)
+            if start == page:
+                own.append(str(mcid))
+            else:
+                own.append(f"<< /Type /MCR /Pg {pages[page]} 0 R /MCID {mcid} >>")
+    return kids, top, first_page
 
 
 def _outline(
-    marked: list[Elem], kids: dict[Elem, list[Kid]], pages: Sequence[int], first: int
+    marked: list[Elem],
+    kids: dict[Elem, list[Kid]],
+    first_page: dict[Elem, int],
+    pages: Sequence[int],
+    first: int,
 ) -> list[bytes]:
     """One bookmark per marked section, to the page its content starts on."""
     items = []
     for i, elem in enumerate(marked):
-        page = next(_pages_of(elem, kids))
+        page = min(_pages_of(elem, kids, first_page))
         links = f" /Prev {first + i} 0 R" if i else ""
         links += f" /Next {first + i + 2} 0 R" if i + 1 < len(marked) else ""
         items.append(
@@ -138,12 +130,15 @@ def _outline(
     return [f"{head}/Count {len(marked)} >>".encode(), *items]
 
 
-def _pages_of(elem: Elem, kids: dict[Elem, list[Kid]]) -> Iterator[int]:
+def _pages_of(
+    elem: Elem, kids: dict[Elem, list[Kid]], first_page: dict[Elem, int]
+) -> Iterator[int]:
+    """The pages where the content of ``elem`` and its descendants starts."""
+    if elem in first_page:
+        yield first_page[elem]
     for kid in kids[elem]:
         if type(kid) is Elem:
-            yield from _pages_of(kid, kids)
-        else:
-            yield kid[0]  # type: ignore[index]  # a tuple here
+            yield from _pages_of(kid, kids, first_page)
 
 
 def text_string(text: str) -> str:
