@@ -1,7 +1,8 @@
 """The PDF is tagged and meets PDF/UA-1: two checkers, and the structure read back with pikepdf.
 
 Documents: the seed sample, a class of 12, one student with 10,000 events, and a class of
-75 with 20 units (its tables and its two heat maps split over pages, header rows repeated).
+75 with 20 units (its tables and its two heat maps split over pages, header rows repeated),
+and a class whose units are listed in a table (over the heat map's budget).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from reports.report.contract import decode_students
 from tests.test_pdf_layout import student_report
 from tests.test_renderers import report_for
 
-DOCUMENTS = ("seed", "class of 12", "10k events", "class of 75")
+DOCUMENTS = ("seed", "class of 12", "10k events", "class of 75", "units listed")
 
 
 @cache
@@ -38,8 +39,11 @@ def document(name: str) -> bytes:
         report = student_report(8, 40, students=12)
     elif name == "10k events":
         report = report_for(["big"], events_each=10_000)
-    else:
+    elif name == "class of 75":
         report = student_report(20, 9, students=75)  # 20 units: two heat maps
+    else:  # over the heat map's budget: a table of the units instead
+        students = decode_students(payloads.class_body(6, 30))
+        report = build_report(students, idle_minutes=30.0, heat_map_cells=10)
     return render(report, "pdf").content
 
 
@@ -211,7 +215,7 @@ def test_headings_nest_without_skipping_a_level(name: str) -> None:
     texts = _texts_by_element(found)
     h2 = [texts[e.objgen] for role, e in found.order if role == "H2"]
     students = [t for t in h2 if t.startswith("Student ID: ")]
-    assert len(students) == {"class of 12": 12, "class of 75": 75}.get(name, 1)
+    assert len(students) == {"class of 12": 12, "class of 75": 75, "units listed": 6}.get(name, 1)
 
 
 def _texts_by_element(found: Structure) -> dict[tuple[int, int], str]:
