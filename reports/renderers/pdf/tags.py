@@ -9,7 +9,7 @@ that was tried and undone never appear, and every element's children are in read
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 
@@ -24,9 +24,6 @@ class Elem:
     bookmark: str = ""  # a Sect's entry in the outline (class reports)
 
 
-Kid = Elem | str  # a child element, or content: its MCID (on the element's /Pg) or an MCR
-
-
 @dataclass(frozen=True, slots=True)
 class Tree:
     """The structure objects, numbered from ``first``: bodies in order, and the numbers
@@ -37,108 +34,89 @@ class Tree:
     outline: int | None  # the Outlines dictionary, when there are bookmarks
 
 
+@dataclass(slots=True)
+class _Found:
+    """The elements with content, and their ancestors, numbered in the order found."""
+
+    refs: dict[Elem, str]  # "12 0 R"
+    kids: dict[Elem, list[str]]  # /K's items: children's refs, MCIDs, MCR dictionaries
+    pages: dict[Elem, int]  # where each element's content starts (its /Pg)
+    top: list[str]  # the elements without a parent
+
+
 def build_tree(marks: Sequence[Sequence[Elem]], pages: Sequence[int], first: int) -> Tree:
     """``marks[p][mcid]`` is the element owning MCID ``mcid`` of page ``p``, whose object is
     ``pages[p]``; the objects get the numbers ``first``, ``first + 1``, …"""
-    kids, top, first_page = _kids(marks, pages)
-    refs: dict[Elem, str] = {}
-    order: list[Elem] = []
-    stack = top[::-1]
-    while stack:  # depth first, in reading order
-        elem = stack.pop()
-        refs[elem] = f"{first + 2 + len(order)} 0 R"
-        order.append(elem)
-        stack.extend([k for k in reversed(kids[elem]) if type(k) is Elem])
+    found = _find(marks, pages, first + 2)
+    refs = found.refs
     nums = " ".join(
         f"{page} [{' '.join([refs[e] for e in owners])}]" for page, owners in enumerate(marks)
     )
     bodies = [
-        f"<< /Type /StructTreeRoot /K [{' '.join([refs[e] for e in top])}] "
+        f"<< /Type /StructTreeRoot /K [{' '.join(found.top)}] "
         f"/ParentTree {first + 1} 0 R /ParentTreeNextKey {len(marks)} >>".encode(),
         f"<< /Nums [{nums}] >>".encode(),
     ]
     root = f"{first} 0 R"
-    for elem in order:
-        own = kids[elem]
-        k = [kid if isinstance(kid, str) else refs[kid] for kid in own]
-        extra = f" /Pg {pages[first_page[elem]]} 0 R" if elem in first_page else ""
+    for elem, k in found.kids.items():  # in the order of their numbers
+        extra = ""
         if elem.alt:
-            extra += f" /Alt {text_string(elem.alt)}"
+            extra = f" /Alt {text_string(elem.alt)}"
         if elem.scope:
             extra += f" /A << /O /Table /Scope /{elem.scope} >>"
         parent = root if elem.parent is None else refs[elem.parent]
         bodies.append(
-            f"<< /Type /StructElem /S /{elem.role} /P {parent}{extra} "
+            f"<< /S /{elem.role} /P {parent} /Pg {pages[found.pages[elem]]} 0 R{extra} "
             f"/K {k[0] if len(k) == 1 else '[' + ' '.join(k) + ']'} >>".encode("latin-1")
         )
-    marked = [e for e in order if e.bookmark]
-    outline = _outline(marked, kids, first_page, pages, first + len(bodies)) if marked else []
+    marked = [e for e in found.kids if e.bookmark]
+    outline = _outline(marked, found, pages, first + len(bodies)) if marked else []
     bodies += outline
     return Tree(bodies, first, first + len(bodies) - len(outline) if outline else None)
 
 
-def _kids(
-    marks: Sequence[Sequence[Elem]], pages: Sequence[int]
-) -> tuple[dict[Elem, list[Kid]], list[Elem], dict[Elem, int]]:
-    """Every element with content (and its ancestors): its children in order of first
-    content; the elements without a parent; and the page each element's content starts on."""
-    kids: dict[Elem, list[Kid]] = {}
-    top: list[Elem] = []
-    first_page: dict[Elem, int] = {}
+def _find(marks: Sequence[Sequence[Elem]], pages: Sequence[int], number: int) -> _Found:
+    """Every element with content, and its ancestors, joins the tree where its first
+    content is drawn, numbered from ``number`` as found; so children are in reading order."""
+    found = _Found({}, {}, {}, [])
+    refs, kids, starts = found.refs, found.kids, found.pages
     for page, owners in enumerate(marks):
         for mcid, elem in enumerate(owners):
             own = kids.get(elem)
             if own is None:
-                own = kids[elem] = []
                 child, parent = elem, elem.parent
+                refs[elem], own, starts[elem] = f"{number} 0 R", [], page
+                kids[elem], number = own, number + 1
                 while True:  # join the tree: the parent, and any new ancestors
                     if parent is None:
-                        top.append(child)
+                        found.top.append(refs[child])
                         break
                     siblings = kids.get(parent)
                     if siblings is not None:
-                        siblings.append(child)
+                        siblings.append(refs[child])
                         break
-                    kids[parent] = [child]
-                    child, parent = parent, parent.parent
-            start = first_page.setdefault(elem, page)
-            if start == page:
+                    refs[parent], kids[parent], starts[parent] = f"{number} 0 R", [], page
+                    kids[parent].append(refs[child])
+                    child, parent, number = parent, parent.parent, number + 1
+            if starts[elem] == page:
                 own.append(str(mcid))
             else:
                 own.append(f"<< /Type /MCR /Pg {pages[page]} 0 R /MCID {mcid} >>")
-    return kids, top, first_page
+    return found
 
 
-def _outline(
-    marked: list[Elem],
-    kids: dict[Elem, list[Kid]],
-    first_page: dict[Elem, int],
-    pages: Sequence[int],
-    first: int,
-) -> list[bytes]:
+def _outline(marked: list[Elem], found: _Found, pages: Sequence[int], first: int) -> list[bytes]:
     """One bookmark per marked section, to the page its content starts on."""
     items = []
     for i, elem in enumerate(marked):
-        page = min(_pages_of(elem, kids, first_page))
         links = f" /Prev {first + i} 0 R" if i else ""
         links += f" /Next {first + i + 2} 0 R" if i + 1 < len(marked) else ""
         items.append(
             f"<< /Title {text_string(elem.bookmark)} /Parent {first} 0 R{links} "
-            f"/Dest [{pages[page]} 0 R /Fit] >>".encode("latin-1")
+            f"/Dest [{pages[found.pages[elem]]} 0 R /Fit] >>".encode("latin-1")
         )
     head = f"<< /Type /Outlines /First {first + 1} 0 R /Last {first + len(marked)} 0 R "
     return [f"{head}/Count {len(marked)} >>".encode(), *items]
-
-
-def _pages_of(
-    elem: Elem, kids: dict[Elem, list[Kid]], first_page: dict[Elem, int]
-) -> Iterator[int]:
-    """The pages where the content of ``elem`` and its descendants starts."""
-    if elem in first_page:
-        yield first_page[elem]
-    for kid in kids[elem]:
-        if type(kid) is Elem:
-            yield from _pages_of(kid, kids, first_page)
 
 
 def text_string(text: str) -> str:

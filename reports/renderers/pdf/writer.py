@@ -7,6 +7,7 @@ title shown by viewers, and XMP metadata saying so; class reports get an outline
 from __future__ import annotations
 
 import hashlib
+import struct
 from collections.abc import Sequence
 from xml.sax.saxutils import escape
 
@@ -50,10 +51,11 @@ def write_pdf(pages: Sequence[Page], *, title: str, date: str) -> bytes:
         bodies.extend(objects.bodies(len(bodies) + 1))
     bodies[_RESOURCES - 1] = f"<< /ProcSet [/PDF /Text] /Font << {' '.join(names)} >> >>".encode()
     bodies.append(_metadata(title, date))
-    tree = build_tree(marks, kids, len(bodies) + 1)
+    packed = len(bodies) + 1  # the structure tree's objects go into object streams
+    tree = build_tree(marks, kids, packed)
     bodies[_CATALOG - 1] = _catalog(len(bodies), tree.root, tree.outline)
     bodies.extend(tree.bodies)
-    return _serialize(bodies, first_font)
+    return _serialize(bodies, first_font, packed)
 
 
 def _catalog(metadata: int, root: int, outline: int | None) -> bytes:
@@ -95,23 +97,60 @@ def _metadata(title: str, date: str) -> bytes:
     return head + xmp + b"\nendstream"
 
 
-def _serialize(bodies: list[bytes], first_font: int) -> bytes:
+_PER_STREAM = 500  # objects per object stream
+_SMALL = 8192  # bytes of an object or cross-reference stream left uncompressed
+
+
+def _serialize(bodies: list[bytes], first_font: int, packed: int) -> bytes:
+    """Objects ``1 .. packed - 1`` as they are, the rest (the structure tree: small
+    dictionaries, a table cell each) compressed in object streams; a cross-reference
+    stream says where each one is."""
     out = [b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"]
     position = len(out[0])
-    offsets = []
-    for number, body in enumerate(bodies, start=1):
+    where = [(0, 0, 65535)]  # per object: (type, offset or object stream, index)
+    for number, body in enumerate(bodies[: packed - 1], start=1):
         chunk = b"%d 0 obj\n%s\nendobj\n" % (number, body)
-        offsets.append(position)
+        where.append((1, position, 0))
         out.append(chunk)
         position += len(chunk)
     # The file's identifier: a digest of what this document alone holds (its info and its
     # pages; the font subsets follow from the text), so it is stable for the same input.
     digest = hashlib.md5(b"".join(out[1:first_font]), usedforsecurity=False).hexdigest()
-    out.append(b"xref\n0 %d\n0000000000 65535 f \n" % (len(bodies) + 1))
-    out.append(b"".join(b"%010d 00000 n \n" % offset for offset in offsets))
-    out.append(
-        b"trailer\n<< /Size %d /Root %d 0 R /Info %d 0 R /ID [<%s> <%s>] >>\n"
-        % (len(bodies) + 1, _CATALOG, _INFO, digest.encode(), digest.encode())
-    )
+    streams: list[bytes] = []
+    for start in range(packed - 1, len(bodies), _PER_STREAM):
+        stream_number = len(bodies) + 1 + len(streams)
+        group = bodies[start : start + _PER_STREAM]
+        where.extend((2, stream_number, i) for i in range(len(group)))
+        streams.append(_object_stream(start + 1, group))
+    for number, body in enumerate(streams, start=len(bodies) + 1):
+        chunk = b"%d 0 obj\n%s\nendobj\n" % (number, body)
+        where.append((1, position, 0))
+        out.append(chunk)
+        position += len(chunk)
+    where.append((1, position, 0))  # the cross-reference stream itself
+    table = b"".join(struct.pack(">BIH", *entry) for entry in where)
+    ids = f"<{digest}> <{digest}>"
+    info = f" /Type /XRef /Size {len(where)} /W [1 4 2] /Root {_CATALOG} 0 R /Info {_INFO} 0 R"
+    out.append(b"%d 0 obj\n" % (len(where) - 1))
+    out.append(_stream(table, f"{info} /ID [{ids}]") + b"\nendobj\n")
     out.append(b"startxref\n%d\n%%%%EOF\n" % position)
     return b"".join(out)
+
+
+def _object_stream(first: int, bodies: list[bytes]) -> bytes:
+    """Objects ``first``, ``first + 1``, … in one compressed stream."""
+    offsets, at = [], 0
+    for number, body in enumerate(bodies, start=first):
+        offsets.append(b"%d %d" % (number, at))
+        at += len(body) + 1
+    head = b" ".join(offsets) + b"\n"
+    data = head + b"\n".join(bodies) + b"\n"
+    return _stream(data, f" /Type /ObjStm /N {len(bodies)} /First {len(head)}")
+
+
+def _stream(data: bytes, extra: str) -> bytes:
+    """A stream compressed when that saves more than it costs: a small document's few
+    structure objects and its cross-reference table are faster written as they are."""
+    if len(data) > _SMALL:
+        return stream(data, extra)
+    return f"<< /Length {len(data)}{extra} >>\nstream\n".encode() + data + b"\nendstream"
