@@ -23,6 +23,7 @@ import pytest
 
 from bench import payloads
 from reports.renderers import render
+from reports.renderers.tables import timeline_alt
 from reports.report.analysis import build_report
 from reports.report.contract import decode_students
 from tests.test_pdf_layout import student_report
@@ -203,6 +204,22 @@ def test_figures_say_what_they_show_and_tables_have_scoped_headers(name: str) ->
         for row in cells[1:]:  # each row's first cell heads the row, the rest are data
             assert str(row[0].S) == "/TH" and str(row[0].A.Scope) == "/Row"
             assert {str(c.S) for c in row[1:]} <= {"/TD"}
+
+
+def test_the_figures_text_alternatives_name_what_they_show() -> None:
+    found = structure_of("class of 12")
+    alts = [str(e.Alt) for role, e in found.order if role == "Figure"]
+    heat, timelines = alts[0], alts[1:]
+    assert heat.startswith("Heat map of events per student and unit: 12 students in rows, ")
+    assert "Busiest unit: 3 (64 events, 12 students). Quietest unit: 0 (56 events" in heat
+    assert len(timelines) == 12
+    assert timelines[0].startswith("Timeline of 40 events on 8 questions from 2024-07-01 ")
+    for words in ("Events per question: Q1 6, Q2 6,", "Longest gap between two events: 2 h"):
+        assert words in timelines[0]
+    # Many questions: the first 12 are named, the table has the rest.
+    report = student_report(30, 90)
+    alt = timeline_alt(report, report.students[0])
+    assert "Q11 3, Q12 3 and 18 more questions (in the Questions table)." in alt
 
 
 @pytest.mark.parametrize("name", DOCUMENTS)

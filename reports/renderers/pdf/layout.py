@@ -164,6 +164,7 @@ class Layout:
         self.ops.append(("text", x, self.y, font, size, colour, s, tag))
 
     def heading(self, s: str, size: float = 14, gap: float = 1.4, level: int = 3) -> Elem:
+        assert self.figure is None, "a heading inside a figure would not be a heading"
         self.need(size * (gap + 0.8))
         self.y -= size * gap
         tag = self.element(f"H{level}")
