@@ -293,4 +293,15 @@ def test_a_class_report_has_a_bookmark_per_student_and_the_document_claims_pdfua
     assert meta["dc:title"] == str(pdf.docinfo.Title) == "Activity report: 12 students"
     assert meta["pdfuaid:part"] == "1"
     with pikepdf.open(io.BytesIO(document("seed"))) as single:
-        assert "/Outlines" not in single.Root  # one student: nothing to jump between
+        assert "/Outlines" not in single.Root  # one page: nothing to jump between
+
+
+def test_a_long_report_on_one_student_has_a_bookmark_per_heading() -> None:
+    found = structure_of("10k events")
+    pdf = found.pdf
+    with pdf.open_outline() as outline:
+        titles = [item.title for item in outline.root]
+        dests: list[Any] = [item.destination for item in outline.root]
+    assert titles == ["Student ID: big", "Timeline", "Event order", "Visits", "Questions"]
+    for title, dest in zip(titles, dests, strict=True):
+        assert title in found.pages[pdf.pages.index(pikepdf.Page(dest[0]))].tagged.values()

@@ -52,6 +52,7 @@ def layout_pdf(report: Report) -> list[Page]:
     layout.heading(title(report), 18, level=1)
     layout.paragraph(report_summary(report).split(" "), " ", colour=MUTED)
     several = len(report.students) > 1
+    layout.bookmarks = not several  # a class report's bookmarks are its sections
     if several:
         layout.footer = layout.pages[-1].footer = "Class overview"
         layout.section = layout.element("Sect", layout.document)
@@ -67,7 +68,7 @@ def render_pdf(report: Report) -> bytes:
         page.ops.extend(_footer(page.footer, number, len(pages)))
     # The document's date is the report's last activity: the same input, the same bytes.
     date = report.last_activity.strftime("D:%Y%m%d%H%M%S+00'00'")
-    return write_pdf(pages, title=title(report), date=date)
+    return write_pdf(pages, title=title(report), date=date, outline=len(pages) > 1)
 
 
 def _footer(text: str, number: int, total: int) -> list[Op]:

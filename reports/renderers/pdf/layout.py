@@ -93,6 +93,7 @@ class Layout:
         self.document = Elem("Document")
         self.section = self.document  # where headings, paragraphs and tables go
         self.figure: Elem | None = None  # open over page breaks: closed and opened again
+        self.bookmarks = False  # headings below the title become bookmarks (one student)
 
     @property
     def ops(self) -> list[Op]:
@@ -168,6 +169,8 @@ class Layout:
         self.need(size * (gap + 0.8))
         self.y -= size * gap
         tag = self.element(f"H{level}")
+        if self.bookmarks and level > 1:
+            tag.bookmark = s
         self.ops.append(("open", tag))  # one marked-content sequence, however many lines
         for line in wrap_words(s.split(" "), " ", BOLD, size, WIDTH):
             self.text(MARGIN, line, BOLD, size)

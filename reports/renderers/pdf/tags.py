@@ -21,7 +21,7 @@ class Elem:
     parent: Elem | None = None
     alt: str = ""  # a Figure's text alternative
     scope: str = ""  # a TH's: Column or Row
-    bookmark: str = ""  # a Sect's entry in the outline (class reports)
+    bookmark: str = ""  # its entry in the outline: a class's sections, a student's headings
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +44,9 @@ class _Found:
     top: list[str]  # the elements without a parent
 
 
-def build_tree(marks: Sequence[Sequence[Elem]], pages: Sequence[int], first: int) -> Tree:
+def build_tree(
+    marks: Sequence[Sequence[Elem]], pages: Sequence[int], first: int, outline: bool = True
+) -> Tree:
     """``marks[p][mcid]`` is the element owning MCID ``mcid`` of page ``p``, whose object is
     ``pages[p]``; the objects get the numbers ``first``, ``first + 1``, …"""
     found = _find(marks, pages, first + 2)
@@ -69,10 +71,10 @@ def build_tree(marks: Sequence[Sequence[Elem]], pages: Sequence[int], first: int
             f"<< /S /{elem.role} /P {parent} /Pg {pages[found.pages[elem]]} 0 R{extra} "
             f"/K {k[0] if len(k) == 1 else '[' + ' '.join(k) + ']'} >>".encode("latin-1")
         )
-    marked = [e for e in found.kids if e.bookmark]
-    outline = _outline(marked, found, pages, first + len(bodies)) if marked else []
-    bodies += outline
-    return Tree(bodies, first, first + len(bodies) - len(outline) if outline else None)
+    marked = [e for e in found.kids if e.bookmark] if outline else []
+    items = _outline(marked, found, pages, first + len(bodies)) if marked else []
+    bodies += items
+    return Tree(bodies, first, first + len(bodies) - len(items) if items else None)
 
 
 def _find(marks: Sequence[Sequence[Elem]], pages: Sequence[int], number: int) -> _Found:
@@ -106,7 +108,7 @@ def _find(marks: Sequence[Sequence[Elem]], pages: Sequence[int], number: int) ->
 
 
 def _outline(marked: list[Elem], found: _Found, pages: Sequence[int], first: int) -> list[bytes]:
-    """One bookmark per marked section, to the page its content starts on."""
+    """One bookmark per marked element, to the page its content starts on."""
     items = []
     for i, elem in enumerate(marked):
         links = f" /Prev {first + i} 0 R" if i else ""

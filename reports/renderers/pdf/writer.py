@@ -20,8 +20,9 @@ _CATALOG, _PAGES, _INFO, _RESOURCES = 1, 2, 3, 4  # pages follow, then the fonts
 LANGUAGE = "en"
 
 
-def write_pdf(pages: Sequence[Page], *, title: str, date: str) -> bytes:
-    """``date`` is a PDF date ("D:20240721030455+00'00'"): the same input, the same bytes."""
+def write_pdf(pages: Sequence[Page], *, title: str, date: str, outline: bool = True) -> bytes:
+    """``date`` is a PDF date ("D:20240721030455+00'00'"): the same input, the same bytes.
+    With ``outline``, the elements that name a bookmark are the document's outline."""
     fonts = DocumentFonts()
     painter = Painter(fonts)
     contents, marks = [], []
@@ -52,7 +53,7 @@ def write_pdf(pages: Sequence[Page], *, title: str, date: str) -> bytes:
     bodies[_RESOURCES - 1] = f"<< /ProcSet [/PDF /Text] /Font << {' '.join(names)} >> >>".encode()
     bodies.append(_metadata(title, date))
     packed = len(bodies) + 1  # the structure tree's objects go into object streams
-    tree = build_tree(marks, kids, packed)
+    tree = build_tree(marks, kids, packed, outline)
     bodies[_CATALOG - 1] = _catalog(len(bodies), tree.root, tree.outline)
     bodies.extend(tree.bodies)
     return _serialize(bodies, first_font, packed)
