@@ -9,8 +9,9 @@ that was tried and undone never appear, and every element's children are in read
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(eq=False, slots=True)
@@ -26,22 +27,19 @@ class Elem:
 
 @dataclass(frozen=True, slots=True)
 class Tree:
-    """The structure objects, numbered from ``first``: bodies in order, and the numbers
-    the catalog and the pages refer to."""
+    """The structure objects, numbered from ``first``: how many, their bodies in order
+    (made as they are read, so a big document's are never all held at once), and the
+    numbers the catalog refers to."""
 
-    bodies: list[bytes]
+    count: int
+    bodies: Iterator[bytes]
     root: int  # the StructTreeRoot
     outline: int | None  # the Outlines dictionary, when there are bookmarks
 
 
-@dataclass(slots=True)
-class _Found:
-    """The elements with content, and their ancestors, numbered in the order found."""
-
-    refs: dict[Elem, str]  # "12 0 R"
-    kids: dict[Elem, list[str]]  # /K's items: children's refs, MCIDs, MCR dictionaries
-    pages: dict[Elem, int]  # where each element's content starts (its /Pg)
-    top: list[str]  # the elements without a parent
+# Per element found: [its object number, the page its content starts on (its /Pg), then
+# its /K items: an MCID on that page (int), a child (Elem), an MCR dictionary (str)].
+_Entries = dict[Elem, list[Any]]
 
 
 def build_tree(
@@ -49,65 +47,81 @@ def build_tree(
 ) -> Tree:
     """``marks[p][mcid]`` is the element owning MCID ``mcid`` of page ``p``, whose object is
     ``pages[p]``; the objects get the numbers ``first``, ``first + 1``, …"""
-    found = _find(marks, pages, first + 2)
-    refs = found.refs
+    entries, top = _find(marks, pages, first + 2)
+    marked = [e for e in entries if e.bookmark] if outline else []
+    count = 2 + len(entries) + (len(marked) + 1 if marked else 0)
+    bodies = _bodies(entries, top, marks, pages, first, marked)
+    return Tree(count, bodies, first, first + 2 + len(entries) if marked else None)
+
+
+def _bodies(
+    entries: _Entries,
+    top: list[Elem],
+    marks: Sequence[Sequence[Elem]],
+    pages: Sequence[int],
+    first: int,
+    marked: list[Elem],
+) -> Iterator[bytes]:
+    yield (
+        f"<< /Type /StructTreeRoot /K [{' '.join(f'{entries[e][0]} 0 R' for e in top)}] "
+        f"/ParentTree {first + 1} 0 R /ParentTreeNextKey {len(marks)} >>"
+    ).encode()
     nums = " ".join(
-        f"{page} [{' '.join([refs[e] for e in owners])}]" for page, owners in enumerate(marks)
+        f"{page} [{' '.join([f'{entries[e][0]} 0 R' for e in owners])}]"
+        for page, owners in enumerate(marks)
     )
-    bodies = [
-        f"<< /Type /StructTreeRoot /K [{' '.join(found.top)}] "
-        f"/ParentTree {first + 1} 0 R /ParentTreeNextKey {len(marks)} >>".encode(),
-        f"<< /Nums [{nums}] >>".encode(),
-    ]
-    root = f"{first} 0 R"
-    for elem, k in found.kids.items():  # in the order of their numbers
-        extra = ""
-        if elem.alt:
-            extra = f" /Alt {text_string(elem.alt)}"
+    yield f"<< /Nums [{nums}] >>".encode()
+    for elem, entry in entries.items():  # in the order of their numbers
+        k = [
+            str(kid) if type(kid) is int else f"{entries[kid][0]} 0 R" if type(kid) is Elem else kid
+            for kid in entry[2:]
+        ]
+        extra = f" /Alt {text_string(elem.alt)}" if elem.alt else ""
         if elem.scope:
             extra += f" /A << /O /Table /Scope /{elem.scope} >>"
-        parent = root if elem.parent is None else refs[elem.parent]
-        bodies.append(
-            f"<< /S /{elem.role} /P {parent} /Pg {pages[found.pages[elem]]} 0 R{extra} "
-            f"/K {k[0] if len(k) == 1 else '[' + ' '.join(k) + ']'} >>".encode("latin-1")
-        )
-    marked = [e for e in found.kids if e.bookmark] if outline else []
-    items = _outline(marked, found, pages, first + len(bodies)) if marked else []
-    bodies += items
-    return Tree(bodies, first, first + len(bodies) - len(items) if items else None)
+        parent = first if elem.parent is None else entries[elem.parent][0]
+        yield (
+            f"<< /S /{elem.role} /P {parent} 0 R /Pg {pages[entry[1]]} 0 R{extra} "
+            f"/K {k[0] if len(k) == 1 else '[' + ' '.join(k) + ']'} >>"
+        ).encode("latin-1")
+    if marked:
+        yield from _outline(marked, entries, pages, first + 2 + len(entries))
 
 
-def _find(marks: Sequence[Sequence[Elem]], pages: Sequence[int], number: int) -> _Found:
+def _find(
+    marks: Sequence[Sequence[Elem]], pages: Sequence[int], number: int
+) -> tuple[_Entries, list[Elem]]:
     """Every element with content, and its ancestors, joins the tree where its first
-    content is drawn, numbered from ``number`` as found; so children are in reading order."""
-    found = _Found({}, {}, {}, [])
-    refs, kids, starts = found.refs, found.kids, found.pages
+    content is drawn, numbered from ``number`` as found; so children are in reading order.
+    Also the elements without a parent."""
+    entries: _Entries = {}
+    top: list[Elem] = []
     for page, owners in enumerate(marks):
         for mcid, elem in enumerate(owners):
-            own = kids.get(elem)
-            if own is None:
-                child, parent = elem, elem.parent
-                refs[elem], own, starts[elem] = f"{number} 0 R", [], page
-                kids[elem], number = own, number + 1
+            entry = entries.get(elem)
+            if entry is None:
+                entry = entries[elem] = [number, page]
+                child, parent, number = elem, elem.parent, number + 1
                 while True:  # join the tree: the parent, and any new ancestors
                     if parent is None:
-                        found.top.append(refs[child])
+                        top.append(child)
                         break
-                    siblings = kids.get(parent)
+                    siblings = entries.get(parent)
                     if siblings is not None:
-                        siblings.append(refs[child])
+                        siblings.append(child)
                         break
-                    refs[parent], kids[parent], starts[parent] = f"{number} 0 R", [], page
-                    kids[parent].append(refs[child])
+                    entries[parent] = [number, page, child]
                     child, parent, number = parent, parent.parent, number + 1
-            if starts[elem] == page:
-                own.append(str(mcid))
+            if entry[1] == page:
+                entry.append(mcid)
             else:
-                own.append(f"<< /Type /MCR /Pg {pages[page]} 0 R /MCID {mcid} >>")
-    return found
+                entry.append(f"<< /Type /MCR /Pg {pages[page]} 0 R /MCID {mcid} >>")
+    return entries, top
 
 
-def _outline(marked: list[Elem], found: _Found, pages: Sequence[int], first: int) -> list[bytes]:
+def _outline(
+    marked: list[Elem], entries: _Entries, pages: Sequence[int], first: int
+) -> list[bytes]:
     """One bookmark per marked element, to the page its content starts on."""
     items = []
     for i, elem in enumerate(marked):
@@ -115,7 +129,7 @@ def _outline(marked: list[Elem], found: _Found, pages: Sequence[int], first: int
         links += f" /Next {first + i + 2} 0 R" if i + 1 < len(marked) else ""
         items.append(
             f"<< /Title {text_string(elem.bookmark)} /Parent {first} 0 R{links} "
-            f"/Dest [{pages[found.pages[elem]]} 0 R /Fit] >>".encode("latin-1")
+            f"/Dest [{pages[entries[elem][1]]} 0 R /Fit] >>".encode("latin-1")
         )
     head = f"<< /Type /Outlines /First {first + 1} 0 R /Last {first + len(marked)} 0 R "
     return [f"{head}/Count {len(marked)} >>".encode(), *items]

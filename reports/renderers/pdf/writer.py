@@ -7,6 +7,7 @@ title shown by viewers, and XMP metadata saying so; class reports get an outline
 from __future__ import annotations
 
 import hashlib
+import itertools
 import struct
 from collections.abc import Sequence
 from xml.sax.saxutils import escape
@@ -14,7 +15,7 @@ from xml.sax.saxutils import escape
 from reports.renderers.pdf.content import Painter
 from reports.renderers.pdf.fonts import DocumentFonts, stream
 from reports.renderers.pdf.layout import PAGE_H, PAGE_W, Page
-from reports.renderers.pdf.tags import build_tree, text_string
+from reports.renderers.pdf.tags import Tree, build_tree, text_string
 
 _CATALOG, _PAGES, _INFO, _RESOURCES = 1, 2, 3, 4  # pages follow, then the fonts
 LANGUAGE = "en"
@@ -52,11 +53,9 @@ def write_pdf(pages: Sequence[Page], *, title: str, date: str, outline: bool = T
         bodies.extend(objects.bodies(len(bodies) + 1))
     bodies[_RESOURCES - 1] = f"<< /ProcSet [/PDF /Text] /Font << {' '.join(names)} >> >>".encode()
     bodies.append(_metadata(title, date))
-    packed = len(bodies) + 1  # the structure tree's objects go into object streams
-    tree = build_tree(marks, kids, packed, outline)
+    tree = build_tree(marks, kids, len(bodies) + 1, outline)
     bodies[_CATALOG - 1] = _catalog(len(bodies), tree.root, tree.outline)
-    bodies.extend(tree.bodies)
-    return _serialize(bodies, first_font, packed)
+    return _serialize(bodies, first_font, tree)
 
 
 def _catalog(metadata: int, root: int, outline: int | None) -> bytes:
@@ -100,40 +99,39 @@ def _metadata(title: str, date: str) -> bytes:
 
 _PER_STREAM = 500  # objects per object stream
 _SMALL = 8192  # bytes of an object or cross-reference stream left uncompressed
+_ENTRY = struct.Struct(">BIH")  # a cross-reference stream's entry: /W [1 4 2]
 
 
-def _serialize(bodies: list[bytes], first_font: int, packed: int) -> bytes:
-    """Objects ``1 .. packed - 1`` as they are, the rest (the structure tree: small
-    dictionaries, a table cell each) compressed in object streams; a cross-reference
-    stream says where each one is."""
+def _serialize(bodies: list[bytes], first_font: int, tree: Tree) -> bytes:
+    """``bodies`` as they are, then the structure tree's objects (small dictionaries, one
+    per table cell) compressed in object streams; a cross-reference stream says where each
+    object is."""
     out = [b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"]
     position = len(out[0])
-    where = [(0, 0, 65535)]  # per object: (type, offset or object stream, index)
-    for number, body in enumerate(bodies[: packed - 1], start=1):
+    table = bytearray(_ENTRY.pack(0, 0, 65535))  # per object: type, where, index
+    for number, body in enumerate(bodies, start=1):
         chunk = b"%d 0 obj\n%s\nendobj\n" % (number, body)
-        where.append((1, position, 0))
+        table += _ENTRY.pack(1, position, 0)
         out.append(chunk)
         position += len(chunk)
     # The file's identifier: a digest of what this document alone holds (its info and its
     # pages; the font subsets follow from the text), so it is stable for the same input.
     digest = hashlib.md5(b"".join(out[1:first_font]), usedforsecurity=False).hexdigest()
-    streams: list[bytes] = []
-    for start in range(packed - 1, len(bodies), _PER_STREAM):
-        stream_number = len(bodies) + 1 + len(streams)
-        group = bodies[start : start + _PER_STREAM]
-        where.extend((2, stream_number, i) for i in range(len(group)))
-        streams.append(_object_stream(start + 1, group))
-    for number, body in enumerate(streams, start=len(bodies) + 1):
-        chunk = b"%d 0 obj\n%s\nendobj\n" % (number, body)
-        where.append((1, position, 0))
+    number = len(bodies) + 1  # the tree's first object; its object streams follow it
+    streams: list[int] = []  # where each object stream starts
+    while group := list(itertools.islice(tree.bodies, _PER_STREAM)):
+        packed_in = len(bodies) + tree.count + 1 + len(streams)
+        table += b"".join(_ENTRY.pack(2, packed_in, i) for i in range(len(group)))
+        chunk = b"%d 0 obj\n%s\nendobj\n" % (packed_in, _object_stream(number, group))
+        streams.append(position)
         out.append(chunk)
         position += len(chunk)
-    where.append((1, position, 0))  # the cross-reference stream itself
-    table = b"".join(struct.pack(">BIH", *entry) for entry in where)
-    ids = f"<{digest}> <{digest}>"
-    info = f" /Type /XRef /Size {len(where)} /W [1 4 2] /Root {_CATALOG} 0 R /Info {_INFO} 0 R"
-    out.append(b"%d 0 obj\n" % (len(where) - 1))
-    out.append(_stream(table, f"{info} /ID [{ids}]") + b"\nendobj\n")
+        number += len(group)
+    table += b"".join(_ENTRY.pack(1, at, 0) for at in [*streams, position])  # and the xref
+    size = number + len(streams) + 1
+    info = f" /Type /XRef /Size {size} /W [1 4 2] /Root {_CATALOG} 0 R /Info {_INFO} 0 R"
+    out.append(b"%d 0 obj\n" % (size - 1))
+    out.append(_stream(bytes(table), f"{info} /ID [<{digest}> <{digest}>]") + b"\nendobj\n")
     out.append(b"startxref\n%d\n%%%%EOF\n" % position)
     return b"".join(out)
 
