@@ -137,16 +137,21 @@ class Painter:
         tags: list[Elem] | None = None,
     ) -> None:
         """Many strings of one font and colour (a table row) in one text object; with
-        ``tags``, each string marked as its element's content (a row's cells)."""
+        ``tags``, each string marked as its element's content (a row's cells; the lines of
+        a wrapped cell, one after the other, in one marked-content sequence)."""
         self._set_fill(colour)
         self.out.append("BT")
+        current = None
         for i, (x, y, s) in enumerate(items):
-            if tags is not None:
-                self.open(tags[i])
+            if tags is not None and tags[i] is not current:
+                if current is not None:
+                    self.out.append("EMC")
+                current = tags[i]
+                self.open(current)
             self.out.append(f"1 0 0 1 {x:.2f} {y:.2f} Tm")
             self._show(font, size, s)
-            if tags is not None:
-                self.out.append("EMC")
+        if current is not None:
+            self.out.append("EMC")
         self.out.append("ET")
 
     def cells(self, font: str, size: float, items: list[tuple[float, float, str, Colour]]) -> None:
