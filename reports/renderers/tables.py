@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from reports.report.model import Report, StudentReport
+from reports.report.model import ClassSummary, Report, StudentReport
 from reports.report.timeline import Mark, Timeline
 
 # Okabe-Ito: distinguishable with every common colour-vision deficiency. Yellow is last
@@ -56,6 +56,7 @@ def stacked(mark: Mark, height: float) -> list[tuple[int, float, float]]:
 
 
 UTC_ZONE = ZoneInfo("UTC")
+ALT_QUESTIONS = 12  # questions named in a chart's text alternative; the table has them all
 
 
 def local(moment: datetime, zone: ZoneInfo) -> datetime:
@@ -116,6 +117,39 @@ def timeline_summary(student: StudentReport, idle_minutes: float, zone: ZoneInfo
             "taller bars hold more events, their colours show the mix of types)."
         )
     return " ".join(parts)
+
+
+def timeline_alt(report: Report, student: StudentReport) -> str:
+    """What the timeline shows, in words: ``timeline_summary``, then the events per
+    question, the longest gap and the event types (the PDF's Figure /Alt)."""
+    per = ", ".join(f"{q.alias} {q.events}" for q in student.questions[:ALT_QUESTIONS])
+    more = len(student.questions) - ALT_QUESTIONS
+    if more > 0:
+        per += f" and {count(more, 'more question')} (in the Questions table)"
+    parts = [
+        timeline_summary(student, report.idle_minutes, report.zone),
+        f"Events per question: {per}.",
+        f"Event types by colour: {', '.join(student.event_types)}.",
+    ]
+    if student.event_count > 1:
+        parts.insert(2, f"Longest gap between two events: {fmt_gap(student.longest_idle_seconds)}.")
+    return " ".join(parts)
+
+
+def heat_map_alt(summary: ClassSummary, columns: range) -> str:
+    """What a heat map (of the units ``columns``) shows, in words: its size, and its
+    busiest and quietest units (the PDF's Figure /Alt)."""
+    totals, people = summary.unit_totals, summary.unit_students
+    ends = [max(columns, key=totals.__getitem__), min(columns, key=totals.__getitem__)]
+    text = (
+        f"Heat map of events per student and unit: {count(len(summary.students), 'student')} "
+        f"in rows, {count(len(columns), 'unit')} in columns, each cell shaded by its count "
+        "(darker is more) and showing it."
+    )
+    for label, u in zip(("Busiest", "Quietest"), ends[: 1 + (ends[0] != ends[1])], strict=False):
+        events, students = count(totals[u], "event"), count(people[u], "student")
+        text += f" {label} unit: {summary.units[u]} ({events}, {students})."
+    return text
 
 
 def fmt_gap(seconds: float) -> str:

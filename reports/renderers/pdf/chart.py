@@ -26,6 +26,7 @@ from reports.renderers.tables import (
     fmt_tick,
     rgb,
     student_type_colours,
+    timeline_alt,
     timeline_summary,
 )
 from reports.report.model import Report, StudentReport
@@ -42,6 +43,7 @@ def chart(
     layout.need(_TOP_ROOM + scale.plot_h + _AXIS + 30)
     top = layout.y - _TOP_ROOM  # y of the plot's top edge; PDF y runs upwards
     colours = [rgb(c) for c in student_type_colours(report, student)]
+    layout.open_figure(timeline_alt(report, student))  # the plot and its legend
     ops = layout.ops
     ops += _plot_area(tl, scale, top)
     ops += _question_labels(student, scale, top)
@@ -50,6 +52,7 @@ def chart(
     ops += _marks(tl, scale, top, colours)
     layout.y = top - scale.plot_h - _AXIS
     _legend(layout, student, colours)
+    layout.close_figure()
     summary = timeline_summary(student, report.idle_minutes, report.zone)
     layout.paragraph(summary.split(" "), " ", size=8, colour=MUTED)
 

@@ -6,9 +6,15 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from reports.renderers.pdf.fonts import DocumentFonts
+from reports.renderers.pdf.tags import Elem
 
 Colour = tuple[float, float, float]
 _ESCAPE = str.maketrans({"\\": "\\\\", "(": "\\(", ")": "\\)", "\r": "\\r"})
+# What an artifact is, by the name its operation gives it (the rest are plain /Artifact).
+_ARTIFACTS = {
+    "footer": "/Artifact <</Type /Pagination /Subtype /Footer>> BDC",
+    "repeat": "/Artifact <</Type /Pagination>> BDC",  # a header row repeated on a new page
+}
 
 
 class Painter:
@@ -22,6 +28,7 @@ class Painter:
         self.line_width: float | None = None
         self.font: tuple[str, float] | None = None
         self.leading: float | None = None  # the font size TL was set for
+        self.marks: list[Elem] = []  # the page's MCIDs: the element each belongs to
         self._ops: dict[str, Callable[..., None]] = {
             "text": self.text,
             "vtext": self.vtext,
@@ -33,15 +40,30 @@ class Painter:
             "path": self.path,
             "dots": self.dots,
             "bars": self.bars,
+            "open": self.open,
+            "artifact": self.artifact,
+            "close": self.close,
         }
 
     def page(self, ops: Iterable[tuple[Any, ...]]) -> bytes:
-        self.out = []
+        self.out, self.marks = [], []
         # Each content stream starts in the default graphics state.
         self.fill = self.stroke = self.line_width = self.font = self.leading = None
         for op in ops:
             self._ops[op[0]](*op[1:])
         return "\n".join(self.out).encode("latin-1")
+
+    def open(self, elem: Elem) -> None:
+        """Content of ``elem`` follows, up to "close": a marked-content sequence."""
+        self.out.append(f"/{elem.role} <</MCID {len(self.marks)}>> BDC")
+        self.marks.append(elem)
+
+    def artifact(self, kind: str = "") -> None:
+        """What follows, up to "close", is no part of the text (rules, shades, footers)."""
+        self.out.append(_ARTIFACTS.get(kind, "/Artifact BMC"))
+
+    def close(self) -> None:
+        self.out.append("EMC")
 
     def _set_fill(self, colour: Colour) -> None:
         if colour != self.fill:
@@ -72,28 +94,64 @@ class Painter:
             self.leading = size
         self.out.append("T* ET")
 
-    def text(self, x: float, y: float, font: str, size: float, colour: Colour, s: str) -> None:
+    def text(
+        self,
+        x: float,
+        y: float,
+        font: str,
+        size: float,
+        colour: Colour,
+        s: str,
+        tag: Elem | None = None,
+        matrix: str = "1 0 0 1",
+    ) -> None:
+        """A line of text; with ``tag``, marked as that element's content."""
         self._set_fill(colour)
-        self.out.append(f"BT 1 0 0 1 {x:.2f} {y:.2f} Tm")
+        if tag is not None:
+            self.open(tag)
+        self.out.append(f"BT {matrix} {x:.2f} {y:.2f} Tm")
         self._show(font, size, s)
         self._line_end(size)
+        if tag is not None:
+            self.out.append("EMC")
 
-    def vtext(self, x: float, y: float, font: str, size: float, colour: Colour, s: str) -> None:
+    def vtext(
+        self,
+        x: float,
+        y: float,
+        font: str,
+        size: float,
+        colour: Colour,
+        s: str,
+        tag: Elem | None = None,
+    ) -> None:
         """Text drawn upwards (a column header turned by 90 degrees)."""
-        self._set_fill(colour)
-        self.out.append(f"BT 0 1 -1 0 {x:.2f} {y:.2f} Tm")
-        self._show(font, size, s)
-        self._line_end(size)
+        self.text(x, y, font, size, colour, s, tag, "0 1 -1 0")
 
     def texts(
-        self, font: str, size: float, colour: Colour, items: list[tuple[float, float, str]]
+        self,
+        font: str,
+        size: float,
+        colour: Colour,
+        items: list[tuple[float, float, str]],
+        tags: list[Elem] | None = None,
     ) -> None:
-        """Many strings of one font and colour (a table row) in one text object."""
+        """Many strings of one font and colour (a table row) in one text object; with
+        ``tags``, each string marked as its element's content (a row's cells; the lines of
+        a wrapped cell, one after the other, in one marked-content sequence)."""
         self._set_fill(colour)
         self.out.append("BT")
-        for x, y, s in items:
+        current = None
+        for i, (x, y, s) in enumerate(items):
+            if tags is not None and tags[i] is not current:
+                if current is not None:
+                    self.out.append("EMC")
+                current = tags[i]
+                self.open(current)
             self.out.append(f"1 0 0 1 {x:.2f} {y:.2f} Tm")
             self._show(font, size, s)
+        if current is not None:
+            self.out.append("EMC")
         self.out.append("ET")
 
     def cells(self, font: str, size: float, items: list[tuple[float, float, str, Colour]]) -> None:

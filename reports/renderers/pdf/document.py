@@ -49,11 +49,13 @@ def layout_pdf(report: Report) -> list[Page]:
     register_fonts()
     layout = Layout()
     layout.new_page()
-    layout.heading(title(report), 18)
+    layout.heading(title(report), 18, level=1)
     layout.paragraph(report_summary(report).split(" "), " ", colour=MUTED)
     several = len(report.students) > 1
+    layout.bookmarks = not several  # a class report's bookmarks are its sections
     if several:
         layout.footer = layout.pages[-1].footer = "Class overview"
+        layout.section = layout.element("Sect", layout.document)
         _class_section(layout, report)
     for index, student in enumerate(report.students):
         _student_page(layout, report, student, first=index == 0 and not several)
@@ -66,21 +68,25 @@ def render_pdf(report: Report) -> bytes:
         page.ops.extend(_footer(page.footer, number, len(pages)))
     # The document's date is the report's last activity: the same input, the same bytes.
     date = report.last_activity.strftime("D:%Y%m%d%H%M%S+00'00'")
-    return write_pdf(pages, title=title(report), date=date)
+    return write_pdf(pages, title=title(report), date=date, outline=len(pages) > 1)
 
 
 def _footer(text: str, number: int, total: int) -> list[Op]:
+    """The running footer: an artifact, as a screen reader should not read it on each page."""
     right = f"Page {number} of {total}"
     right_w = text_width(right, REGULAR, 7.5)
     left = ellipsis(text, WIDTH - right_w - 12)
     return [
+        ("artifact", "footer"),
         ("text", MARGIN, MARGIN, REGULAR, 7.5, MUTED, left),
         ("text", PAGE_W - MARGIN - right_w, MARGIN, REGULAR, 7.5, MUTED, right),
+        ("close",),
     ]
 
 
 def _class_section(layout: Layout, report: Report) -> None:
-    layout.heading("Class overview", 14)
+    layout.heading("Class overview", 14, level=2)
+    layout.section.bookmark = "Class overview"
     header, rows = class_table(report)
     table(layout, header, rows, frozenset({1, 2}))
     if report.class_summary.counts is None:  # over the heat map's budget: the units instead
@@ -123,9 +129,11 @@ def _student_page(layout: Layout, report: Report, student: StudentReport, first:
     """A student's section on one page when any density makes it fit, else flowing on at
     the normal density. Tried in the order normal, tightest, tight: at most three layouts."""
     layout.footer = f"Student ID: {student.student_id}"
+    layout.section = layout.element("Sect", layout.document)
     if first:
         layout.pages[-1].footer = layout.footer
     else:
+        layout.section.bookmark = layout.footer  # a class report's outline: each student
         layout.new_page()
     texts = _texts(student, report.zone)
     start = layout.mark()
@@ -154,13 +162,15 @@ def _student(
     layout: Layout, report: Report, student: StudentReport, texts: _Texts, density: Density
 ) -> None:
     gap = density.heading_gap
-    layout.heading(f"Student ID: {student.student_id}", 15, gap)
+    layout.heading(f"Student ID: {student.student_id}", 15, gap, level=2)
     layout.paragraph(f"Namespace: {student.namespace}".split(" "), " ", colour=MUTED)
-    for label, value in texts.facts:
+    facts = layout.element("L")
+    for label, value in texts.facts:  # a list: each item a label and its value
         layout.need(density.fact_leading)
         layout.y -= density.fact_leading
-        layout.text(MARGIN, label, REGULAR, 9.5, MUTED)
-        layout.text(MARGIN + 32 * MM, value)
+        item = layout.element("LI", facts)
+        layout.text(MARGIN, label, REGULAR, 9.5, MUTED, layout.element("Lbl", item))
+        layout.text(MARGIN + 32 * MM, value, tag=layout.element("LBody", item))
     layout.y -= 6 * gap / 1.4
     layout.heading("Timeline", 11.5, gap)
     chart(layout, report, student, density)

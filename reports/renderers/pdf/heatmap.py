@@ -19,7 +19,7 @@ from reports.renderers.pdf.layout import (
     text_width,
 )
 from reports.renderers.pdf.tables import page_room, split_rows
-from reports.renderers.tables import rgb
+from reports.renderers.tables import heat_map_alt, rgb
 from reports.report.model import ClassSummary
 
 _SIZE, _ROW = 6.5, 10.0  # the numbers' font size and a row's height: ~70 students a page
@@ -53,6 +53,7 @@ def _group(layout: Layout, summary: ClassSummary, group: UnitGroup, scale: HeatS
             layout.new_page()
         if start == 0:
             layout.heading(group.caption, 10.5, 1.4)
+            layout.open_figure(heat_map_alt(summary, group.columns))
         _header(layout, labels, id_w, cell_w, head_h, upright)
         for offset, (student, counts) in enumerate(rows[start : start + count]):
             cells = [counts[u] for u in group.columns]
@@ -61,6 +62,7 @@ def _group(layout: Layout, summary: ClassSummary, group: UnitGroup, scale: HeatS
             if (start + offset + 1) % 5 == 0:  # a guide line every 5 students
                 layout.ops.append(("line", MARGIN, layout.y, MARGIN + id_w, layout.y, LINE, 0.4))
         start += count
+    layout.close_figure()
     layout.y -= 6
 
 
@@ -107,12 +109,13 @@ def _legend(layout: Layout, scale: HeatScale) -> None:
     """The shades and the counts each stands for, on one line under the last table."""
     layout.need(16)
     layout.y -= 11
-    layout.text(MARGIN, "Events per cell:", REGULAR, 7.5, MUTED)
+    tag = layout.element("P")  # the words; the swatches are artifacts
+    layout.text(MARGIN, "Events per cell:", REGULAR, 7.5, MUTED, tag)
     x = MARGIN + text_width("Events per cell:", REGULAR, 7.5) + 8
     for label, shade in scale.legend():
         fill = rgb(scale.colour(shade))
-        layout.ops.append(("rect", x - 0.4, layout.y - 2.4, 15.8, 9.8, LINE))  # a thin frame
-        layout.ops.append(("rect", x, layout.y - 2, 15, 9, fill))
-        layout.text(x + 18, label, REGULAR, 7.5, INK)
+        frame = ("rect", x - 0.4, layout.y - 2.4, 15.8, 9.8, LINE)  # a thin frame
+        layout.artifact(frame, ("rect", x, layout.y - 2, 15, 9, fill))
+        layout.text(x + 18, label, REGULAR, 7.5, INK, tag)
         x += 18 + text_width(label, REGULAR, 7.5) + 10
     layout.y -= 8

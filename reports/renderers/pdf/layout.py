@@ -8,6 +8,7 @@ from typing import Any
 
 from reports.renderers.geometry import ChartSize
 from reports.renderers.pdf.fonts import BOLD, REGULAR, width
+from reports.renderers.pdf.tags import Elem
 
 PAGE_W, PAGE_H = 595.2755905511812, 841.8897637795277  # A4 in points
 MM = 72 / 25.4
@@ -22,13 +23,16 @@ SHADE: Colour = (0.96, 0.97, 0.98)
 WHITE: Colour = (1.0, 1.0, 1.0)
 
 Op = tuple[Any, ...]
-# ("text", x, y, font, size, colour, s)     ("vtext", ...the same, drawn upwards)
+# ("text", x, y, font, size, colour, s[, tag])  ("vtext", ...the same, drawn upwards)
 # ("line", x1, y1, x2, y2[, colour, width]) ("rect", x, y, w, h, fill)
 # ("circle", x, y, r, fill)                 ("path", [(x, y), ...], colour, width, dash)
 # ("dots", [(x, y, r, colour), ...]): chart marks, one round-capped stroke each
-# ("texts", font, size, colour, [(x, y, s), ...]): a table row, in one text object
+# ("texts", font, size, colour, [(x, y, s), ...][, tags]): a table row, in one text object
 # ("cells", font, size, [(x, y, s, colour), ...]): the same, each string in its own colour
 # ("bars", [(x, y, w, h, colour), ...]): filled rectangles (folded marks, heat-map cells)
+# Tagging (the structure tree, tags.py): a tag is the Elem whose content the text is;
+# ("open", elem) ... ("close",) marks everything between as one element's content (a
+# figure), ("artifact"[, kind]) ... ("close",) as no part of the text (rules, shades).
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,14 +90,41 @@ class Layout:
         self.pages: list[Page] = []
         self.y = 0.0
         self.footer = ""
+        self.document = Elem("Document")
+        self.section = self.document  # where headings, paragraphs and tables go
+        self.figure: Elem | None = None  # open over page breaks: closed and opened again
+        self.bookmarks = False  # headings below the title become bookmarks (one student)
 
     @property
     def ops(self) -> list[Op]:
         return self.pages[-1].ops
 
     def new_page(self) -> None:
+        if self.figure is not None and self.pages:
+            self.ops.append(("close",))
         self.pages.append(Page(self.footer))
         self.y = PAGE_H - MARGIN
+        if self.figure is not None:
+            self.ops.append(("open", self.figure))
+
+    def open_figure(self, alt: str) -> None:
+        """What is drawn until ``close_figure`` is a Figure saying ``alt`` in words."""
+        self.figure = Elem("Figure", self.section, alt=alt)
+        self.ops.append(("open", self.figure))
+
+    def close_figure(self) -> None:
+        self.ops.append(("close",))
+        self.figure = None
+
+    def artifact(self, *ops: Op, kind: str = "") -> None:
+        """``ops`` drawn as no part of the text (a rule, a shade)."""
+        self.ops.append(("artifact", kind))
+        self.ops.extend(ops)
+        self.ops.append(("close",))
+
+    def element(self, role: str, parent: Elem | None = None) -> Elem:
+        """An element in the current section (or in ``parent``)."""
+        return Elem(role, self.section if parent is None else parent)
 
     def room(self) -> float:
         return self.y - BOTTOM
@@ -122,17 +153,31 @@ class Layout:
         self.y = cut.y
 
     def text(
-        self, x: float, s: str, font: str = REGULAR, size: float = 9.5, colour: Colour = INK
+        self,
+        x: float,
+        s: str,
+        font: str = REGULAR,
+        size: float = 9.5,
+        colour: Colour = INK,
+        tag: Elem | None = None,
     ) -> None:
-        self.ops.append(("text", x, self.y, font, size, colour, s))
+        """A line of text, ``tag``'s content (or a figure's, drawn while one is open)."""
+        self.ops.append(("text", x, self.y, font, size, colour, s, tag))
 
-    def heading(self, s: str, size: float = 14, gap: float = 1.4) -> None:
+    def heading(self, s: str, size: float = 14, gap: float = 1.4, level: int = 3) -> Elem:
+        assert self.figure is None, "a heading inside a figure would not be a heading"
         self.need(size * (gap + 0.8))
         self.y -= size * gap
+        tag = self.element(f"H{level}")
+        if self.bookmarks and level > 1:
+            tag.bookmark = s
+        self.ops.append(("open", tag))  # one marked-content sequence, however many lines
         for line in wrap_words(s.split(" "), " ", BOLD, size, WIDTH):
             self.text(MARGIN, line, BOLD, size)
             self.y -= size * 1.3
+        self.ops.append(("close",))
         self.y -= size * 0.2
+        return tag
 
     def paragraph(
         self,
@@ -143,10 +188,11 @@ class Layout:
         colour: Colour = INK,
     ) -> None:
         leading = size * 1.35
+        tag = self.element("P")
         for line in wrap_words(words, sep, font, size, WIDTH):
             self.need(leading)
             self.y -= leading
-            self.text(MARGIN, line, font, size, colour)
+            self.text(MARGIN, line, font, size, colour, tag)
         self.y -= leading * 0.4
 
 

@@ -19,6 +19,7 @@ from reports.renderers.pdf.layout import (
     text_width,
     wrap_words,
 )
+from reports.renderers.pdf.tags import Elem
 
 LEAST_ROWS = 5  # no page carries fewer rows of a table (unless the table has fewer)
 _PAD_X = 3.0
@@ -79,7 +80,9 @@ def table(
     title: str = "",
     density: Density = NORMAL,
 ) -> None:
-    """A titled table that fits the page width; ``numeric`` columns are right-aligned."""
+    """A titled table that fits the page width; ``numeric`` columns are right-aligned.
+    Tagged as a Table whose header row's cells are column headers and each row's first
+    cell its row header; the header row repeated on a new page is an artifact."""
     if not rows:
         return
     fit = _fit(header, rows, density.table_font)
@@ -100,11 +103,24 @@ def table(
             layout.heading(title, 11.5, density.heading_gap)
         if start == 0:
             layout.y -= 4
-        _draw_row(layout, head, header_row=True, fit=fit, numeric=numeric, pad=pad)
-        for cells in body[start : start + count]:
-            _draw_row(layout, cells, header_row=False, fit=fit, numeric=numeric, pad=pad)
+            grid = layout.element("Table")
+        cells = _cells(layout, grid, len(header), "Column") if start == 0 else None
+        _draw_row(layout, head, header_row=True, fit=fit, numeric=numeric, pad=pad, tags=cells)
+        for row in body[start : start + count]:
+            cells = _cells(layout, grid, len(header), "Row")
+            _draw_row(layout, row, header_row=False, fit=fit, numeric=numeric, pad=pad, tags=cells)
         start += count
     layout.y -= 8
+
+
+def _cells(layout: Layout, grid: Elem, columns: int, scope: str) -> list[Elem]:
+    """A row's cells: all headers (``scope`` Column) or a row header and data cells."""
+    row = layout.element("TR", grid)
+    first = Elem("TH", row, scope=scope)
+    return [first] + [
+        Elem("TH", row, scope=scope) if scope == "Column" else Elem("TD", row)
+        for _ in range(columns - 1)
+    ]
 
 
 def page_room() -> float:
@@ -174,18 +190,29 @@ def _wrap(cells: list[str], font: str, fit: _Fit, pad: float, header: bool = Fal
 
 
 def _draw_row(
-    layout: Layout, row: _Row, *, header_row: bool, fit: _Fit, numeric: frozenset[int], pad: float
+    layout: Layout,
+    row: _Row,
+    *,
+    header_row: bool,
+    fit: _Fit,
+    numeric: frozenset[int],
+    pad: float,
+    tags: list[Elem] | None,
 ) -> None:
+    """A row; ``tags`` are its cells' elements (None: a repeated header row, an artifact)."""
     lines_of, height = row
     top, size, total = layout.y, fit.size, sum(fit.widths)
     font = BOLD if header_row else REGULAR
     if header_row:
-        layout.ops.append(("rect", MARGIN, top - height, total, height, SHADE))
-    x, texts = MARGIN, []
+        layout.artifact(("rect", MARGIN, top - height, total, height, SHADE))
+    if tags is None:
+        layout.ops.append(("artifact", "repeat"))
+    x, texts, owners = MARGIN, [], []
     for c, lines in enumerate(lines_of):
+        tag = None if tags is None else tags[c]
         if header_row and fit.rotate:
             vx, vy = x + fit.widths[c] / 2 + size * 0.35, top - height + 3
-            layout.ops.append(("vtext", vx, vy, font, size, INK, lines[0]))
+            layout.ops.append(("vtext", vx, vy, font, size, INK, lines[0], tag))
         else:
             y = top - pad
             for line in lines:
@@ -195,8 +222,11 @@ def _draw_row(
                 else:
                     left = x + _PAD_X
                 texts.append((left, y + size * 0.25, line))
+                owners.append(tag)
         x += fit.widths[c]
     if texts:
-        layout.ops.append(("texts", font, size, INK, texts))
-    layout.ops.append(("line", MARGIN, top - height, MARGIN + total, top - height))
+        layout.ops.append(("texts", font, size, INK, texts, None if tags is None else owners))
+    if tags is None:
+        layout.ops.append(("close",))
+    layout.artifact(("line", MARGIN, top - height, MARGIN + total, top - height))
     layout.y = top - height
