@@ -8,7 +8,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install run worker web beat flower superuser test lint check-packaging format bench \
+.PHONY: install run worker web beat flower superuser test test-fast lint check-packaging format bench \
 	bench-micro clean
 
 $(UV):
@@ -50,16 +50,24 @@ TEST_TMP ?= /tmp/report-task-tests-$(shell printf '%s' "$(CURDIR)" | cksum | cut
 
 test: install
 	mkdir -p $(TEST_TMP)
-	$(PY) -m compileall -q config reports tests bench
+	$(PY) -m compileall -q config reports tests checks bench
 	PYTEST_DEBUG_TEMPROOT=$(TEST_TMP) \
 	SECRET_KEY=$${SECRET_KEY:-test-only-not-secret} \
 	CELERY_BROKER_KEY_PREFIX=$${CELERY_BROKER_KEY_PREFIX:-rt_pytest:} \
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+## The fast tier: no outside services, no processes, no browser (SQLite; about a minute).
+test-fast: install
+	SECRET_KEY=$${SECRET_KEY:-test-only-not-secret} \
+	env -u DATABASE_URL -u REPORT_TEST_POSTGRES -u REPORT_TEST_REDIS -u REPORT_TEST_RABBITMQ \
+	-u REPORT_REQUIRE_INTEGRATION $(PY) -m pytest -q -m "not integration and not slow" $(PYTEST_ARGS)
+
 lint: install $(POETRY)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	SECRET_KEY=$${SECRET_KEY:-lint} $(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-cache
+	SECRET_KEY=$${SECRET_KEY:-lint} $(PY) -m pytest -q -p no:cacheprovider checks
 	SECRET_KEY=$${SECRET_KEY:-lint} $(PY) manage.py makemigrations --check --dry-run
 	$(POETRY) check --strict
 	$(PY) scripts/check_packaging.py --image

@@ -21,9 +21,11 @@ from tests.stack import Stack
 pytestmark = pytest.mark.integration
 
 # What docs/guarantees.md promises for the worst accepted job at the default limits, with
-# room for a slower machine than the one that measured it (bench/results/bounded-*.json).
+# room for a slower machine than the one that measured it (bench/results/bounded-*.json);
+# the pool's peak also stays below the job memory ceiling (REPORT_JOB_MEMORY_MB, 1536 MB
+# beyond the idle process), which would otherwise fail the job.
 JOB_SECONDS = 60
-POOL_PEAK_MB = 1024
+POOL_PEAK_MB = 1280
 
 
 @pytest.fixture(scope="module")

@@ -13,6 +13,8 @@ import pytest
 
 from config.broker import check_rabbitmq_server, delivered_queue
 
+pytestmark = pytest.mark.slow  # each test imports the settings in a process of its own
+
 ROOT = Path(__file__).resolve().parent.parent
 
 DUMP = """
@@ -20,6 +22,7 @@ import json, django
 django.setup()
 from django.conf import settings
 from config.celery import app
+
 queues = {n: [q.exchange.type, q.durable, q.queue_arguments] for n, q in app.amqp.queues.items()}
 print(json.dumps({
     "transport": settings.CELERY_BROKER_TRANSPORT_OPTIONS,

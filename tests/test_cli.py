@@ -15,6 +15,8 @@ import pytest
 
 from tests.stack import ROOT, Stack
 
+pytestmark = pytest.mark.slow  # make test-fast leaves it out (pyproject.toml)
+
 SCRIPT = Path(sys.executable).parent / "report-task"
 
 TWO_EVENTS: dict[str, Any] = {

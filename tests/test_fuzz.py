@@ -15,7 +15,7 @@ from reports.renderers import render
 from reports.report.analysis import build_report
 from reports.report.contract import MAX_EVENT_YEAR, MIN_EVENT_YEAR, decode_students
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 FUZZ = settings(
     max_examples=200,

@@ -22,7 +22,7 @@ from reports.renderers import render
 from reports.report.analysis import build_report
 from reports.report.contract import decode_students
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 EVENTS = 60_000  # a 5.5 MB body
 

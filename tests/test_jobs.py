@@ -342,6 +342,7 @@ def test_a_stale_runs_heartbeat_does_not_extend_the_newer_runs_lease(sample) -> 
     assert lease_of(task_id) > lease
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_the_heartbeat_renews_the_lease_while_the_run_lasts_and_stops_with_it(
     sample, settings

@@ -29,6 +29,8 @@ from reports.report.contract import decode_students
 from tests.test_pdf_layout import student_report
 from tests.test_renderers import report_for
 
+pytestmark = pytest.mark.slow  # make test-fast leaves it out (pyproject.toml)
+
 DOCUMENTS = ("seed", "class of 12", "10k events", "class of 75", "units listed")
 
 

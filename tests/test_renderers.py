@@ -8,6 +8,7 @@ from typing import Any
 
 import msgspec
 import pypdf
+import pytest
 
 from reports.renderers import render
 from reports.renderers.html import render_html
@@ -210,6 +211,7 @@ def test_heat_map_splits_many_units_into_tables_of_16_and_keeps_300_students_in_
     assert "Class overview" not in render_html(report_of([_grid_student("one", [1])]))
 
 
+@pytest.mark.slow
 def test_pdf_heat_map_rows_flow_over_pages_with_the_header_repeated() -> None:
     report = report_of([_grid_student(f"student-{i:03d}", [i % 3, 7]) for i in range(300)])
     reader = pypdf.PdfReader(io.BytesIO(render(report, "pdf").content))
@@ -311,12 +313,14 @@ def _check_large(report) -> None:
     assert len(re.findall(rb"/Type\s*/Page(?![a-zA-Z])", pdf)) == len(pages)
 
 
+@pytest.mark.slow
 def test_one_student_with_50000_events() -> None:
     report = report_for(["big"], events_each=50_000)
     assert report.event_count == 50_000
     _check_large(report)
 
 
+@pytest.mark.slow
 def test_300_students_with_100_events_each() -> None:
     report = report_for([f"student {i}" for i in range(300)], events_each=100)
     assert report.event_count == 30_000

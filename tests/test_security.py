@@ -23,6 +23,10 @@ from config import serve
 from reports.models import JobStatus, ReportJob
 from tests.stack import Stack, free_port, http
 
+# Many of these start the service's processes (flower, the launcher, several settings
+# imports): make test-fast leaves them out (pyproject.toml).
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 # W010: SESSION_COOKIE_SECURE (Django says W012 when its own SessionMiddleware is listed;
 # ours is a subclass that runs on the admin's pages only).

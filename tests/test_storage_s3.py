@@ -27,6 +27,8 @@ from reports.models import Report, ReportJob
 from tests.conftest import integration_urls, make_stack
 from tests.stack import ROOT, Stack, free_port, http
 
+pytestmark = pytest.mark.slow  # make test-fast leaves it out (pyproject.toml)
+
 if TYPE_CHECKING:  # the stubs' type of a region name (boto3-stubs, a dev dependency)
     from mypy_boto3_s3.literals import BucketLocationConstraintType as Region
 

@@ -24,6 +24,8 @@ from reports.report.analysis import build_report
 from reports.report.contract import StudentIn
 from tests.browser import CHROMIUM, CHROMIUM_ARGS
 
+pytestmark = pytest.mark.slow  # make test-fast leaves it out (pyproject.toml)
+
 
 def mixed_report():
     """Three students, four event types, a two-day idle gap, a Cyrillic name."""

@@ -14,6 +14,8 @@ import pytest
 from tests.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.stack import ROOT, Stack
 
+pytestmark = pytest.mark.slow  # make test-fast leaves it out (pyproject.toml)
+
 # The docs' screenshot is refreshed only on request (REPORT_SAVE_SCREENSHOTS=1), so a
 # test run never leaves the checkout modified.
 SCREENSHOT = ROOT / "docs" / "web-page.png"

@@ -202,6 +202,7 @@ def test_malformed_api_key_entries_are_refused_without_echoing_them(entries, mes
     assert "s1" not in str(refused.value) and "same" not in str(refused.value)
 
 
+@pytest.mark.slow
 def test_the_environment_s_old_and_new_forms(tmp_path) -> None:
     code = (
         "from django.conf import settings\n"

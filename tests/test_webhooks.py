@@ -219,6 +219,7 @@ def test_at_most_64_kb_of_the_answer_is_read(settings, receiver) -> None:
     assert outcome.delivered and outcome.received == 64 * 1024
 
 
+@pytest.mark.slow
 def test_a_slow_answer_is_cut_at_10_seconds(settings, receiver) -> None:
     settings.REPORT_WEBHOOK_ALLOW_HOSTS = ["127.0.0.1"]
     receiver.plan("/slow", Answer(200, body=b"x" * 100, drip=0.5))  # 50 s to send it all

@@ -41,7 +41,7 @@ DEFAULT_LIMITS = Limits(
     units=2_000,
     units_per_student=500,
     event_types=16,
-    question_cells=1_500_000,  # 150,000 rows with the seed's 3 types, 65,217 with 16
+    question_cells=1_000_000,  # 100,000 rows with the seed's 3 types, 43,478 with 16
 )
 # The question table's columns besides one per event type (renderers.tables.question_header).
 QUESTION_COLUMNS = 7
