@@ -19,14 +19,15 @@ from reports.api import data_schema, schema
 from reports.api.answers import job_read, not_found_answer, status_body, unfinished_answer
 from reports.api.answers import json_answer as _json
 from reports.api.auth import request_owner
+from reports.api.limits import request_limits
 from reports.api.negotiation import HTML, PDF, finished_report_format
 from reports.api.parsers import raw_body
-from reports.api.serializers import ReportRequestSerializer
 from reports.jobs import erase, selectors, submit
 from reports.models import JobKind, JobStatus
 from reports.ops.logs import bind_task_id
 from reports.renderers.html import CONTENT_SECURITY_POLICY
-from reports.webhooks.callback import Callback
+from reports.report.request import request_parse
+from reports.webhooks.callback import Callback, callback_url_check
 
 logger = logging.getLogger(__name__)
 
@@ -79,19 +80,27 @@ class ReportCreateApi(APIView):
     kind: ClassVar[str]
 
     def post(self, request: Request) -> HttpResponse:
-        serializer = ReportRequestSerializer(data=request.data, context={"request": request})
-        serializer.is_valid(raise_exception=True)
-        validated = serializer.validated_data
-        callback_url = validated.pop("callback_url", None)
+        body = raw_body(request)
+        owner = request_owner(request) or ""
+        wanted = request_parse(
+            body=body,
+            query=request.query_params,
+            limits=request_limits(),
+            callback_check=functools.partial(callback_url_check, owner=owner),
+        )
+        origin = request.build_absolute_uri("/")[:-1]
         submitted = submit.job_create(
             kind=self.kind,
-            body=raw_body(request),
-            owner=request_owner(request) or "",
+            body=body,
+            owner=owner,
             idempotency_key=request.headers.get("Idempotency-Key"),
+            student_count=wanted.student_count,
+            event_count=wanted.event_count,
+            idle_minutes=wanted.idle_minutes,
+            timezone=wanted.timezone,
             callback=None
-            if callback_url is None
-            else Callback(url=callback_url, origin=request.build_absolute_uri("/")[:-1]),
-            **validated,
+            if wanted.callback_url is None
+            else Callback(url=wanted.callback_url, origin=origin),
         )
         job = submitted.job
         bind_task_id(job.id)

@@ -38,5 +38,9 @@ class RawJSONParser(BaseParser):
 
 def raw_body(request: Request) -> bytes:
     """The body of a request to a view that parses with ``RawJSONParser`` (the only parser,
-    REST_FRAMEWORK in config/settings.py): ``request.data`` is typed as a parsed mapping."""
-    return cast(bytes, request.data)
+    REST_FRAMEWORK in config/settings.py): ``request.data`` is typed as a parsed mapping,
+    and is an empty one when the request has no body to parse."""
+    data = cast(object, request.data)
+    if not isinstance(data, bytes):
+        raise InvalidInput("The request body must be JSON.")
+    return data

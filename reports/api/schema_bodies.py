@@ -21,7 +21,6 @@ from drf_spectacular.plumbing import ResolvedComponent
 from rest_framework import serializers
 
 from reports.models import JobStatus, WebhookState
-from reports.report.contract import EventIn
 
 REF_TEMPLATE = "#/components/schemas/{name}"
 # Named in SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].
@@ -85,13 +84,6 @@ class MsgspecFieldExtension(OpenApiSerializerFieldExtension):
 
     def map_serializer_field(self, auto_schema: Any, direction: Any) -> dict[str, Any]:
         return _register_msgspec(auto_schema, self.target.type_)
-
-
-class EventsFieldExtension(OpenApiSerializerFieldExtension):
-    target_class = "reports.api.serializers.EventsField"
-
-    def map_serializer_field(self, auto_schema: Any, direction: Any) -> dict[str, Any]:
-        return {"type": "array", "items": _register_msgspec(auto_schema, EventIn), "minItems": 1}
 
 
 class ReportRequestExtension(OpenApiSerializerExtension):

@@ -1,9 +1,10 @@
 """The input contract: what a report request looks like. The one definition of it.
 
 The msgspec types below are the rules. The fast path decodes a request body straight
-into them in one native pass; the DRF serializers in ``serializers.py`` reuse the same
-types field by field to name every bad field when a body is rejected. The worker decodes
-the stored body with the same types, so what the API accepted is what the worker reads.
+into them in one native pass; ``invalid.py`` reuses the same types field by field to name
+every bad field when a body is rejected, and ``request.py`` applies the rest of a
+request's rules (the query, the limits, the time zone, the callback URL). The worker
+decodes the stored body with the same types, so what the API accepted is what it reads.
 """
 
 from __future__ import annotations
