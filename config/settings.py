@@ -419,6 +419,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # The time zones' names, the HTTP server's refusals, the links from a created job.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "reports.api.schema_hooks.complete_schema",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "JobStateEnum": "reports.api.schema_bodies.STATES",
         "AcceptedStateEnum": "reports.api.schema_bodies.ACCEPTED_STATES",

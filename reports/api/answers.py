@@ -57,6 +57,10 @@ def wait_query(request: Request) -> float | None:
     """``?wait=``, validated; None without it."""
     if not request.query_params:  # the usual poll: no serializer to build
         return None
+    if request.query_params.get("wait") == "":  # DRF would read it as absent
+        raise InvalidInput(
+            "The query is invalid.", errors={"wait": ["A valid number is required."]}
+        )
     query = WaitQuerySerializer(data=request.query_params)
     if not query.is_valid():
         raise InvalidInput("The query is invalid.", errors=query.errors)
