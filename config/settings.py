@@ -425,7 +425,7 @@ SPECTACULAR_SETTINGS = {
         "reports.api.schema_hooks.complete_schema",
     ],
     "ENUM_NAME_OVERRIDES": {
-        "JobStateEnum": "reports.api.schema_bodies.STATES",
-        "AcceptedStateEnum": "reports.api.schema_bodies.ACCEPTED_STATES",
+        "JobStateEnum": "reports.api.bodies.STATES",
+        "AcceptedStateEnum": "reports.api.bodies.ACCEPTED_STATES",
     },
 }

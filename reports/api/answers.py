@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import orjson
+import msgspec
 from django.http import HttpResponse
 from rest_framework import status
 from rest_framework.request import Request
 
+from reports.api import bodies
 from reports.api.auth import request_owner
 from reports.api.serializers import WaitQuerySerializer
 from reports.errors import InvalidInput
@@ -16,10 +15,11 @@ from reports.jobs import selectors
 from reports.models import JobKind
 
 
-def json_answer(body: dict[str, Any], code: int = status.HTTP_200_OK) -> HttpResponse:
-    """A JSON answer encoded by orjson (compact UTF-8, like DRF's renderer, several times
-    faster); the job endpoints answer only JSON, so DRF's renderer has nothing to choose."""
-    return HttpResponse(orjson.dumps(body), content_type="application/json", status=code)
+def answer(body: msgspec.Struct, code: int = status.HTTP_200_OK) -> HttpResponse:
+    """A JSON answer: one of ``bodies.py``'s Structs, encoded by msgspec (compact UTF-8,
+    like DRF's renderer, several times faster); the job endpoints answer only JSON, so
+    DRF's renderer has nothing to choose."""
+    return HttpResponse(bodies.encode(body), content_type="application/json", status=code)
 
 
 def status_body(
@@ -27,30 +27,42 @@ def status_body(
     task_id: str,
     state: str,
     message: str,
-    data: Any = None,
+    data: bodies.HtmlReport | None = None,
     job: selectors.JobView | None = None,
-) -> dict[str, Any]:
-    """The status answer's body (docs/api.md): ``data`` only on the HTML endpoint."""
-    body: dict[str, Any] = {"task_id": task_id, "status": state}
-    if kind == JobKind.HTML:
-        body["data"] = data
-    body["message"] = message
+    *,
+    report_url: str | msgspec.UnsetType = msgspec.UNSET,
+    progress: bodies.Progress | msgspec.UnsetType = msgspec.UNSET,
+) -> bodies.StatusBody:
+    """The status answer's body (docs/api.md): ``data`` only on the HTML endpoint,
+    ``report_url`` only on the PDF one."""
+    hook: bodies.Webhook | msgspec.UnsetType = msgspec.UNSET
     if job is not None and job.has_callback:
-        body["webhook"] = selectors.webhook_view(job=job)
-    return body
+        hook = bodies.webhook(selectors.webhook_view(job=job))
+    if kind == JobKind.HTML:
+        return bodies.HtmlStatus(task_id, state, data, message, progress=progress, webhook=hook)
+    return bodies.PdfStatus(
+        task_id, state, message, report_url=report_url, progress=progress, webhook=hook
+    )
 
 
 def not_found_answer(kind: str, task_id: str) -> HttpResponse:
-    return json_answer(status_body(kind, task_id, "NOT_FOUND", "Task not found."), 404)
+    return answer(status_body(kind, task_id, "NOT_FOUND", "Task not found."), 404)
+
+
+def file_status_answer(task_id: str, state: str, message: str, code: int) -> HttpResponse:
+    return answer(bodies.FileStatus(task_id=task_id, status=state, message=message), code)
 
 
 def unfinished_answer(kind: str, job: selectors.JobView) -> HttpResponse:
     """202 for a job that is not finished yet, with its progress when it has several
     students: the same answer from the status URL and from …/data."""
-    body = status_body(kind, str(job.id), job.status, "Task not completed.", job=job)
+    progress: bodies.Progress | msgspec.UnsetType = msgspec.UNSET
     if job.student_count > 1:
-        body["progress"] = {"done": job.progress_done, "total": job.student_count}
-    return json_answer(body, status.HTTP_202_ACCEPTED)
+        progress = bodies.Progress(done=job.progress_done, total=job.student_count)
+    body = status_body(
+        kind, str(job.id), job.status, "Task not completed.", job=job, progress=progress
+    )
+    return answer(body, status.HTTP_202_ACCEPTED)
 
 
 def wait_query(request: Request) -> float | None:

@@ -16,9 +16,16 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from reports.api import data_schema, schema
-from reports.api.answers import job_read, not_found_answer, status_body, unfinished_answer
-from reports.api.answers import json_answer as _json
+from reports.api.answers import (
+    answer,
+    file_status_answer,
+    job_read,
+    not_found_answer,
+    status_body,
+    unfinished_answer,
+)
 from reports.api.auth import request_owner
+from reports.api.bodies import Accepted, HtmlReport
 from reports.api.limits import request_limits
 from reports.api.negotiation import HTML, PDF, finished_report_format
 from reports.api.parsers import raw_body
@@ -71,7 +78,7 @@ def _report_gone(job: selectors.JobView, *, file_missing: bool) -> HttpResponse:
     logger.warning("report file missing from the storage", extra={"task_id": task_id})
     what = "report file is missing from the storage" if file_missing else "report is missing"
     message = f"This job's {what}: submit the request again."
-    return _json({"task_id": task_id, "status": "GONE", "message": message}, 410)
+    return file_status_answer(task_id, "GONE", message, status.HTTP_410_GONE)
 
 
 class ReportCreateApi(APIView):
@@ -105,10 +112,8 @@ class ReportCreateApi(APIView):
         job = submitted.job
         bind_task_id(job.id)
         url = request.build_absolute_uri(_detail_path(self.kind, job.id))
-        response = _json(
-            {"task_id": str(job.id), "status": job.status, "status_url": url},
-            status.HTTP_202_ACCEPTED,
-        )
+        accepted = Accepted(task_id=str(job.id), status=job.status, status_url=url)
+        response = answer(accepted, status.HTTP_202_ACCEPTED)
         response["Location"] = url
         if submitted.replayed:
             response["Idempotent-Replayed"] = "true"
@@ -145,39 +150,40 @@ class ReportDetailApi(APIView):
             return self.finished(request, job)
         if job.status == JobStatus.FAILURE:
             message = job.message or "Task failed."
-            return _json(status_body(self.kind, str(job.id), job.status, message, job=job))
+            return answer(status_body(self.kind, str(job.id), job.status, message, job=job))
         return unfinished_answer(self.kind, job)
 
     def finished(self, request: Request, job: selectors.JobView) -> HttpResponseBase:
         if job.report is None:
             return _report_gone(job, file_missing=False)
         # The one answer that depends on Accept (docs/api.md, "Content negotiation").
-        answer = finished_report_format(request.META.get("HTTP_ACCEPT"), self.kind)
-        response = self._finished(request, job, answer)
+        chosen = finished_report_format(request.META.get("HTTP_ACCEPT"), self.kind)
+        response = self._finished(request, job, chosen)
         patch_vary_headers(response, ["Accept"])
         return response
 
-    def _finished(self, request: Request, job: selectors.JobView, answer: str) -> HttpResponseBase:
-        if answer == PDF:
+    def _finished(self, request: Request, job: selectors.JobView, chosen: str) -> HttpResponseBase:
+        if chosen == PDF:
             return _file_response(job, attachment=True)
         if self.kind == JobKind.PDF:
-            body = status_body(self.kind, str(job.id), job.status, "Task completed", job=job)
-            body["report_url"] = selectors.report_download_url(job=job, request=request)
-            return _json(body)
+            url = selectors.report_download_url(job=job, request=request)
+            done = "Task completed"
+            body = status_body(self.kind, str(job.id), job.status, done, job=job, report_url=url)
+            return answer(body)
         report = job.report
         assert report is not None
-        if answer == HTML:
+        if chosen == HTML:
             return _html_document(report.html)
-        data = {
-            "id": str(report.id),
-            "created_at": report.created_at.isoformat().replace("+00:00", "Z"),
-            "task_id": str(job.id),
-            "report": report.html,
-            "report_url": selectors.report_download_url(job=job, request=request),
-            "student_id": report.student_id,
-            "student_ids": report.student_ids,
-        }
-        return _json(
+        data = HtmlReport(
+            id=str(report.id),
+            created_at=report.created_at.isoformat().replace("+00:00", "Z"),
+            task_id=str(job.id),
+            report=report.html,
+            report_url=selectors.report_download_url(job=job, request=request),
+            student_id=report.student_id,
+            student_ids=report.student_ids,
+        )
+        return answer(
             status_body(self.kind, str(job.id), job.status, "Task completed", data, job=job)
         )
 
@@ -199,8 +205,7 @@ class ReportFileApi(APIView):
         if job is None or job.status != JobStatus.SUCCESS:
             state = "NOT_FOUND" if job is None else job.status
             code = status.HTTP_404_NOT_FOUND if job is None else status.HTTP_409_CONFLICT
-            message = "No finished report for this task."
-            return _json({"task_id": task_id, "status": state, "message": message}, code)
+            return file_status_answer(task_id, state, "No finished report for this task.", code)
         return _file_response(job, attachment=kind == JobKind.PDF)
 
 

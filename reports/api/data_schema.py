@@ -12,8 +12,9 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
+from reports.api.bodies import FileStatusShape, PdfStatusShape
 from reports.api.schema import SAMPLE_TASK_ID, WAIT_PARAMETER
-from reports.api.schema_bodies import ErrorSerializer, FileStatusSerializer, PdfStatusSerializer
+from reports.api.schema_bodies import ErrorSerializer
 
 _TIME = "ISO 8601 on the report's time zone's clock, with its offset."
 
@@ -148,15 +149,15 @@ def _data_responses() -> dict[Any, Any]:
             examples=[OpenApiExample("CSV", value=_CSV_EXAMPLE)],
         ),
         202: OpenApiResponse(
-            PdfStatusSerializer,
+            PdfStatusShape,
             description="Not finished yet: the status URL's answer (with `data: null` on the "
             "html endpoint).",
             examples=[OpenApiExample("Pending", value=_PENDING)],
         ),
         400: OpenApiResponse(ErrorSerializer, description="A bad ?format or ?wait value."),
-        404: OpenApiResponse(FileStatusSerializer, description="Unknown id."),
+        404: OpenApiResponse(FileStatusShape, description="Unknown id."),
         409: OpenApiResponse(
-            FileStatusSerializer,
+            FileStatusShape,
             description="The job failed (`message` says why), or its report was stored "
             "before this service kept data.",
         ),

@@ -18,13 +18,8 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers
 
-from reports.api.schema_bodies import (
-    AcceptedSerializer,
-    ErrorSerializer,
-    FileStatusSerializer,
-    HtmlStatusSerializer,
-    PdfStatusSerializer,
-)
+from reports.api.bodies import AcceptedShape, FileStatusShape, HtmlStatusShape, PdfStatusShape
+from reports.api.schema_bodies import ErrorSerializer
 from reports.api.serializers import ReportRequestSerializer
 from reports.report.contract import CALLBACK_URL_PATTERN, MAX_IDLE_MINUTES
 
@@ -62,7 +57,7 @@ def _error(code: str, message: str, **extra: Any) -> OpenApiResponse:
 def create_responses(kind: str) -> dict[Any, Any]:
     return {
         202: OpenApiResponse(
-            AcceptedSerializer,
+            AcceptedShape,
             description="Stored; the job is published to the workers after commit.",
             examples=[
                 OpenApiExample(
@@ -132,7 +127,7 @@ _HTML_SUCCESS = {
 
 
 def _status_serializer(kind: str) -> type[serializers.Serializer[Any]]:
-    return HtmlStatusSerializer if kind == "html" else PdfStatusSerializer
+    return HtmlStatusShape if kind == "html" else PdfStatusShape
 
 
 def _without_report(kind: str, example: dict[str, Any]) -> dict[str, Any]:
@@ -145,7 +140,7 @@ def _finished_responses(kind: str) -> dict[Any, Any]:
     if kind == "html":
         return {
             (200, "application/json"): OpenApiResponse(
-                HtmlStatusSerializer,
+                HtmlStatusShape,
                 description="SUCCESS with the report, or FAILURE with the reason in `message`.",
                 examples=[OpenApiExample("Success", value=_HTML_SUCCESS)],
             ),
@@ -160,7 +155,7 @@ def _finished_responses(kind: str) -> dict[Any, Any]:
             OpenApiTypes.BINARY, description="The PDF report, as an attachment."
         ),
         (200, "application/json"): OpenApiResponse(
-            PdfStatusSerializer,
+            PdfStatusShape,
             description="FAILURE, with the reason in `message`; or SUCCESS, with "
             "`report_url`, when the Accept header excludes application/pdf.",
         ),
@@ -190,7 +185,7 @@ def detail_responses(kind: str) -> dict[Any, Any]:
             description="Unknown or malformed id, or the id of a job of the other kind.",
             examples=[OpenApiExample("Not found", value=_without_report(kind, _NOT_FOUND))],
         ),
-        410: OpenApiResponse(FileStatusSerializer, description=_GONE),
+        410: OpenApiResponse(FileStatusShape, description=_GONE),
         **_finished_responses(kind),
     }
 
@@ -200,9 +195,9 @@ FILE_RESPONSES = {
     (200, "application/pdf"): OpenApiResponse(
         OpenApiTypes.BINARY, description="The PDF report file."
     ),
-    404: OpenApiResponse(FileStatusSerializer, description="Unknown id."),
-    409: OpenApiResponse(FileStatusSerializer, description="The job has not succeeded (yet)."),
-    410: OpenApiResponse(FileStatusSerializer, description=_GONE),
+    404: OpenApiResponse(FileStatusShape, description="Unknown id."),
+    409: OpenApiResponse(FileStatusShape, description="The job has not succeeded (yet)."),
+    410: OpenApiResponse(FileStatusShape, description=_GONE),
 }
 
 

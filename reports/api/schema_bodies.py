@@ -2,8 +2,8 @@
 
 The request body's rules come from the msgspec types in ``contract.py`` through
 ``msgspec.json.schema_components``, so the schema and the validation cannot disagree.
-The response serializers below are for the schema only: the views build their bodies
-by hand and the tests hold them to these shapes (schemathesis checks conformance).
+The answer bodies are Structs (``bodies.py``), described here from the same types the
+views encode; the error body's serializer below is for the schema only.
 ``schema.py`` puts these shapes on the operations.
 """
 
@@ -20,12 +20,7 @@ from drf_spectacular.extensions import (
 from drf_spectacular.plumbing import ResolvedComponent
 from rest_framework import serializers
 
-from reports.models import JobStatus, WebhookState
-
 REF_TEMPLATE = "#/components/schemas/{name}"
-# Named in SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].
-STATES = [*JobStatus.values, "NOT_FOUND", "GONE"]
-ACCEPTED_STATES = [JobStatus.PENDING.value]
 
 
 def _openapi30(schema: Any) -> Any:
@@ -104,69 +99,36 @@ class ReportRequestExtension(OpenApiSerializerExtension):
         }
 
 
-# --- Responses (schema only) -----------------------------------------------------------
+# --- Responses ----------------------------------------------------------------------------
 
 
-class AcceptedSerializer(serializers.Serializer[Any]):
-    task_id = serializers.UUIDField()
-    status = serializers.ChoiceField(choices=ACCEPTED_STATES)
-    status_url = serializers.URLField(help_text="Where to GET the job's status.")
+class StructShapeExtension(OpenApiSerializerExtension):
+    """An answer body declared as a Struct (``bodies.py``): its component, from the type the
+    views encode."""
 
+    target_class = "reports.api.bodies.StructShape"
+    match_subclasses = True
 
-class ProgressSerializer(serializers.Serializer[Any]):
-    done = serializers.IntegerField(min_value=0)
-    total = serializers.IntegerField(min_value=0)
+    def get_name(self, auto_schema: Any, direction: Any) -> str:
+        return str(self.target.struct.__name__)
 
-
-class HtmlReportSerializer(serializers.Serializer[Any]):
-    id = serializers.UUIDField()
-    created_at = serializers.DateTimeField()
-    task_id = serializers.UUIDField()
-    report = serializers.CharField(help_text="The HTML document.")
-    report_url = serializers.URLField(help_text="Downloads the stored file.")
-    student_id = serializers.CharField(
-        allow_null=True, help_text="null when the report has several students."
-    )
-    student_ids = serializers.ListField(child=serializers.CharField())
-
-
-class WebhookSerializer(serializers.Serializer[Any]):
-    state = serializers.ChoiceField(choices=WebhookState.values)
-    attempts = serializers.IntegerField(min_value=0)
-    last_status = serializers.IntegerField(
-        allow_null=True, help_text="The HTTP status of the last attempt; null: no answer."
-    )
-
-
-_WEBHOOK_HELP = "Only for a job created with a callback_url: where its event's delivery stands."
-
-
-class HtmlStatusSerializer(serializers.Serializer[Any]):
-    task_id = serializers.CharField()
-    status = serializers.ChoiceField(choices=STATES)
-    data = HtmlReportSerializer(allow_null=True)  # type: ignore[assignment]  # a field, not .data
-    message = serializers.CharField()
-    progress = ProgressSerializer(required=False, help_text="Only with several students.")
-    webhook = WebhookSerializer(required=False, help_text=_WEBHOOK_HELP)
-
-
-class PdfStatusSerializer(serializers.Serializer[Any]):
-    task_id = serializers.CharField()
-    status = serializers.ChoiceField(choices=STATES)
-    message = serializers.CharField()
-    report_url = serializers.URLField(
-        required=False,
-        help_text="Only on SUCCESS (an Accept header that excludes application/pdf): "
-        "downloads the stored file.",
-    )
-    progress = ProgressSerializer(required=False, help_text="Only with several students.")
-    webhook = WebhookSerializer(required=False, help_text=_WEBHOOK_HELP)
-
-
-class FileStatusSerializer(serializers.Serializer[Any]):
-    task_id = serializers.CharField()
-    status = serializers.ChoiceField(choices=STATES)
-    message = serializers.CharField()
+    def map_serializer(self, auto_schema: Any, direction: Any) -> dict[str, Any]:
+        struct = self.target.struct
+        (_,), components = msgspec.json.schema_components([struct], ref_template=REF_TEMPLATE)
+        own = _openapi30(components.pop(struct.__name__))
+        own.pop("title", None)
+        for name, component_schema in components.items():
+            component_schema = _openapi30(component_schema)
+            component_schema.pop("title", None)
+            auto_schema.registry.register_on_missing(
+                ResolvedComponent(
+                    name=name,
+                    type=ResolvedComponent.SCHEMA,
+                    object=f"msgspec:{name}",
+                    schema=component_schema,
+                )
+            )
+        return dict(own)
 
 
 class ErrorSerializer(serializers.Serializer[Any]):
