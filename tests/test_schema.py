@@ -91,7 +91,7 @@ def test_timezone_and_the_data_endpoint_are_described(openapi) -> None:
     data = paths["/assignment/{kind}/{task_id}/data"]["get"]
     assert {p["name"] for p in data["parameters"] if p["in"] == "query"} == {"format", "wait"}
     # Its own answers, then what any operation may answer: no valid API key, the database
-    # unreachable, and the HTTP server's refusals (reports/api/schema_hooks.py).
+    # unreachable, and the HTTP server's refusals (reports/api/schema/complete.py).
     assert set(data["responses"]) == {"200", "202", "400", "404", "409"} | {
         "401",
         "503",

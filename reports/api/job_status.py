@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 import msgspec
+from django.conf import settings
 from django.http import HttpResponse
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.request import Request
 
 from reports.api import bodies
 from reports.api.auth import request_owner
-from reports.api.serializers import WaitQuerySerializer
 from reports.errors import InvalidInput
 from reports.jobs import selectors
 from reports.models import JobKind
@@ -88,3 +91,17 @@ def job_read(request: Request, kind: str, task_id: str) -> selectors.JobView | N
             task_id=task_id, kind=kind, owner=request_owner(request), timeout=wait
         )
     return selectors.job_get(task_id=task_id, kind=kind, owner=request_owner(request))
+
+
+class WaitQuerySerializer(serializers.Serializer[Any]):
+    """``?wait=<seconds>`` on the status URLs: 0 < wait <= REPORT_MAX_WAIT."""
+
+    wait = serializers.FloatField(required=False)
+
+    def validate_wait(self, value: float) -> float:
+        limit = settings.REPORT_MAX_WAIT
+        if not math.isfinite(value) or value <= 0:
+            raise serializers.ValidationError("Ensure this value is greater than 0.")
+        if value > limit:
+            raise serializers.ValidationError(f"Ensure this value is at most {limit:g}.")
+        return value

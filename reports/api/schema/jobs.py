@@ -19,8 +19,8 @@ from drf_spectacular.utils import (
 from rest_framework import serializers
 
 from reports.api.bodies import AcceptedShape, FileStatusShape, HtmlStatusShape, PdfStatusShape
-from reports.api.schema_bodies import ErrorSerializer
-from reports.api.serializers import ReportRequestSerializer
+from reports.api.request_body import ReportRequestSerializer
+from reports.api.schema.types import ErrorSerializer
 from reports.report.contract import CALLBACK_URL_PATTERN, MAX_IDLE_MINUTES
 
 # --- Examples from the seed ----------------------------------------------------------------

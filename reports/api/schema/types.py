@@ -75,7 +75,7 @@ class ApiKeyAuthenticationExtension(OpenApiAuthenticationExtension):
 
 
 class MsgspecFieldExtension(OpenApiSerializerFieldExtension):
-    target_class = "reports.api.serializers.MsgspecField"
+    target_class = "reports.api.request_body.MsgspecField"
 
     def map_serializer_field(self, auto_schema: Any, direction: Any) -> dict[str, Any]:
         return _register_msgspec(auto_schema, self.target.type_)
@@ -84,13 +84,13 @@ class MsgspecFieldExtension(OpenApiSerializerFieldExtension):
 class ReportRequestExtension(OpenApiSerializerExtension):
     """The POST body: one student object, or a non-empty list of them."""
 
-    target_class = "reports.api.serializers.ReportRequestSerializer"
+    target_class = "reports.api.request_body.ReportRequestSerializer"
 
     def get_name(self, auto_schema: Any, direction: Any) -> str:
         return "ReportRequest"
 
     def map_serializer(self, auto_schema: Any, direction: Any) -> dict[str, Any]:
-        from reports.api.serializers import StudentSerializer
+        from reports.api.request_body import StudentSerializer
 
         student = auto_schema.resolve_serializer(StudentSerializer, direction).ref
         return {

@@ -13,8 +13,8 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiRespo
 from rest_framework import serializers
 
 from reports.api.bodies import FileStatusShape, PdfStatusShape
-from reports.api.schema import SAMPLE_TASK_ID, WAIT_PARAMETER
-from reports.api.schema_bodies import ErrorSerializer
+from reports.api.schema.jobs import SAMPLE_TASK_ID, WAIT_PARAMETER
+from reports.api.schema.types import ErrorSerializer
 
 _TIME = "ISO 8601 on the report's time zone's clock, with its offset."
 

@@ -15,8 +15,7 @@ from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from reports.api import data_schema
-from reports.api.answers import (
+from reports.api.job_status import (
     answer,
     job_read,
     not_found_answer,
@@ -24,6 +23,7 @@ from reports.api.answers import (
     unfinished_answer,
 )
 from reports.api.negotiation import data_format
+from reports.api.schema import report_data as data_schema
 from reports.errors import InvalidInput
 from reports.jobs import selectors
 from reports.models import JobStatus
