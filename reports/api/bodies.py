@@ -11,6 +11,7 @@ from typing import Annotated, Any, ClassVar
 import msgspec
 from rest_framework import serializers
 
+from reports.errors import ErrorBody
 from reports.models import JobStatus, WebhookState
 
 # Every status a body may carry: the job's, and the two the service adds for a job that is
@@ -116,8 +117,10 @@ class StructShape(serializers.Serializer[Any]):
     struct: ClassVar[type[msgspec.Struct]]
 
 
-def shape(struct: type[msgspec.Struct]) -> type[StructShape]:
-    return type(struct.__name__, (StructShape,), {"struct": struct})
+def shape(struct: type[msgspec.Struct], name: str | None = None) -> type[StructShape]:
+    """``struct`` where drf-spectacular wants a serializer; its component is ``name``
+    (default: the Struct's own)."""
+    return type(name or struct.__name__, (StructShape,), {"struct": struct})
 
 
 # What the schema's operations name (schema.py, data_schema.py).
@@ -125,3 +128,4 @@ AcceptedShape = shape(Accepted)
 HtmlStatusShape = shape(HtmlStatus)
 PdfStatusShape = shape(PdfStatus)
 FileStatusShape = shape(FileStatus)
+ErrorShape = shape(ErrorBody, "Error")

@@ -18,9 +18,14 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers
 
-from reports.api.bodies import AcceptedShape, FileStatusShape, HtmlStatusShape, PdfStatusShape
+from reports.api.bodies import (
+    AcceptedShape,
+    ErrorShape,
+    FileStatusShape,
+    HtmlStatusShape,
+    PdfStatusShape,
+)
 from reports.api.request_body import ReportRequestSerializer
-from reports.api.schema.types import ErrorSerializer
 from reports.report.contract import CALLBACK_URL_PATTERN, MAX_IDLE_MINUTES
 
 # --- Examples from the seed ----------------------------------------------------------------
@@ -46,7 +51,7 @@ REQUEST_EXAMPLES = [
 
 def _error(code: str, message: str, **extra: Any) -> OpenApiResponse:
     return OpenApiResponse(
-        ErrorSerializer,
+        ErrorShape,
         description=message,
         examples=[
             OpenApiExample(code, value={"status": code, "message": message, **extra}),
@@ -176,7 +181,7 @@ def detail_responses(kind: str) -> dict[Any, Any]:
             examples=[OpenApiExample("Pending", value=_without_report(kind, _PENDING))],
         ),
         400: OpenApiResponse(
-            ErrorSerializer,
+            ErrorShape,
             description="A bad ?wait value.",
             examples=[OpenApiExample("Bad wait", value=_BAD_WAIT)],
         ),

@@ -12,9 +12,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
-from reports.api.bodies import FileStatusShape, PdfStatusShape
+from reports.api.bodies import ErrorShape, FileStatusShape, PdfStatusShape
 from reports.api.schema.jobs import SAMPLE_TASK_ID, WAIT_PARAMETER
-from reports.api.schema.types import ErrorSerializer
 
 _TIME = "ISO 8601 on the report's time zone's clock, with its offset."
 
@@ -154,7 +153,7 @@ def _data_responses() -> dict[Any, Any]:
             "html endpoint).",
             examples=[OpenApiExample("Pending", value=_PENDING)],
         ),
-        400: OpenApiResponse(ErrorSerializer, description="A bad ?format or ?wait value."),
+        400: OpenApiResponse(ErrorShape, description="A bad ?format or ?wait value."),
         404: OpenApiResponse(FileStatusShape, description="Unknown id."),
         409: OpenApiResponse(
             FileStatusShape,

@@ -18,7 +18,6 @@ from drf_spectacular.extensions import (
     OpenApiSerializerFieldExtension,
 )
 from drf_spectacular.plumbing import ResolvedComponent
-from rest_framework import serializers
 
 REF_TEMPLATE = "#/components/schemas/{name}"
 
@@ -110,7 +109,8 @@ class StructShapeExtension(OpenApiSerializerExtension):
     match_subclasses = True
 
     def get_name(self, auto_schema: Any, direction: Any) -> str:
-        return str(self.target.struct.__name__)
+        target = self.target  # the shape class, or an instance of it
+        return (target if isinstance(target, type) else type(target)).__name__
 
     def map_serializer(self, auto_schema: Any, direction: Any) -> dict[str, Any]:
         struct = self.target.struct
@@ -129,30 +129,3 @@ class StructShapeExtension(OpenApiSerializerExtension):
                 )
             )
         return dict(own)
-
-
-class ErrorSerializer(serializers.Serializer[Any]):
-    status = serializers.CharField(help_text="INVALID, TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, ...")
-    message = serializers.CharField()
-    errors = serializers.DictField(  # type: ignore[assignment]  # a field, not .errors
-        child=serializers.ListField(child=serializers.CharField()),
-        required=False,
-        help_text="Every bad field by its path, up to 50.",
-    )
-    limit = serializers.ChoiceField(
-        choices=[
-            "events",
-            "students",
-            "units",
-            "units_per_student",
-            "event_types",
-            "question_cells",
-        ],
-        required=False,
-        help_text="413 over a count's limit: which one (docs/guarantees.md, Bounded work).",
-    )
-    max = serializers.IntegerField(required=False, help_text="413: the limit's value.")
-    found = serializers.IntegerField(required=False, help_text="413: the request's count.")
-    path = serializers.CharField(
-        required=False, help_text="413: the student over a limit of one student's ('[3]')."
-    )
