@@ -1,4 +1,5 @@
-"""The JSON answers the job endpoints share: the status body, 404, 202 while unfinished."""
+"""What the job endpoints (status, …/report, …/data) share: the status answer (its body,
+404, 202 while unfinished, encoded from ``bodies.py``), ``?wait=`` and reading the job."""
 
 from __future__ import annotations
 

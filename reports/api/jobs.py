@@ -4,7 +4,6 @@ its status (or the finished report, by Accept) and DELETE erases it."""
 from __future__ import annotations
 
 import functools
-import logging
 from typing import ClassVar
 
 from django.http import HttpResponse, HttpResponseBase
@@ -33,8 +32,6 @@ from reports.models import JobKind, JobStatus
 from reports.ops.logs import bind_task_id
 from reports.report.request import request_parse
 from reports.webhooks.callback import Callback, callback_url_check
-
-logger = logging.getLogger(__name__)
 
 
 class ReportCreateApi(APIView):
