@@ -6,11 +6,14 @@ to an address that is not public (a 400 naming ``callback_url``, documented on t
 operations): no schema can say which names resolve. Schema-valid requests therefore name a
 receiver the service under test accepts: loopback, allowed with
 ``REPORT_WEBHOOK_ALLOW_HOSTS=127.0.0.1`` (and signed with ``REPORT_WEBHOOK_SECRET``), on
-the discard port, where nothing listens. Schema-violating requests are sent as generated.
+the discard port, where nothing listens. And each gets an Idempotency-Key of its own:
+generated keys repeat ("0"), and a key reused with another body is a 422 (documented), so
+most requests would never create a job. Schema-violating requests are sent as generated.
 """
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import schemathesis
@@ -27,3 +30,5 @@ def before_call(ctx: Any, case: Any, **kwargs: Any) -> None:
         case.query["callback_url"] = RECEIVER
     if isinstance(case.body, dict) and case.body.get("callback_url") is not None:
         case.body["callback_url"] = RECEIVER
+    if case.headers is not None and "Idempotency-Key" in case.headers:  # a mapping
+        case.headers["Idempotency-Key"] = uuid.uuid4().hex

@@ -18,7 +18,8 @@ from reports.models import JobStatus, WebhookState
 # not there (NOT_FOUND) or whose report file is (GONE). The schema names this enum
 # (SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]).
 STATES = [*JobStatus.values, "NOT_FOUND", "GONE"]
-ACCEPTED_STATES = [JobStatus.PENDING.value]
+# A new job is PENDING; an Idempotency-Key replay answers the first job as it is now.
+ACCEPTED_STATES = list(JobStatus.values)
 
 JobState = Annotated[str, msgspec.Meta(extra_json_schema={"enum": STATES})]
 Uuid = Annotated[str, msgspec.Meta(extra_json_schema={"format": "uuid"})]
@@ -30,7 +31,14 @@ _PROGRESS_HELP = "Only with several students."
 
 class Accepted(msgspec.Struct):
     task_id: Uuid
-    status: Annotated[str, msgspec.Meta(extra_json_schema={"enum": ACCEPTED_STATES})]
+    status: Annotated[
+        str,
+        msgspec.Meta(
+            description="PENDING; after an Idempotency-Key replay (`Idempotent-Replayed: "
+            "true`), the first job's status now.",
+            extra_json_schema={"enum": ACCEPTED_STATES},
+        ),
+    ]
     status_url: Annotated[Url, msgspec.Meta(description="Where to GET the job's status.")]
 
 

@@ -26,7 +26,6 @@ from reports.api.negotiation import HTML, PDF, finished_report_format
 from reports.api.report_file import file_response, html_document, report_gone
 from reports.api.request_body import raw_body, request_limits
 from reports.api.schema import jobs as schema
-from reports.api.schema import report_data as data_schema
 from reports.jobs import erase, selectors, submit
 from reports.models import JobKind, JobStatus
 from reports.ops.logs import bind_task_id
@@ -141,12 +140,12 @@ class ReportDetailApi(APIView):
         )
 
 
-@schema.create_schema(JobKind.HTML, parameters=[data_schema.TIMEZONE_PARAMETER])
+@schema.create_schema(JobKind.HTML)
 class HtmlCreateApi(ReportCreateApi):
     kind = JobKind.HTML
 
 
-@schema.create_schema(JobKind.PDF, parameters=[data_schema.TIMEZONE_PARAMETER])
+@schema.create_schema(JobKind.PDF)
 class PdfCreateApi(ReportCreateApi):
     kind = JobKind.PDF
 

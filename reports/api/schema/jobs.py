@@ -26,7 +26,7 @@ from reports.api.bodies import (
     PdfStatusShape,
 )
 from reports.api.request_body import ReportRequestSerializer
-from reports.report.contract import CALLBACK_URL_PATTERN, MAX_IDLE_MINUTES
+from reports.api.schema.parameters import CREATE_PARAMETERS
 
 # --- Examples from the seed ----------------------------------------------------------------
 
@@ -206,39 +206,6 @@ FILE_RESPONSES = {
 }
 
 
-CALLBACK_PARAMETER = OpenApiParameter(
-    "callback_url",
-    type={
-        "type": "string",
-        "minLength": 1,
-        "maxLength": 2048,
-        "format": "uri",
-        "pattern": CALLBACK_URL_PATTERN,
-    },
-    location=OpenApiParameter.QUERY,
-    required=False,
-    description=(
-        "An http(s) URL that gets a signed POST (`Report-Signature`) when the job ends; "
-        "works for every body and wins over the body's `callback_url`. Stored normalised "
-        "(IDNA host, percent-encoded path and query). Refused (400) when it cannot be "
-        "normalised (control or whitespace characters, port 0 ...), when the API key has "
-        "no webhook secret and the service no REPORT_WEBHOOK_SECRET, or when the host "
-        "does not resolve or is not a public address."
-    ),
-)
-
-IDLE_MINUTES_PARAMETER = OpenApiParameter(
-    "idle_minutes",
-    type={"type": "number", "minimum": 0, "maximum": MAX_IDLE_MINUTES},
-    location=OpenApiParameter.QUERY,
-    required=False,
-    description=(
-        "Gaps between a student's events longer than this many minutes are not active "
-        "time; works for every body and wins over the body's `idle_minutes`. Default: "
-        "the service's REPORT_IDLE_MINUTES."
-    ),
-)
-
 DELETE_DESCRIPTION = (
     "Erases the job's input, its report row, its stored file and its webhook rows, even "
     "while the job runs (the run's result is then dropped). Afterwards its status URL "
@@ -265,7 +232,7 @@ def create_schema(kind: str, *, parameters: Sequence[OpenApiParameter] = ()) -> 
             description="Stores the job and answers 202 at once; a worker builds the report.",
             tags=["reports"],
             request={"application/json": ReportRequestSerializer},
-            parameters=[CALLBACK_PARAMETER, IDLE_MINUTES_PARAMETER, *parameters],
+            parameters=[*CREATE_PARAMETERS, *parameters],
             responses=create_responses(kind),
             examples=REQUEST_EXAMPLES,
         )

@@ -117,18 +117,6 @@ FORMAT_PARAMETER = OpenApiParameter(
 )
 DATA_WAIT_PARAMETER = WAIT_PARAMETER
 
-TIMEZONE_PARAMETER = OpenApiParameter(
-    "timezone",
-    type={"type": "string", "minLength": 1, "maxLength": 64},
-    location=OpenApiParameter.QUERY,
-    required=False,
-    description=(
-        "The IANA time zone (e.g. `Europe/Berlin`) the report shows every time in; works "
-        "for every body and wins over the body's `timezone`. Default UTC. An unknown name "
-        "is a 400 naming `timezone`."
-    ),
-)
-
 _PENDING = {"task_id": SAMPLE_TASK_ID, "status": "PENDING", "message": "Task not completed."}
 _CSV_EXAMPLE = (
     "Namespace,Student ID,Question,Unit,Events,saved_code,Visits,First (UTC),Last (UTC),"
