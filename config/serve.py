@@ -51,6 +51,10 @@ def web_command(metrics_dir: Path | None = None) -> list[str]:
         "60",
         "--graceful-timeout",
         "20",
+        # gunicorn's longest request line (414 beyond; the schema says so): a callback_url
+        # query parameter at its 2048 characters fits, percent-encoded.
+        "--limit-request-line",
+        "8190",
         # No access log unless asked for: even sent to /dev/null, gunicorn formats a line
         # per request (a tenth of a status read's CPU).
         *(["--access-logfile", "-"] if os.environ.get("ACCESS_LOG") else []),

@@ -391,7 +391,7 @@ LOGGING = {
 
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["reports.api.parsers.RawJSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["reports.api.request_body.RawJSONParser"],
     # Every answer is JSON whatever the Accept header (no 406); the status views serve the
     # finished HTML/PDF report themselves, by reports/api/negotiation.py.
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "reports.api.negotiation.JsonOnly",
@@ -419,8 +419,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # The time zones' names, the HTTP server's refusals, the links from a created job.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "reports.api.schema.complete.complete_schema",
+    ],
     "ENUM_NAME_OVERRIDES": {
-        "JobStateEnum": "reports.api.schema_bodies.STATES",
-        "AcceptedStateEnum": "reports.api.schema_bodies.ACCEPTED_STATES",
+        "JobStateEnum": "reports.api.bodies.STATES",
+        "AcceptedStateEnum": "reports.api.bodies.ACCEPTED_STATES",
     },
 }

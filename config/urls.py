@@ -35,5 +35,5 @@ urlpatterns = [
     path("api/docs/", SwaggerView.as_view(url_name="schema"), name="swagger-ui"),
 ]
 
-handler404 = "reports.api.operations.not_found"
-handler500 = "reports.api.operations.server_error"
+handler404 = "reports.api.ops.not_found"
+handler500 = "reports.api.ops.server_error"

@@ -8,4 +8,4 @@ class ReportsConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers the drf-spectacular extensions for our serializer fields.
-        from reports.api import schema  # noqa: F401
+        from reports.api.schema import jobs, types  # noqa: F401

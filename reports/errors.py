@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
+import msgspec
 from rest_framework import status
 
 
@@ -52,6 +53,44 @@ class Unavailable(ServiceError):
     code = "UNAVAILABLE"
 
 
+class ErrorBody(msgspec.Struct, omit_defaults=True):
+    """The JSON body every error leaves as (the schema's ``Error``, from this type)."""
+
+    status: Annotated[
+        str, msgspec.Meta(description="INVALID, TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, ...")
+    ]
+    message: str
+    errors: (
+        Annotated[
+            dict[str, list[str]], msgspec.Meta(description="Every bad field by its path, up to 50.")
+        ]
+        | msgspec.UnsetType
+    ) = msgspec.UNSET
+    limit: (
+        Annotated[
+            str,
+            msgspec.Meta(
+                # its names' enum is added to the schema by api/schema/complete.py
+                description="413 over a count's limit: which one (docs/guarantees.md, "
+                "Bounded work).",
+            ),
+        ]
+        | msgspec.UnsetType
+    ) = msgspec.UNSET
+    max: Annotated[int, msgspec.Meta(description="413: the limit's value.")] | msgspec.UnsetType = (
+        msgspec.UNSET
+    )
+    found: (
+        Annotated[int, msgspec.Meta(description="413: the request's count.")] | msgspec.UnsetType
+    ) = msgspec.UNSET
+    path: (
+        Annotated[
+            str, msgspec.Meta(description="413: the student over a limit of one student's ('[3]').")
+        ]
+        | msgspec.UnsetType
+    ) = msgspec.UNSET
+
+
 def error_body(
     code: str,
     message: str,
@@ -61,9 +100,6 @@ def error_body(
     """``errors``: each bad field's messages by its path; a DRF ValidationError's detail
     (a list when it names no field). ``details``: fields of the error's own (a limit's
     name, maximum and the value found)."""
-    body: dict[str, Any] = {"status": code, "message": message}
-    if errors:
-        body["errors"] = errors
-    if details:
-        body.update(details)
-    return body
+    body = ErrorBody(code, message, errors=errors or msgspec.UNSET, **(details or {}))  # type: ignore[arg-type]  # a DRF detail may be a list
+    built: dict[str, Any] = msgspec.to_builtins(body, enc_hook=str)  # DRF's ErrorDetail: a str
+    return built

@@ -132,7 +132,8 @@ def test_render_invalid_input_exits_2_naming_the_field(body, expected) -> None:
 def test_render_refuses_what_the_service_would_refuse_over_a_limit() -> None:
     """The service's default limits hold offline too (reports/report/limits.py): 17 event
     types, one over REPORT_MAX_EVENT_TYPES' default, is refused before any report is built."""
-    events = [dict(TWO_EVENTS["events"][0], type=f"type-{k}") for k in range(17)]
+    first = TWO_EVENTS["events"][0]
+    events = [dict(first, type=f"type-{k}") for k in range(17)]
     result = run("render", "-", stdin=json.dumps(dict(TWO_EVENTS, events=events)).encode())
     assert result.returncode == 2, result.stderr
     assert b"17 distinct event types; at most 16" in result.stderr and result.stdout == b""

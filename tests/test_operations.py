@@ -165,7 +165,7 @@ def test_a_workers_json_logs_carry_its_node_name(monkeypatch: pytest.MonkeyPatch
 
 @pytest.mark.django_db
 def test_the_post_view_tags_its_logs_with_the_new_task_id(client, sample) -> None:
-    from reports.api import apis
+    from reports.api import jobs as apis
     from reports.ops.logs import bind_task_id as original
 
     seen: list[str | None] = []

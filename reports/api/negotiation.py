@@ -4,6 +4,15 @@ Only the finished report depends on it; unfinished jobs and errors are JSON what
 header says (``JsonOnly`` keeps DRF from answering 406 for them). The header is parsed
 once, without DRF's negotiation machinery, and the parse of a recent header is reused:
 clients send the same few headers over and over.
+
+Why not Django's ``request.get_preferred_type()`` / ``accepts()`` (measured on Django
+5.2.19 against tests/test_negotiation.py's 44 cases): they answer 5 of them otherwise, each
+against RFC 9110 or a real client: ``application/pdf;q=0, */*`` (the specific range's q=0
+must win over ``*/*``: Django accepts the PDF), ``text/html;level=1;q=0.9`` (a parameter
+before q: Django reads the range as another type), a bare ``*`` (Java's URLConnection),
+an empty header and a junk one (both read as "anything" here, as no header is). And they
+cost 36-180 us of CPU per status read (parsing each request's header anew: no header,
+``*/*``, Chrome's), where this takes 0.6-3.7 us.
 """
 
 from __future__ import annotations

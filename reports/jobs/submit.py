@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone as django_timezone
 
 from reports.errors import Conflict, InvalidInput, TooManyJobs
 from reports.jobs import states
@@ -41,7 +41,7 @@ def job_create(
     owner: str = "",
     idempotency_key: str | None = None,
     idle_minutes: float | None = None,
-    timezone_name: str | None = None,
+    timezone: str | None = None,
     callback: Callback | None = None,
 ) -> Submitted:
     """Store the job and its input; publish it once the transaction has committed.
@@ -52,10 +52,12 @@ def job_create(
     them changed is a ``Conflict``. Concurrent twins meet at the unique constraint: the
     loser reads the winner's job.
     """
-    zone = timezone_name or DEFAULT_TIMEZONE
+    timezone = timezone or DEFAULT_TIMEZONE
     idle = float(settings.REPORT_IDLE_MINUTES if idle_minutes is None else idle_minutes)
     url = None if callback is None else callback.url
-    fingerprint = request_fingerprint(body=body, idle_minutes=idle, zone=zone, callback_url=url)
+    fingerprint = request_fingerprint(
+        body=body, idle_minutes=idle, timezone=timezone, callback_url=url
+    )
     if idempotency_key is not None:
         if not _IDEMPOTENCY_KEY.fullmatch(idempotency_key):
             raise InvalidInput("Idempotency-Key must be 1-255 visible ASCII characters.")
@@ -65,7 +67,7 @@ def job_create(
         if earlier is not None:
             return Submitted(job=earlier, replayed=True)
     jobs_check_capacity()
-    now = timezone.now()
+    now = django_timezone.now()
     job = ReportJob(
         kind=kind,
         student_count=student_count,
@@ -77,20 +79,13 @@ def job_create(
         idempotency_key=idempotency_key,
         body_sha256=fingerprint,  # the request's fingerprint, not the body's alone: see there
         has_callback=callback is not None,
-        timezone=zone,
+        timezone=timezone,
     )
     submitted = _insert_or_replay(job=job, body=body, callback=callback)
     if not submitted.replayed:
         _queued.value += 1
-        logger.info(
-            "job created",
-            extra={
-                "task_id": str(job.id),
-                "kind": kind,
-                "students": student_count,
-                "events": event_count,
-            },
-        )
+        counts = {"students": student_count, "events": event_count}
+        logger.info("job created", extra={"task_id": str(job.id), "kind": kind, **counts})
     return submitted
 
 
@@ -122,7 +117,7 @@ def _job_insert(*, job: ReportJob, body: bytes, callback: Callback | None = None
 
 
 def request_fingerprint(
-    *, body: bytes, idle_minutes: float, zone: str, callback_url: str | None
+    *, body: bytes, idle_minutes: float, timezone: str, callback_url: str | None
 ) -> str:
     """What an Idempotency-Key replay must repeat besides the endpoint: the body and every
     parameter that changes the job, as its effective value (query or body field, or the
@@ -130,7 +125,7 @@ def request_fingerprint(
     sha256 of the body's sha256 and the parameters as JSON, 64 hex digits: it is stored in
     the job's ``body_sha256`` column (its name from when the body alone counted; kept,
     so no migration). A new parameter that changes the job belongs here."""
-    parameters = json.dumps([idle_minutes, zone, callback_url]).encode()
+    parameters = json.dumps([idle_minutes, timezone, callback_url]).encode()
     return hashlib.sha256(hashlib.sha256(body).digest() + parameters).hexdigest()
 
 
@@ -139,7 +134,9 @@ def _idempotent_replay(*, owner: str, key: str, kind: str, fingerprint: str) -> 
     job = ReportJob.objects.filter(owner=owner, idempotency_key=key).first()
     if job is None:
         return None
-    expired_before = timezone.now() - timedelta(seconds=settings.REPORT_IDEMPOTENCY_TTL_SECONDS)
+    expired_before = django_timezone.now() - timedelta(
+        seconds=settings.REPORT_IDEMPOTENCY_TTL_SECONDS
+    )
     if job.created_at < expired_before:
         ReportJob.objects.filter(id=job.id, idempotency_key=key).update(idempotency_key=None)
         return None

@@ -1,9 +1,10 @@
 """The input contract: what a report request looks like. The one definition of it.
 
 The msgspec types below are the rules. The fast path decodes a request body straight
-into them in one native pass; the DRF serializers in ``serializers.py`` reuse the same
-types field by field to name every bad field when a body is rejected. The worker decodes
-the stored body with the same types, so what the API accepted is what the worker reads.
+into them in one native pass; ``invalid.py`` reuses the same types field by field to name
+every bad field when a body is rejected, and ``request.py`` applies the rest of a
+request's rules (the query, the limits, the time zone, the callback URL). The worker
+decodes the stored body with the same types, so what the API accepted is what it reads.
 """
 
 from __future__ import annotations
@@ -41,12 +42,19 @@ EventText = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_TEXT)]
 MIN_EVENT_YEAR, MAX_EVENT_YEAR = 1900, 2100
 # msgspec accepts RFC 3339 with a space or a T and a missing offset (read as UTC); the
 # schema says date-time so that generated clients and property-based tests send one.
+# What msgspec accepts, in the years ``EventIn.__post_init__`` allows: the schema says both
+# (a property-based test that takes the schema at its word then sends only such times).
+EVENT_TIME_PATTERN = (
+    rf"^(19[0-9]{{2}}|20[0-9]{{2}}|{MAX_EVENT_YEAR})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+    r"[Tt ]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]+)?"
+    r"([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])?$"
+)
 EventTime = Annotated[
     datetime,
     msgspec.Meta(
         description="ISO-8601 / RFC 3339 date-time; `T` or a space between date and time; "
         f"no offset means UTC; written in the years {MIN_EVENT_YEAR}-{MAX_EVENT_YEAR}.",
-        extra_json_schema={"format": "date-time"},
+        extra_json_schema={"format": "date-time", "pattern": EVENT_TIME_PATTERN},
     ),
 ]
 # JSON integers are accepted as units; Python's int has no bound, so keep them sane.
@@ -78,12 +86,27 @@ class EventIn(msgspec.Struct, frozen=True, gc=False):
 # The idle threshold (minutes) of one request: gaps longer than this are not active time.
 MAX_IDLE_MINUTES = 7 * 24 * 60
 IdleMinutes = Annotated[float, msgspec.Meta(ge=0, le=MAX_IDLE_MINUTES)]
+# What the schema promises a callback URL may be written as: http(s), a host name or IPv4
+# address, a port 1-65535, and a path and query of the characters that stand as themselves
+# (so the stored, normalised URL is as long as the one given). The check itself is
+# ``reports.webhooks.callback.callback_url_check``, which also refuses a host that does not
+# resolve or is not public: the 400 the operations document.
+_PORT = "6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}"
+_LABEL = "[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?"
+CALLBACK_URL_PATTERN = (
+    rf"^[Hh][Tt][Tt][Pp][Ss]?://{_LABEL}(\.{_LABEL})*(:({_PORT}))?"
+    r"([/?][A-Za-z0-9/:@!$&'()*+,;=._~?-]*)?$"
+)
 CallbackUrl = Annotated[
     str,
     msgspec.Meta(
         min_length=1,
         max_length=2048,
-        description="An http(s) URL to POST the job's signed event to when it ends.",
+        description="An http(s) URL to POST the job's signed event to when it ends; in "
+        "ASCII (an internationalised host in its xn-- form). Refused (400 naming "
+        "`callback_url`) when its host does not resolve or is not a public address, or "
+        "when the service has no webhook secret for the API key.",
+        extra_json_schema={"format": "uri", "pattern": CALLBACK_URL_PATTERN},
     ),
 ]
 
@@ -141,14 +164,15 @@ def parse_idle_minutes(text: str) -> float:
 
 
 @functools.cache
-def _known_zones() -> frozenset[str]:
+def known_timezones() -> frozenset[str]:
+    """The IANA names this server knows (its time zone database): the schema's enum."""
     # "localtime" (a link to the server's own zone on some systems) names no IANA zone.
     return frozenset(zoneinfo.available_timezones() - {"localtime"})
 
 
 def check_timezone(name: str) -> str:
     """An IANA time zone name (exactly as the database spells it), or ValueError."""
-    if name not in _known_zones():
+    if name not in known_timezones():
         shown = name if len(name) <= 64 else name[:64] + "…"
         raise ValueError(
             f"Unknown time zone {shown!r}: expected an IANA name such as 'Europe/Berlin'."

@@ -77,6 +77,10 @@ _NOUNS = {
 }
 
 
+# The limits' names, as a 413's ``limit`` gives them.
+LIMIT_NAMES = tuple(_NOUNS)
+
+
 @dataclass(frozen=True, slots=True)
 class RequestShape:
     """The counts of one request that its report's cost depends on."""

@@ -18,14 +18,15 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers
 
-from reports.api.schema_bodies import (
-    AcceptedSerializer,
-    ErrorSerializer,
-    FileStatusSerializer,
-    HtmlStatusSerializer,
-    PdfStatusSerializer,
+from reports.api.bodies import (
+    AcceptedShape,
+    ErrorShape,
+    FileStatusShape,
+    HtmlStatusShape,
+    PdfStatusShape,
 )
-from reports.api.serializers import ReportRequestSerializer
+from reports.api.request_body import ReportRequestSerializer
+from reports.api.schema.parameters import CREATE_PARAMETERS
 
 # --- Examples from the seed ----------------------------------------------------------------
 
@@ -50,7 +51,7 @@ REQUEST_EXAMPLES = [
 
 def _error(code: str, message: str, **extra: Any) -> OpenApiResponse:
     return OpenApiResponse(
-        ErrorSerializer,
+        ErrorShape,
         description=message,
         examples=[
             OpenApiExample(code, value={"status": code, "message": message, **extra}),
@@ -61,7 +62,7 @@ def _error(code: str, message: str, **extra: Any) -> OpenApiResponse:
 def create_responses(kind: str) -> dict[Any, Any]:
     return {
         202: OpenApiResponse(
-            AcceptedSerializer,
+            AcceptedShape,
             description="Stored; the job is published to the workers after commit.",
             examples=[
                 OpenApiExample(
@@ -131,7 +132,7 @@ _HTML_SUCCESS = {
 
 
 def _status_serializer(kind: str) -> type[serializers.Serializer[Any]]:
-    return HtmlStatusSerializer if kind == "html" else PdfStatusSerializer
+    return HtmlStatusShape if kind == "html" else PdfStatusShape
 
 
 def _without_report(kind: str, example: dict[str, Any]) -> dict[str, Any]:
@@ -144,7 +145,7 @@ def _finished_responses(kind: str) -> dict[Any, Any]:
     if kind == "html":
         return {
             (200, "application/json"): OpenApiResponse(
-                HtmlStatusSerializer,
+                HtmlStatusShape,
                 description="SUCCESS with the report, or FAILURE with the reason in `message`.",
                 examples=[OpenApiExample("Success", value=_HTML_SUCCESS)],
             ),
@@ -159,7 +160,7 @@ def _finished_responses(kind: str) -> dict[Any, Any]:
             OpenApiTypes.BINARY, description="The PDF report, as an attachment."
         ),
         (200, "application/json"): OpenApiResponse(
-            PdfStatusSerializer,
+            PdfStatusShape,
             description="FAILURE, with the reason in `message`; or SUCCESS, with "
             "`report_url`, when the Accept header excludes application/pdf.",
         ),
@@ -180,7 +181,7 @@ def detail_responses(kind: str) -> dict[Any, Any]:
             examples=[OpenApiExample("Pending", value=_without_report(kind, _PENDING))],
         ),
         400: OpenApiResponse(
-            ErrorSerializer,
+            ErrorShape,
             description="A bad ?wait value.",
             examples=[OpenApiExample("Bad wait", value=_BAD_WAIT)],
         ),
@@ -189,7 +190,7 @@ def detail_responses(kind: str) -> dict[Any, Any]:
             description="Unknown or malformed id, or the id of a job of the other kind.",
             examples=[OpenApiExample("Not found", value=_without_report(kind, _NOT_FOUND))],
         ),
-        410: OpenApiResponse(FileStatusSerializer, description=_GONE),
+        410: OpenApiResponse(FileStatusShape, description=_GONE),
         **_finished_responses(kind),
     }
 
@@ -199,26 +200,11 @@ FILE_RESPONSES = {
     (200, "application/pdf"): OpenApiResponse(
         OpenApiTypes.BINARY, description="The PDF report file."
     ),
-    404: OpenApiResponse(FileStatusSerializer, description="Unknown id."),
-    409: OpenApiResponse(FileStatusSerializer, description="The job has not succeeded (yet)."),
-    410: OpenApiResponse(FileStatusSerializer, description=_GONE),
+    404: OpenApiResponse(FileStatusShape, description="Unknown id."),
+    409: OpenApiResponse(FileStatusShape, description="The job has not succeeded (yet)."),
+    410: OpenApiResponse(FileStatusShape, description=_GONE),
 }
 
-
-CALLBACK_PARAMETER = OpenApiParameter(
-    "callback_url",
-    type={"type": "string", "minLength": 1, "maxLength": 2048},
-    location=OpenApiParameter.QUERY,
-    required=False,
-    description=(
-        "An http(s) URL that gets a signed POST (`Report-Signature`) when the job ends; "
-        "works for every body and wins over the body's `callback_url`. Stored normalised "
-        "(IDNA host, percent-encoded path and query). Refused (400) when it cannot be "
-        "normalised (control or whitespace characters, port 0 ...), when the API key has "
-        "no webhook secret and the service no REPORT_WEBHOOK_SECRET, or when the host is "
-        "not a public address."
-    ),
-)
 
 DELETE_DESCRIPTION = (
     "Erases the job's input, its report row, its stored file and its webhook rows, even "
@@ -246,7 +232,7 @@ def create_schema(kind: str, *, parameters: Sequence[OpenApiParameter] = ()) -> 
             description="Stores the job and answers 202 at once; a worker builds the report.",
             tags=["reports"],
             request={"application/json": ReportRequestSerializer},
-            parameters=[CALLBACK_PARAMETER, *parameters],
+            parameters=[*CREATE_PARAMETERS, *parameters],
             responses=create_responses(kind),
             examples=REQUEST_EXAMPLES,
         )

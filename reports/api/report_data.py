@@ -15,15 +15,15 @@ from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from reports.api import data_schema
-from reports.api.answers import (
+from reports.api.job_status import (
+    answer,
     job_read,
-    json_answer,
     not_found_answer,
     status_body,
     unfinished_answer,
 )
 from reports.api.negotiation import data_format
+from reports.api.schema import report_data as data_schema
 from reports.errors import InvalidInput
 from reports.jobs import selectors
 from reports.models import JobStatus
@@ -51,25 +51,25 @@ def _format(request: Request) -> str:
 class ReportDataApi(APIView):
     def get(self, request: Request, kind: str, task_id: str) -> HttpResponse:
         bind_task_id(task_id)
-        answer = _format(request)
+        chosen = _format(request)
         job = job_read(request, kind, task_id)
         if job is None:
             return not_found_answer(kind, task_id)
         if job.status == JobStatus.FAILURE:
             message = job.message or "Task failed."
             body = status_body(kind, str(job.id), job.status, message, job=job)
-            return json_answer(body, status.HTTP_409_CONFLICT)
+            return answer(body, status.HTTP_409_CONFLICT)
         if job.status != JobStatus.SUCCESS:
             return unfinished_answer(kind, job)
-        content = selectors.report_data(job_id=job.id, data_format=answer)
+        content = selectors.report_data(job_id=job.id, data_format=chosen)
         if content is None:  # deleted since the job was read
             return not_found_answer(kind, task_id)
         if not content:
             message = "This report was stored before its data was kept: request it again."
             body = status_body(kind, str(job.id), job.status, message, job=job)
-            return json_answer(body, status.HTTP_409_CONFLICT)
-        response = HttpResponse(content, content_type=CSV_TYPE if answer == "csv" else JSON_TYPE)
-        if answer == "csv":
+            return answer(body, status.HTTP_409_CONFLICT)
+        response = HttpResponse(content, content_type=CSV_TYPE if chosen == "csv" else JSON_TYPE)
+        if chosen == "csv":
             name = selectors.report_download_name(job=job, extension="csv")
             response["Content-Disposition"] = content_disposition_header(True, name)
         patch_vary_headers(response, ["Accept"])

@@ -12,8 +12,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
-from reports.api.schema import SAMPLE_TASK_ID, WAIT_PARAMETER
-from reports.api.schema_bodies import ErrorSerializer, FileStatusSerializer, PdfStatusSerializer
+from reports.api.bodies import ErrorShape, FileStatusShape, PdfStatusShape
+from reports.api.schema.jobs import SAMPLE_TASK_ID, WAIT_PARAMETER
 
 _TIME = "ISO 8601 on the report's time zone's clock, with its offset."
 
@@ -117,18 +117,6 @@ FORMAT_PARAMETER = OpenApiParameter(
 )
 DATA_WAIT_PARAMETER = WAIT_PARAMETER
 
-TIMEZONE_PARAMETER = OpenApiParameter(
-    "timezone",
-    type={"type": "string", "minLength": 1, "maxLength": 64},
-    location=OpenApiParameter.QUERY,
-    required=False,
-    description=(
-        "The IANA time zone (e.g. `Europe/Berlin`) the report shows every time in; works "
-        "for every body and wins over the body's `timezone`. Default UTC. An unknown name "
-        "is a 400 naming `timezone`."
-    ),
-)
-
 _PENDING = {"task_id": SAMPLE_TASK_ID, "status": "PENDING", "message": "Task not completed."}
 _CSV_EXAMPLE = (
     "Namespace,Student ID,Question,Unit,Events,saved_code,Visits,First (UTC),Last (UTC),"
@@ -148,15 +136,15 @@ def _data_responses() -> dict[Any, Any]:
             examples=[OpenApiExample("CSV", value=_CSV_EXAMPLE)],
         ),
         202: OpenApiResponse(
-            PdfStatusSerializer,
+            PdfStatusShape,
             description="Not finished yet: the status URL's answer (with `data: null` on the "
             "html endpoint).",
             examples=[OpenApiExample("Pending", value=_PENDING)],
         ),
-        400: OpenApiResponse(ErrorSerializer, description="A bad ?format or ?wait value."),
-        404: OpenApiResponse(FileStatusSerializer, description="Unknown id."),
+        400: OpenApiResponse(ErrorShape, description="A bad ?format or ?wait value."),
+        404: OpenApiResponse(FileStatusShape, description="Unknown id."),
         409: OpenApiResponse(
-            FileStatusSerializer,
+            FileStatusShape,
             description="The job failed (`message` says why), or its report was stored "
             "before this service kept data.",
         ),

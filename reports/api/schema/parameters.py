@@ -1,0 +1,71 @@
+"""The create operations' query and header parameters, each with its real rules (the
+patterns and bounds of ``reports/report/contract.py``; the time zones' enum is added by
+``complete.py``)."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter
+
+from reports.report.contract import CALLBACK_URL_PATTERN, MAX_IDLE_MINUTES
+
+CALLBACK_PARAMETER = OpenApiParameter(
+    "callback_url",
+    type={
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 2048,
+        "format": "uri",
+        "pattern": CALLBACK_URL_PATTERN,
+    },
+    location=OpenApiParameter.QUERY,
+    required=False,
+    description=(
+        "An http(s) URL that gets a signed POST (`Report-Signature`) when the job ends; "
+        "works for every body and wins over the body's `callback_url`. Stored normalised "
+        "(IDNA host, percent-encoded path and query). Refused (400) when it cannot be "
+        "normalised (control or whitespace characters, port 0 ...), when the API key has "
+        "no webhook secret and the service no REPORT_WEBHOOK_SECRET, or when the host "
+        "does not resolve or is not a public address."
+    ),
+)
+
+IDLE_MINUTES_PARAMETER = OpenApiParameter(
+    "idle_minutes",
+    type={"type": "number", "minimum": 0, "maximum": MAX_IDLE_MINUTES},
+    location=OpenApiParameter.QUERY,
+    required=False,
+    description=(
+        "Gaps between a student's events longer than this many minutes are not active "
+        "time; works for every body and wins over the body's `idle_minutes`. Default: "
+        "the service's REPORT_IDLE_MINUTES."
+    ),
+)
+
+IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
+    "Idempotency-Key",
+    type={"type": "string", "pattern": r"^[!-~]{1,255}$"},
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description="1-255 visible ASCII characters: a repeat of the request with it gets the "
+    "first job back (`Idempotent-Replayed: true`); the same key with another request is a 422.",
+)
+
+TIMEZONE_PARAMETER = OpenApiParameter(
+    "timezone",
+    type={"type": "string", "minLength": 1, "maxLength": 64},
+    location=OpenApiParameter.QUERY,
+    required=False,
+    description=(
+        "The IANA time zone (e.g. `Europe/Berlin`) the report shows every time in; works "
+        "for every body and wins over the body's `timezone`. Default UTC. An unknown name "
+        "is a 400 naming `timezone`."
+    ),
+)
+
+
+CREATE_PARAMETERS = [
+    CALLBACK_PARAMETER,
+    IDLE_MINUTES_PARAMETER,
+    IDEMPOTENCY_KEY_PARAMETER,
+    TIMEZONE_PARAMETER,
+]
