@@ -5,11 +5,10 @@ from __future__ import annotations
 import uuid
 
 from django.contrib import admin, messages
-from django.db import connection
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
-from reports.jobs import erase, sweep
+from reports.jobs import db, erase, sweep
 from reports.models import JobStatus, Report, ReportJob, WebhookAttempt, WebhookDelivery
 
 
@@ -88,10 +87,10 @@ class ReportJobAdmin(admin.ModelAdmin[ReportJob]):
         term = search_term.strip()
         if not term:
             return queryset, False
-        if connection.vendor == "postgresql":
-            in_list = Q(report__student_ids__contains=[term])
-        else:  # SQLite has no JSON containment: match the JSON text
-            in_list = Q(report__student_ids__icontains=f'"{term}"')
+        # SQLite has no JSON containment: match the JSON text instead
+        in_list = db.json_list_contains("report__student_ids", term) or Q(
+            report__student_ids__icontains=f'"{term}"'
+        )
         matches = Q(report__student_id=term) | in_list
         try:
             matches |= Q(id=uuid.UUID(term))

@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any, TypeVar, cast
 
 from django.db import IntegrityError, InterfaceError, OperationalError, connection
-from django.db.models import Field, Model
+from django.db.models import Field, Model, Q
 
 T = TypeVar("T")
 # Positional (``%s``) or named (``%(name)s``) parameters: both databases take either.
@@ -187,3 +187,21 @@ def _on_conflict_sql(model: type[Model], unique: str, keep: tuple[str, ...], ven
 def _column(field: Field[Any, Any]) -> str:
     """A concrete field's column (the stubs allow None: Django's fields without a column)."""
     return cast(str, field.column)
+
+
+# --- What differs between the two databases outside the state machine ---------------------
+
+
+def bytes_position(column: str) -> str:
+    """SQL that is true where the bytes parameter occurs in a binary column."""
+    if is_postgresql():
+        return f"position(%s in {column}) > 0"
+    return f"instr({column}, %s) > 0"
+
+
+def json_list_contains(field: str, value: str) -> Q | None:
+    """A filter for rows whose JSON list ``field`` holds ``value``; None on SQLite, which
+    has no JSON containment (the caller then reads the lists, or matches their text)."""
+    if is_postgresql():
+        return Q(**{f"{field}__contains": [value]})
+    return None

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import msgspec
 from django.db import connection
 
+from reports.jobs import db
 from reports.models import JobInput, Report, ReportJob
 from reports.report.contract import decode_students
 
@@ -29,12 +30,8 @@ def _candidate_inputs(student_id: str) -> Iterator[uuid.UUID]:
     plain UTF-8 bytes or with some escape, so a body with neither cannot name it: a byte
     search in the database skips those without reading them into Python."""
     table = JobInput._meta.db_table
-    if connection.vendor == "postgresql":
-        sql = (
-            f"SELECT job_id FROM {table} WHERE position(%s in body) > 0 OR position(%s in body) > 0"  # noqa: S608
-        )
-    else:
-        sql = f"SELECT job_id FROM {table} WHERE instr(body, %s) > 0 OR instr(body, %s) > 0"  # noqa: S608
+    found = db.bytes_position("body")
+    sql = f"SELECT job_id FROM {table} WHERE {found} OR {found}"  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute(sql, [student_id.encode("utf-8"), b"\\"])
         rows = cursor.fetchall()
@@ -56,10 +53,9 @@ def _names_student(body: bytes, student_id: str, namespace: str | None) -> bool:
 def _reports_naming(student_id: str) -> set[uuid.UUID]:
     """Jobs whose report row lists the student and whose input is gone."""
     reports = Report.objects.filter(job__input__isnull=True)
-    if connection.vendor == "postgresql":
-        return set(
-            reports.filter(student_ids__contains=[student_id]).values_list("job_id", flat=True)
-        )
+    listed = db.json_list_contains("student_ids", student_id)
+    if listed is not None:
+        return set(reports.filter(listed).values_list("job_id", flat=True))
     # SQLite has no JSON containment: read the lists (embedded mode: a small database).
     return {
         job_id
