@@ -10,6 +10,7 @@ import threading
 from collections.abc import Iterator
 from socketserver import ThreadingMixIn
 from typing import Any
+from urllib.parse import urlsplit
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
@@ -140,4 +141,56 @@ def server(transactional_db: None) -> Iterator[str]:
 def test_web_page_empty_has_no_violation(server: str, page: Any, axe_source: str) -> None:
     page.goto(f"{server}/")
     page.wait_for_load_state("networkidle")
+    assert violations(page, axe_source) == []
+
+
+class FakeJob:
+    """The job API's answers, canned for the page (a job's states, without a worker): the
+    POST is accepted, the status URL answers STARTED with progress, then SUCCESS."""
+
+    STATUS_URL = "/assignment/html/0123456789abcdef0123456789abcdef"
+
+    def __init__(self, page: Any) -> None:
+        self.done = False
+        page.route(lambda url: urlsplit(url).path == "/assignment/html", self._accept)
+        page.route(lambda url: urlsplit(url).path == self.STATUS_URL, self._status)
+
+    def _accept(self, route: Any) -> None:
+        if route.request.method != "POST":
+            route.continue_()
+            return
+        body = {"task_id": self.STATUS_URL.rsplit("/", 1)[1], "status": "PENDING"}
+        route.fulfill(status=202, json={**body, "status_url": self.STATUS_URL})
+
+    def _status(self, route: Any) -> None:
+        if self.done:
+            data = {"report_url": f"{self.STATUS_URL}/report.html"}
+            route.fulfill(status=200, json={"status": "SUCCESS", "data": data})
+        else:
+            progress = {"done": 1, "total": 3}
+            route.fulfill(status=202, json={"status": "STARTED", "progress": progress})
+
+
+def test_web_page_states_have_no_violation(server: str, page: Any, axe_source: str) -> None:
+    """A job running, a job done (with the recent jobs' table), and the server's own 400."""
+    from playwright.sync_api import expect
+
+    job = FakeJob(page)
+    page.goto(f"{server}/")
+    page.click("#load-sample")
+    page.click("#submit")
+    expect(page.locator("#job-status")).to_have_text("STARTED")
+    expect(page.locator("#progress-text")).to_contain_text("1 of 3 students done")
+    assert violations(page, axe_source) == []
+
+    job.done = True
+    expect(page.locator("#job-status")).to_have_text("SUCCESS", timeout=10_000)
+    expect(page.locator("#open-report")).to_be_visible()
+    expect(page.locator("#recent tbody tr")).to_have_count(1)
+    assert violations(page, axe_source) == []
+
+    page.unroute_all()  # the real server answers from here on: its 400
+    page.fill("#events", '{"namespace": "n", "student_id": "s", "events": [{}]}')
+    page.click("#submit")
+    expect(page.locator("#error-list")).to_contain_text("events[0].created_time")
     assert violations(page, axe_source) == []
