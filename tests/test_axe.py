@@ -194,3 +194,16 @@ def test_web_page_states_have_no_violation(server: str, page: Any, axe_source: s
     page.click("#submit")
     expect(page.locator("#error-list")).to_contain_text("events[0].created_time")
     assert violations(page, axe_source) == []
+
+
+# Swagger UI puts each operation's path, a link, inside the button that opens it: upstream's
+# https://github.com/swagger-api/swagger-ui/issues/9570 (open), in its own React markup that no
+# CSS or template of ours reaches; only that rule is off, only on this page (docs/report.md).
+SWAGGER_UI_UPSTREAM = ("nested-interactive",)
+
+
+def test_api_docs_have_no_violation(server: str, page: Any, axe_source: str) -> None:
+    """Our template's language, landmark and colours (reports/static/reports/swagger.css)."""
+    page.goto(f"{server}/api/docs/")
+    page.wait_for_selector(".swagger-ui .opblock", timeout=20_000)
+    assert violations(page, axe_source, disable=SWAGGER_UI_UPSTREAM) == []
