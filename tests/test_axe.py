@@ -1,7 +1,7 @@
 """axe-core (from npm, `make axe`: tests/axe/package.json) finds no WCAG 2.0/2.1 A or AA
 violation in Debian's Chromium: on the HTML reports (the seed sample, a class of 12), on the
 web page at ``/`` and on the API's docs at ``/api/docs/`` (the Django app served from a
-thread on a loopback port)."""
+thread on a loopback port). And the web page used from the keyboard alone."""
 
 from __future__ import annotations
 
@@ -207,3 +207,41 @@ def test_api_docs_have_no_violation(server: str, page: Any, axe_source: str) -> 
     page.goto(f"{server}/api/docs/")
     page.wait_for_selector(".swagger-ui .opblock", timeout=20_000)
     assert violations(page, axe_source, disable=SWAGGER_UI_UPSTREAM) == []
+
+
+def tab_to(page: Any, element_id: str, limit: int = 40) -> list[str]:
+    """Press Tab until the element has the focus; the ids focused on the way."""
+    seen: list[str] = []
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        seen.append(page.evaluate("document.activeElement.id || document.activeElement.tagName"))
+        if seen[-1] == element_id:
+            return seen
+    raise AssertionError(f"Tab never reached #{element_id}: {seen}")
+
+
+def test_web_page_works_without_a_mouse(server: str, page: Any) -> None:
+    """Tab to the inputs and the submit button, submit by keyboard, Tab to the result link."""
+    from playwright.sync_api import expect
+
+    job = FakeJob(page)
+    page.goto(f"{server}/")
+    tab_to(page, "load-sample")
+    page.keyboard.press("Enter")
+    assert "00a9a76518624b02b0ed57263606fc26" in page.input_value("#events")
+    tab_to(page, "events")
+    assert "file" in tab_to(page, "timezone")  # the file input, the format, on the way
+    page.keyboard.type("Asia/Kolkata")
+    tab_to(page, "submit")
+    page.keyboard.press("Enter")
+    expect(page.locator("#job-status")).to_have_text("STARTED")
+    job.done = True
+    expect(page.locator("#job-status")).to_have_text("SUCCESS", timeout=10_000)
+    tab_to(page, "open-report")
+    assert page.evaluate("document.activeElement.href").endswith(FakeJob.STATUS_URL)
+    # Space on the focused button submits as well (again: a new job, running).
+    job.done = False
+    page.focus("#timezone")
+    tab_to(page, "submit")
+    page.keyboard.press("Space")
+    expect(page.locator("#job-status")).to_have_text("STARTED")
