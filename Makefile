@@ -8,7 +8,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install run worker web beat flower superuser test test-fast lint check-packaging format bench \
+.PHONY: install axe run worker web beat flower superuser test test-fast lint check-packaging format bench \
 	bench-micro clean
 
 $(UV):
@@ -27,6 +27,14 @@ $(VENV)/.installed: $(UV) pyproject.toml uv.lock
 	touch $@
 
 install: $(VENV)/.installed
+
+## axe-core for tests/test_axe.py, from the npm registry at package-lock.json's version.
+AXE := tests/axe/node_modules/.installed
+$(AXE): tests/axe/package.json tests/axe/package-lock.json
+	npm ci --prefix tests/axe --no-audit --no-fund --loglevel=error
+	touch $@
+
+axe: $(AXE)
 
 ## The whole service (API on $PORT, default 8000; one worker; the sweeper), one command.
 run: install
@@ -48,7 +56,7 @@ superuser: install
 # its own per checkout keeps two checkouts' test runs from deleting each other's files.
 TEST_TMP ?= /tmp/report-task-tests-$(shell printf '%s' "$(CURDIR)" | cksum | cut -d' ' -f1)
 
-test: install
+test: install $(AXE)
 	mkdir -p $(TEST_TMP)
 	$(PY) -m compileall -q config reports tests checks bench
 	PYTEST_DEBUG_TEMPROOT=$(TEST_TMP) \
@@ -91,4 +99,4 @@ bench-micro: install
 	$(PY) -m bench micro $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) $(TOOLS) .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) $(TOOLS) tests/axe/node_modules .pytest_cache .ruff_cache .mypy_cache

@@ -143,7 +143,7 @@ def test_html_chart_has_a_text_alternative_legend_and_one_mark_per_event() -> No
     swatches = html.count('<circle cx="6" cy="6" r="5"')
     assert swatches == 2
     assert html.count("<circle cx") - swatches == 3  # one mark per event
-    assert 'role="img"' in html and "<title id=" in html and "<desc id=" in html
+    assert 'role="img"' in html and "<title id=" in html and "aria-describedby=" in html
     assert "1 idle stretch longer than 30 min is compressed" in html
     assert ">2 d 00 h</text>" in html  # the break says how long the stretch was
     assert "&lt;b&gt;odd&lt;/b&gt;" in html and "<b>" not in html

@@ -7,22 +7,18 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from reports.renderers.geometry import ChartSize, Scale, chart_marks, chart_scale
-from reports.renderers.heatmap import (
-    HEAT_COLOURS,
-    HeatScale,
-    heat_scale,
-    unit_groups,
-)
+from reports.renderers.heatmap import HEAT_COLOURS, HeatScale, heat_scale, unit_groups
 from reports.renderers.tables import (
     class_table,
     fmt_gap,
     fmt_tick,
+    heat_map_alt,
     heat_map_omitted,
     question_table,
     report_summary,
     student_facts,
     student_type_colours,
-    timeline_summary,
+    timeline_alt,
     unit_table,
     visit_path,
 )
@@ -86,13 +82,14 @@ def _chart(report: Report, student: StudentReport, sid: str) -> list[str]:
     tl = student.timeline
     scale = chart_scale(tl, _SIZE, left=_LEFT, width=_W - _LEFT - _RIGHT)
     colours = student_type_colours(report, student)
-    summary = escape(timeline_summary(student, report.idle_minutes, report.zone))
+    # The PDF's Figure /Alt, word for word: the caption and the chart's description.
+    alt = escape(timeline_alt(report, student))
     out = [
         '<figure class="timeline">',
         f'<svg viewBox="0 0 {_W:.0f} {_TOP + scale.plot_h + _AXIS:.0f}" role="img" '
-        f'aria-labelledby="{sid}-tt {sid}-td" xmlns="http://www.w3.org/2000/svg">',
+        f'aria-labelledby="{sid}-tt" aria-describedby="{sid}-td" '
+        'xmlns="http://www.w3.org/2000/svg">',
         f'<title id="{sid}-tt">Timeline chart: {escape(student.student_id)}</title>',
-        f'<desc id="{sid}-td">{summary}</desc>',
     ]
     out += _plot_area(tl, scale)
     out += _question_labels(student, scale)
@@ -100,8 +97,8 @@ def _chart(report: Report, student: StudentReport, sid: str) -> list[str]:
     out += _breaks(tl, scale)
     out += _marks(tl, scale, colours)
     out.append("</svg>")
-    out.append(f"<figcaption>{summary}</figcaption>")
     out += _legend(student, colours)
+    out.append(f'<figcaption id="{sid}-td">{alt}</figcaption>')
     out.append("</figure>")
     return out
 
@@ -219,7 +216,7 @@ def _heat_map(summary: ClassSummary) -> list[str]:
     assert summary.counts is not None
     scale = heat_scale(summary)
     out = []
-    for group in unit_groups(summary):
+    for n, group in enumerate(unit_groups(summary), 1):
         table = ['<table class="heat">', f"<caption>{escape(group.caption)}</caption>"]
         table.append('<thead><tr><th scope="col">Student</th>')
         table.extend(f'<th scope="col">{escape(summary.units[u])}</th>' for u in group.columns)
@@ -230,7 +227,11 @@ def _heat_map(summary: ClassSummary) -> list[str]:
                 table.append(f'<td class="h{scale.shade(counts[u])}">{counts[u]}</td>')
             table.append("</tr>")
         table.append("</tbody></table>")
+        alt = escape(heat_map_alt(summary, group.columns))  # the PDF's Figure /Alt
+        out.append(f'<figure class="heat-map" aria-labelledby="heat-{n}">')
+        out.append(f'<figcaption id="heat-{n}">{alt}</figcaption>')
         out.extend(_scroll_box(group.caption, table))
+        out.append("</figure>")
     out.append('<ul class="legend heat-legend" aria-label="Shades: events per cell">')
     out.append("<li>Events per cell:</li>")
     for label, shade in scale.legend():
