@@ -13,6 +13,7 @@ from reports.renderers.heatmap import (
     heat_scale,
     unit_groups,
 )
+from reports.renderers.html_insight import class_questions, student_cohort
 from reports.renderers.tables import (
     class_table,
     fmt_gap,
@@ -260,6 +261,7 @@ def _student(report: Report, student: StudentReport, index: int) -> list[str]:
     out.append(f'<p class="order">{student.event_order_line}</p>')
     out.append("<h3>Visits</h3>")
     out.append(f'<p class="path">{escape(visit_path(student))}</p>')
+    out.extend(student_cohort(report, index))
     out.append("<h3>Questions</h3>")
     out.extend(_table(header, rows, numeric))
     out.append("</section>")
@@ -288,6 +290,7 @@ def render_html(report: Report) -> str:
         "</header>",
         "<main>",
     ]
+    parts.extend(class_questions(report))
     if len(students) > 1:
         parts.extend(_class_section(report))
     for index, student in enumerate(students):

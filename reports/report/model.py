@@ -11,6 +11,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from reports.report.contract import DEFAULT_TIMEZONE
+from reports.report.insight import ClassInsight
 from reports.report.timeline import Timeline
 
 ARROW = " -> "
@@ -33,6 +34,11 @@ class QuestionSummary:
     first: datetime
     last: datetime
     active_seconds: float
+    # Up to the first submission (all of them without one): reports/report/insight.py.
+    runs_before_submission: int = 0
+    saves_before_submission: int = 0
+    submitted: bool = False
+    ran: bool = False  # any run on it, before or after a submission
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +125,8 @@ class Report:
     # The IANA zone the report shows its times in. The model's times stay in UTC (every
     # duration and the order are computed on instants); renderers convert when they show one.
     timezone: str = DEFAULT_TIMEZONE
+    # The class-relative measures: a class report's only (None for one student).
+    insight: ClassInsight | None = None
 
     @property
     def zone(self) -> ZoneInfo:

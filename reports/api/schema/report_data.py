@@ -23,6 +23,34 @@ class TypeCountSerializer(serializers.Serializer[Any]):
     events = serializers.IntegerField(min_value=0)
 
 
+class CohortSerializer(serializers.Serializer[Any]):
+    active_seconds = serializers.FloatField(
+        min_value=0,
+        max_value=100,
+        allow_null=True,
+        help_text="The percentage of the other students who opened the question with a "
+        "strictly smaller value; null when nobody else opened it.",
+    )
+    runs = serializers.FloatField(min_value=0, max_value=100, allow_null=True)
+    saves = serializers.FloatField(min_value=0, max_value=100, allow_null=True)
+
+
+class UnitStatsSerializer(serializers.Serializer[Any]):
+    unit = serializers.CharField()
+    opened = serializers.IntegerField(min_value=1, help_text="Students with any event on it.")
+    ran = serializers.IntegerField(min_value=0, help_text="Students who ran code on it.")
+    submitted = serializers.IntegerField(min_value=0, help_text="Students who submitted it.")
+    difficulty = serializers.FloatField(
+        min_value=0, max_value=1, help_text="The share who opened it and never submitted it."
+    )
+    active_seconds_median = serializers.FloatField(min_value=0)
+    active_seconds_p90 = serializers.FloatField(min_value=0)
+    runs_median = serializers.FloatField(min_value=0, help_text="Runs before the first submission.")
+    runs_p90 = serializers.FloatField(min_value=0)
+    saves_median = serializers.FloatField(min_value=0)
+    saves_p90 = serializers.FloatField(min_value=0)
+
+
 class QuestionRowSerializer(serializers.Serializer[Any]):
     question = serializers.CharField(help_text="The alias: Q1, Q2, … in unit order.")
     unit = serializers.CharField()
@@ -33,6 +61,17 @@ class QuestionRowSerializer(serializers.Serializer[Any]):
     last = serializers.DateTimeField(help_text=_TIME)
     active_seconds = serializers.FloatField(min_value=0)
     active_time = serializers.CharField(help_text="As the report shows it: '1 h 05 min'.")
+    runs_before_submission = serializers.IntegerField(
+        min_value=0, help_text="Runs (run_code, run) before the first submission; all without one."
+    )
+    saves_before_submission = serializers.IntegerField(
+        min_value=0, help_text="Saves (saved_code) before the first submission; all without one."
+    )
+    submitted = serializers.BooleanField(help_text="Whether any event is a submission.")
+    cohort = CohortSerializer(
+        allow_null=True,
+        help_text="The student beside the class (null in a report of one student).",
+    )
 
 
 class VisitSerializer(serializers.Serializer[Any]):
@@ -95,6 +134,11 @@ class ReportDataSerializer(serializers.Serializer[Any]):
     events = serializers.IntegerField(min_value=1)
     event_types = serializers.ListField(child=serializers.CharField())
     last_activity = serializers.DateTimeField(help_text=_TIME)
+    questions = UnitStatsSerializer(
+        many=True,
+        help_text="Per unit across the class, in unit order (docs/report.md, 'Questions "
+        "across the class'); empty in a report of one student.",
+    )
     students = StudentDataSerializer(many=True, help_text="In input order.")
     class_summary = ClassSummarySerializer()
 
