@@ -24,7 +24,7 @@ from reports.renderers.tables import (
     visit_path,
 )
 from reports.report.insight import Cohort, UnitStats
-from reports.report.model import ClassSummary, Report, StudentReport
+from reports.report.model import ClassSummary, Flag, Report, StudentReport
 
 DATA_VERSION = 1
 JSON_TYPE = "application/json"
@@ -60,6 +60,21 @@ def _unit(u: UnitStats) -> dict[str, Any]:
             for which in ("median", "p90")
         },
     }
+
+
+def _flag(flag: Flag) -> dict[str, Any]:
+    return {
+        "rule": flag.rule,
+        "unit": flag.unit,
+        "question": flag.question,
+        "value": flag.value,
+        "threshold": flag.threshold,
+        "reason": flag.reason,
+    }
+
+
+def _flags(report: Report, index: int) -> list[dict[str, Any]]:
+    return [_flag(f) for f in report.attention[index]] if report.attention else []
 
 
 def _cohorts(report: Report, index: int) -> tuple[Cohort | None, ...]:
@@ -123,7 +138,7 @@ def _student(report: Report, index: int) -> dict[str, Any]:
     student = report.students[index]
     order = [student.questions[i].alias for i in student.event_questions]
     head = _student_head(student, report.zone, _cohorts(report, index))
-    return {**head, "event_order": order}
+    return {**head, "attention": _flags(report, index), "event_order": order}
 
 
 def _student_json(report: Report, index: int) -> bytes:
@@ -133,7 +148,12 @@ def _student_json(report: Report, index: int) -> bytes:
     student = report.students[index]
     encoded = [orjson.dumps(q.alias) for q in student.questions]
     order = b",".join([encoded[i] for i in student.event_questions])
-    head = orjson.dumps(_student_head(student, report.zone, _cohorts(report, index)))
+    head = orjson.dumps(
+        {
+            **_student_head(student, report.zone, _cohorts(report, index)),
+            "attention": _flags(report, index),
+        }
+    )
     return head[:-1] + b',"event_order":[' + order + b"]}"
 
 

@@ -13,6 +13,7 @@ from datetime import datetime
 from itertools import pairwise
 from typing import Any
 
+from reports.report.attention import AttentionRules, attention_flags
 from reports.report.contract import DEFAULT_TIMEZONE as UTC_NAME
 from reports.report.contract import StudentIn, check_timezone, unit_sort_key
 from reports.report.events import StudentEvents, student_events
@@ -166,6 +167,7 @@ def _questions(
             saves_before_submission=process[q].saves,
             submitted=process[q].submitted,
             ran=any(per_pair[(q, t)] for t in run_ids),
+            runs_since_submission=process[q].runs_since_submission,
         )
         for q, unit in enumerate(distinct)
     )
@@ -207,10 +209,12 @@ def build_report(
     timezone: str = UTC_NAME,
     on_student: Callable[[int], None] | None = None,
     heat_map_cells: int = HEAT_MAP_CELLS,
+    attention: AttentionRules = AttentionRules(),  # noqa: B008 (frozen: shared safely)
 ) -> Report:
     """The report of every student, in input order; ``on_student(n)`` after each one.
     ``timezone`` (a name ``contract.check_timezone`` accepts) is where its times are shown;
-    ``heat_map_cells`` bounds the class heat map (``build_class_summary``).
+    ``heat_map_cells`` bounds the class heat map (``build_class_summary``); ``attention``
+    holds the attention rules' thresholds.
 
     ``students`` is read once, one student at a time: an iterator that hands each one over
     lets it be freed as soon as its report is built."""
@@ -222,13 +226,15 @@ def build_report(
         if on_student is not None:
             on_student(index + 1)
     types = sorted({t for s in built for t in s.event_types})
+    insight = class_insight(built) if len(built) > 1 else None
     return Report(
         students=tuple(built),
         idle_minutes=idle_minutes,
         event_types=tuple(types),
         class_summary=build_class_summary(built, heat_map_cells=heat_map_cells),
         timezone=timezone,
-        insight=class_insight(built) if len(built) > 1 else None,
+        insight=insight,
+        attention=attention_flags(built, insight, attention),
     )
 
 

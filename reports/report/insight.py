@@ -28,6 +28,7 @@ class Process:
     runs: int
     saves: int
     submitted: bool
+    runs_since_submission: int  # runs after the last submission (all of them without one)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,16 +76,18 @@ def question_process(
     save = [t in SAVE_TYPES for t in event_types]
     submit = [t in SUBMISSION_TYPES for t in event_types]
     runs, saves, done = [0] * questions, [0] * questions, [False] * questions
+    since = [0] * questions
     for q, t in zip(event_questions, event_type_ids, strict=True):
-        if done[q]:
-            continue
         if submit[t]:
             done[q] = True
+            since[q] = 0
         elif run[t]:
-            runs[q] += 1
-        elif save[t]:
+            since[q] += 1
+            if not done[q]:
+                runs[q] += 1
+        elif save[t] and not done[q]:
             saves[q] += 1
-    return tuple(Process(r, s, d) for r, s, d in zip(runs, saves, done, strict=True))
+    return tuple(map(Process, runs, saves, done, since))
 
 
 def percentile(ordered: Sequence[float], p: float) -> float:
@@ -120,6 +123,7 @@ class Row:
 @dataclass(frozen=True, slots=True)
 class ClassInsight:
     units: tuple[UnitStats, ...]  # in unit order
+    unit_active: tuple[tuple[float, ...], ...]  # each unit's active seconds, sorted
     cohorts: tuple[tuple[Cohort, ...], ...]  # [student][question], as its question rows
 
 
@@ -166,4 +170,8 @@ def build_insight(students: Sequence[Sequence[Row]], display: Callable[[str], st
         )
         for rows in students
     )
-    return ClassInsight(units=tuple(units), cohorts=cohorts)
+    return ClassInsight(
+        units=tuple(units),
+        unit_active=tuple(tuple(ordered[key][0]) for key in keys),
+        cohorts=cohorts,
+    )

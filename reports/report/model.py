@@ -39,6 +39,20 @@ class QuestionSummary:
     saves_before_submission: int = 0
     submitted: bool = False
     ran: bool = False  # any run on it, before or after a submission
+    runs_since_submission: int = 0  # after the last submission (all of them without one)
+
+
+@dataclass(frozen=True, slots=True)
+class Flag:
+    """An attention rule that fired (reports/report/attention.py): on a question, or on the
+    student's whole activity (``unit`` and ``question`` None)."""
+
+    rule: str
+    unit: str | None  # as displayed
+    question: str | None  # the student's alias
+    value: float
+    threshold: float
+    reason: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +141,8 @@ class Report:
     timezone: str = DEFAULT_TIMEZONE
     # The class-relative measures: a class report's only (None for one student).
     insight: ClassInsight | None = None
+    # Each student's attention flags, as ``students`` (docs/report.md, "Attention flags").
+    attention: tuple[tuple[Flag, ...], ...] = ()
 
     @property
     def zone(self) -> ZoneInfo:

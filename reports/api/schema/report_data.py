@@ -51,6 +51,24 @@ class UnitStatsSerializer(serializers.Serializer[Any]):
     saves_p90 = serializers.FloatField(min_value=0)
 
 
+class AttentionFlagSerializer(serializers.Serializer[Any]):
+    rule = serializers.ChoiceField(
+        choices=[
+            "struggling",
+            "stuck_in_runs",
+            "opened_never_submitted",
+            "late_burst",
+            "long_gap",
+        ],
+        help_text="The rule that fired (docs/report.md, 'Attention flags').",
+    )
+    unit = serializers.CharField(allow_null=True, help_text="null for a student-wide rule.")
+    question = serializers.CharField(allow_null=True, help_text="The student's alias, or null.")
+    value = serializers.FloatField(help_text="What the rule measured (seconds, runs, shares).")
+    threshold = serializers.FloatField(help_text="What the value was compared with.")
+    reason = serializers.CharField(help_text="The sentence the report shows.")
+
+
 class QuestionRowSerializer(serializers.Serializer[Any]):
     question = serializers.CharField(help_text="The alias: Q1, Q2, … in unit order.")
     unit = serializers.CharField()
@@ -98,6 +116,9 @@ class StudentDataSerializer(serializers.Serializer[Any]):
     question_rows = QuestionRowSerializer(many=True, help_text="The report's table, per question.")
     visits = VisitSerializer(many=True, help_text="Consecutive events on one question.")
     visit_path = serializers.CharField(help_text="As the report shows it: 'Q1 (3) → Q2'.")
+    attention = AttentionFlagSerializer(
+        many=True, help_text="The attention rules that fired; empty when none did."
+    )
     event_order = serializers.ListField(
         child=serializers.CharField(), help_text="The question of every event, in time order."
     )

@@ -1,0 +1,129 @@
+"""Attention flags (reports/report/attention.py) on a synthetic class whose answer is known:
+30 students, two built to struggle on one question, one who crams, 27 ordinary."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import msgspec
+
+from reports.renderers.data import report_document
+from reports.report.analysis import build_report
+from reports.report.attention import AttentionRules
+from reports.report.contract import StudentIn
+
+START = datetime(2024, 3, 4, 9, 0, tzinfo=UTC)
+Event = tuple[str, datetime, str]
+
+
+def student(sid: str, events: list[Event]) -> StudentIn:
+    body = {
+        "namespace": "ns",
+        "student_id": sid,
+        "events": [{"type": t, "created_time": c.isoformat(), "unit": u} for t, c, u in events],
+    }
+    return msgspec.convert(body, StudentIn)
+
+
+def ordinary_unit(i: int, u: int) -> list[Event]:
+    """Save, two runs and a submission within 8 to 12 minutes; units 50 minutes apart."""
+    t = START + timedelta(minutes=50 * u)
+    unit = str(u + 1)
+    return [
+        ("saved_code", t, unit),
+        ("run_code", t + timedelta(minutes=2), unit),
+        ("run_code", t + timedelta(minutes=4 + i % 3), unit),
+        ("submission", t + timedelta(minutes=8 + i % 5), unit),
+    ]
+
+
+def struggling_unit() -> list[Event]:
+    """Unit 3: fifteen runs two minutes apart (28 minutes active), never submitted."""
+    t = START + timedelta(minutes=100)
+    return [("run_code", t + timedelta(minutes=2 * k), "3") for k in range(15)]
+
+
+def crammer() -> list[Event]:
+    """One save the day before, then every unit in 45 minutes before the last event."""
+    out: list[Event] = [("saved_code", START - timedelta(days=1), "1")]
+    t = START + timedelta(hours=3)
+    for k, unit in enumerate(["2", "3", "4", "5", "1"]):
+        for j, kind in enumerate(["saved_code", "run_code", "submission"]):
+            out.append((kind, t + timedelta(minutes=9 * k + 3 * j), unit))
+    return out
+
+
+def the_class() -> list[StudentIn]:
+    students = [
+        student(f"o{i}", [e for u in range(5) for e in ordinary_unit(i, u)]) for i in range(27)
+    ]
+    for sid in ("strug-0", "strug-1"):
+        events = [e for u in (0, 1, 3, 4) for e in ordinary_unit(0, u)] + struggling_unit()
+        students.append(student(sid, events))
+    students.append(student("cram", crammer()))
+    return students
+
+
+def fired(rules: AttentionRules = AttentionRules(), students: list[StudentIn] | None = None):
+    report = build_report(students or the_class(), idle_minutes=30, attention=rules)
+    return {
+        s.student_id: sorted((f.rule, f.question or "") for f in flags)
+        for s, flags in zip(report.students, report.attention, strict=True)
+        if flags
+    }
+
+
+def test_exactly_the_expected_flags_fire() -> None:
+    struggle = [
+        ("opened_never_submitted", "Q3"),
+        ("struggling", "Q3"),
+        ("stuck_in_runs", "Q3"),
+    ]
+    assert fired() == {"strug-0": struggle, "strug-1": struggle, "cram": [("late_burst", "")]}
+
+
+def test_the_reasons_say_why() -> None:
+    report = build_report(the_class(), idle_minutes=30)
+    by_rule = {f.rule: f for f in report.attention[27]}
+    assert by_rule["stuck_in_runs"].reason == (
+        "15 runs on Q3 and no submission (the rule: at least 10)."
+    )
+    assert by_rule["opened_never_submitted"].reason == (
+        "Opened Q3 and never submitted it, while 93% of the students who opened it did "
+        "(the rule: over 50%)."
+    )
+    struggling = by_rule["struggling"]
+    # 28 minutes of runs, then 22 minutes until unit 4 (within the idle threshold).
+    assert struggling.value == 50 * 60 and struggling.reason.startswith(
+        "50 min of active time on Q3 without a submission, at or above the class's 90th percentile,"
+    )
+    (burst,) = report.attention[29]
+    assert burst.reason == (
+        "94% of the events came in the last 60 min before the last one (the rule: over 50%)."
+    )
+    assert (burst.value, burst.threshold, burst.unit, burst.question) == (15 / 16, 0.5, None, None)
+
+
+def test_changing_a_threshold_changes_the_flags() -> None:
+    quieter = fired(AttentionRules(stuck_runs=16, late_burst_share=0.95))
+    struggle = [("opened_never_submitted", "Q3"), ("struggling", "Q3")]
+    assert quieter == {"strug-0": struggle, "strug-1": struggle}
+    # o4 waits 7 minutes between its last run and its submission; o0 never over 4.
+    gaps = fired(AttentionRules(long_gap_minutes=5))
+    assert ("long_gap", "Q1") in gaps["o4"] and "o0" not in gaps
+
+
+def test_one_student_gets_the_absolute_rules_only() -> None:
+    alone = the_class()[27:28]
+    assert fired(students=alone) == {"strug-0": [("stuck_in_runs", "Q3")]}
+    assert fired(AttentionRules(struggling_minutes=20), alone) == {
+        "strug-0": [("struggling", "Q3"), ("stuck_in_runs", "Q3")]
+    }
+
+
+def test_the_data_lists_each_students_flags() -> None:
+    document = report_document(build_report(the_class(), idle_minutes=30))
+    assert document["students"][0]["attention"] == []
+    (burst,) = document["students"][29]["attention"]
+    assert set(burst) == {"rule", "unit", "question", "value", "threshold", "reason"}
+    assert burst["rule"] == "late_burst" and burst["unit"] is None
