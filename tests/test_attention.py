@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import msgspec
+import pytest
 
 from reports.renderers.data import report_document
 from reports.report.analysis import build_report
-from reports.report.attention import AttentionRules
+from reports.report.attention import AttentionRules, attention_rules
 from reports.report.contract import StudentIn
 
 START = datetime(2024, 3, 4, 9, 0, tzinfo=UTC)
@@ -127,3 +128,31 @@ def test_the_data_lists_each_students_flags() -> None:
     (burst,) = document["students"][29]["attention"]
     assert set(burst) == {"rule", "unit", "question", "value", "threshold", "reason"}
     assert burst["rule"] == "late_burst" and burst["unit"] is None
+
+
+@pytest.mark.parametrize(
+    ("values", "named"),
+    [
+        ({"stuck_runs": 0}, "stuck_runs"),
+        ({"stuck_runs": 2.5}, "stuck_runs"),
+        ({"submitted_share": 1.5}, "submitted_share"),
+        ({"struggling_percentile": -1}, "struggling_percentile"),
+        ({"typo": 1}, "typo"),
+    ],
+)
+def test_a_threshold_out_of_range_is_refused_by_name(values: dict, named: str) -> None:
+    with pytest.raises(ValueError, match=f"^{named}: "):
+        attention_rules(values)
+    assert attention_rules({"stuck_runs": 3.0}).stuck_runs == 3
+
+
+def test_the_settings_read_each_threshold(monkeypatch: pytest.MonkeyPatch) -> None:
+    from django.core.exceptions import ImproperlyConfigured
+
+    from config.attention import attention_settings
+
+    monkeypatch.setenv("REPORT_ATTENTION_STUCK_RUNS", "4")
+    assert attention_settings() == AttentionRules(stuck_runs=4)
+    monkeypatch.setenv("REPORT_ATTENTION_LATE_BURST_SHARE", "2")
+    with pytest.raises(ImproperlyConfigured, match="REPORT_ATTENTION_LATE_BURST_SHARE"):
+        attention_settings()

@@ -127,6 +127,7 @@ def job_build(*, claim: Claim, body: bytes) -> tuple[model.Report, Rendered]:
         timezone=claim.timezone,
         on_student=_progress_writer(claim),
         heat_map_cells=settings.REPORT_HEATMAP_MAX_CELLS,
+        attention=settings.REPORT_ATTENTION,
     )
     return report, render(report, claim.kind)
 

@@ -37,6 +37,33 @@ class AttentionRules:
     long_gap_minutes: float = 120.0  # between two consecutive events on one question
 
 
+# Each threshold's allowed range (settings and requests out of it are refused, naming it).
+RANGES: dict[str, tuple[float, float]] = {
+    "struggling_percentile": (0.0, 100.0),
+    "struggling_minutes": (0.0, 10_080.0),
+    "stuck_runs": (1, 1_000_000),
+    "submitted_share": (0.0, 1.0),
+    "late_burst_share": (0.0, 1.0),
+    "late_burst_minutes": (1.0, 10_080.0),
+    "long_gap_minutes": (1.0, 525_600.0),
+}
+
+
+def attention_rules(values: dict[str, float]) -> AttentionRules:
+    """The defaults with ``values`` over them; ValueError naming the first field that is
+    unknown or out of its range (``RANGES``)."""
+    for name, value in values.items():
+        if name not in RANGES:
+            raise ValueError(f"{name}: not an attention rule's threshold")
+        low, high = RANGES[name]
+        if not low <= value <= high:
+            raise ValueError(f"{name}: must be from {low:g} to {high:g}, got {value:g}")
+    if "stuck_runs" in values and values["stuck_runs"] != int(values["stuck_runs"]):
+        raise ValueError(f"stuck_runs: must be a whole number, got {values['stuck_runs']:g}")
+    fields = {k: int(v) if k == "stuck_runs" else float(v) for k, v in values.items()}
+    return AttentionRules(**fields)  # type: ignore[arg-type]  # names checked above
+
+
 def _minutes(seconds: float) -> str:
     return f"{seconds / 60:.0f} min"
 
