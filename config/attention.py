@@ -20,6 +20,9 @@ def attention_settings() -> AttentionRules:
         "struggling_minutes": env_float(
             "REPORT_ATTENTION_STRUGGLING_MINUTES", DEFAULTS.struggling_minutes
         ),
+        "struggling_floor_minutes": env_float(
+            "REPORT_ATTENTION_STRUGGLING_FLOOR_MINUTES", DEFAULTS.struggling_floor_minutes
+        ),
         "stuck_runs": env_float("REPORT_ATTENTION_STUCK_RUNS", DEFAULTS.stuck_runs),
         "submitted_share": env_float("REPORT_ATTENTION_SUBMITTED_SHARE", DEFAULTS.submitted_share),
         "late_burst_share": env_float(

@@ -3,15 +3,19 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import msgspec
 import pytest
 
+from reports.renderers import render
 from reports.renderers.data import report_document
+from reports.renderers.html import render_html
 from reports.report.analysis import build_report
 from reports.report.attention import AttentionRules, attention_rules
 from reports.report.contract import StudentIn
+from tests.test_renderers import pdf_text
 
 START = datetime(2024, 3, 4, 9, 0, tzinfo=UTC)
 Event = tuple[str, datetime, str]
@@ -96,7 +100,8 @@ def test_the_reasons_say_why() -> None:
     struggling = by_rule["struggling"]
     # 28 minutes of runs, then 22 minutes until unit 4 (within the idle threshold).
     assert struggling.value == 50 * 60 and struggling.reason.startswith(
-        "50 min of active time on Q3 without a submission, at or above the class's 90th percentile,"
+        "50 min of active time on Q3 without a submission, at or above the class's 90th "
+        "percentile, 12 min."
     )
     (burst,) = report.attention[29]
     assert burst.reason == (
@@ -109,6 +114,8 @@ def test_changing_a_threshold_changes_the_flags() -> None:
     quieter = fired(AttentionRules(stuck_runs=16, late_burst_share=0.95))
     struggle = [("opened_never_submitted", "Q3"), ("struggling", "Q3")]
     assert quieter == {"strug-0": struggle, "strug-1": struggle}
+    floored = fired(AttentionRules(struggling_floor_minutes=60))  # 50 min is under the floor
+    assert floored["strug-0"] == [("opened_never_submitted", "Q3"), ("stuck_in_runs", "Q3")]
     # o4 waits 7 minutes between its last run and its submission; o0 never over 4.
     gaps = fired(AttentionRules(long_gap_minutes=5))
     assert ("long_gap", "Q1") in gaps["o4"] and "o0" not in gaps
@@ -156,3 +163,37 @@ def test_the_settings_read_each_threshold(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("REPORT_ATTENTION_LATE_BURST_SHARE", "2")
     with pytest.raises(ImproperlyConfigured, match="REPORT_ATTENTION_LATE_BURST_SHARE"):
         attention_settings()
+
+
+# --- How the reports show them ------------------------------------------------------------
+
+
+def shown() -> list[StudentIn]:
+    """The class, the first struggler renamed with markup."""
+    students = the_class()
+    students[27] = msgspec.structs.replace(students[27], student_id="<b>strug</b>")
+    return students
+
+
+def test_the_html_opens_with_who_needs_attention_linked_to_their_sections() -> None:
+    html = render_html(build_report(shown(), idle_minutes=30))
+    start = html.index('<h2 id="attention-h">Needs attention</h2>')
+    assert start < html.index('id="questions-h"') < html.index("Class overview")
+    section = html[start : html.index("</section>", start)]
+    assert re.findall(r'<a href="#(s\d+)">([^<]*)</a>', section) == [
+        ("s28", "&lt;b&gt;strug&lt;/b&gt;"),
+        ("s29", "strug-1"),
+        ("s30", "cram"),
+    ]
+    assert "<b>strug" not in html
+    assert "Stuck in runs: 15 runs on Q3 and no submission (the rule: at least 10)." in section
+    own = html[html.index('id="s30"') :]
+    assert "<h3>Needs attention</h3>" in own and "Late burst: 94% of the events" in own
+    assert "<h3>Needs attention</h3>" not in html[html.index('id="s1"') : html.index('id="s28"')]
+
+
+def test_the_pdf_opens_with_who_needs_attention() -> None:
+    text = " ".join(pdf_text(render(build_report(shown(), idle_minutes=30), "pdf").content).split())
+    assert text.index("Needs attention") < text.index("Questions") < text.index("Class overview")
+    assert "Student ID: <b>strug</b> Struggling: 50 min of active time on Q3" in text
+    assert text.count("Late burst: 94% of the events") == 2  # the list, and cram's section

@@ -123,3 +123,33 @@ def cohort_table(report: Report, index: int) -> tuple[list[str], list[list[str]]
             ]
         )
     return header, rows
+
+
+ATTENTION_TITLE = "Needs attention"
+ATTENTION_NOTE = (
+    "Students an attention rule flagged, with the reason; each rule and its threshold is "
+    "defined in the report's documentation (docs/report.md, 'Attention flags')."
+)
+NO_ATTENTION = "No student meets any attention rule."
+RULE_NAMES = {
+    "struggling": "Struggling",
+    "stuck_in_runs": "Stuck in runs",
+    "opened_never_submitted": "Opened, never submitted",
+    "late_burst": "Late burst",
+    "long_gap": "Long gap mid-question",
+}
+
+
+def flag_texts(report: Report, index: int) -> list[str]:
+    """A student's flags as the report words them: 'Stuck in runs: 15 runs on Q3 …'."""
+    flags = report.attention[index] if report.attention else ()
+    return [f"{RULE_NAMES[f.rule]}: {f.reason}" for f in flags]
+
+
+def flagged(report: Report) -> list[tuple[int, str, list[str]]]:
+    """The flagged students in input order: index, id and their flags' texts."""
+    return [
+        (k, s.student_id, flag_texts(report, k))
+        for k, s in enumerate(report.students)
+        if report.attention and report.attention[k]
+    ]

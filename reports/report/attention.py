@@ -30,6 +30,7 @@ class AttentionRules:
 
     struggling_percentile: float = 90.0  # of the class's active time on the question
     struggling_minutes: float = 60.0  # without a class: active time at or above this
+    struggling_floor_minutes: float = 5.0  # with a class: and at least this much
     stuck_runs: int = 10  # runs since the last submission (or without one)
     submitted_share: float = 0.5  # opened never submitted: when more of the class did
     late_burst_share: float = 0.5  # the share of events in the window before the last
@@ -41,6 +42,7 @@ class AttentionRules:
 RANGES: dict[str, tuple[float, float]] = {
     "struggling_percentile": (0.0, 100.0),
     "struggling_minutes": (0.0, 10_080.0),
+    "struggling_floor_minutes": (0.0, 10_080.0),
     "stuck_runs": (1, 1_000_000),
     "submitted_share": (0.0, 1.0),
     "late_burst_share": (0.0, 1.0),
@@ -107,6 +109,8 @@ def _unsubmitted(
         active = insight.unit_active[column_of[q.key]]
         limit = percentile(active, rules.struggling_percentile)
         against = f"the class's {rules.struggling_percentile:g}th percentile,"
+        if limit < rules.struggling_floor_minutes * 60:
+            limit, against = rules.struggling_floor_minutes * 60, "the rule's floor of"
     if q.active_seconds > 0 and q.active_seconds >= limit:
         out.append(
             Flag(

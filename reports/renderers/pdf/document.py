@@ -5,11 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from reports.renderers.insight import (
+    ATTENTION_NOTE,
+    ATTENTION_TITLE,
     COHORT_TITLE,
+    NO_ATTENTION,
     QUESTIONS_NOTE,
     QUESTIONS_TITLE,
     SINGLE_NOTE,
     cohort_table,
+    flag_texts,
+    flagged,
     questions_table,
 )
 from reports.renderers.pdf.chart import chart
@@ -92,12 +97,30 @@ def _footer(text: str, number: int, total: int) -> list[Op]:
     ]
 
 
+def _needs_attention(layout: Layout, report: Report) -> None:
+    """The flagged students by name (their sections are bookmarked), with the reasons."""
+    layout.section.bookmark = ATTENTION_TITLE
+    layout.heading(ATTENTION_TITLE, 14, level=2)
+    layout.paragraph(ATTENTION_NOTE.split(" "), " ", colour=MUTED)
+    students = flagged(report)
+    if not students:
+        layout.paragraph(NO_ATTENTION.split(" "), " ")
+    for _index, student_id, texts in students:
+        layout.heading(f"Student ID: {student_id}", 10.5, 1.4)
+        for text in texts:
+            layout.paragraph(text.split(" "), " ", size=9)
+
+
 def _class_section(layout: Layout, report: Report) -> None:
     if report.insight is not None:
+        _needs_attention(layout, report)
+        layout.section = layout.element("Sect", layout.document)
+        layout.section.bookmark = QUESTIONS_TITLE
         layout.heading(QUESTIONS_TITLE, 14, level=2)
         layout.paragraph(QUESTIONS_NOTE.split(" "), " ", colour=MUTED)
         header, rows = questions_table(report)
         table(layout, header, rows, frozenset({1, 2, 3, 4}))
+        layout.section = layout.element("Sect", layout.document)
     layout.heading("Class overview", 14, level=2)
     layout.section.bookmark = "Class overview"
     header, rows = class_table(report)
@@ -122,6 +145,7 @@ class _Texts:
     rows: list[list[str]]
     numeric: frozenset[int]
     cohort: tuple[list[str], list[list[str]]]  # no rows without a class
+    flags: list[str]
 
 
 def _texts(report: Report, index: int) -> _Texts:
@@ -138,6 +162,7 @@ def _texts(report: Report, index: int) -> _Texts:
         rows=rows,
         numeric=frozenset(range(2, 4 + len(student.event_types))),
         cohort=cohort_table(report, index),
+        flags=flag_texts(report, index),
     )
 
 
@@ -189,6 +214,10 @@ def _student(
         layout.text(MARGIN, label, REGULAR, 9.5, MUTED, layout.element("Lbl", item))
         layout.text(MARGIN + 32 * MM, value, tag=layout.element("LBody", item))
     layout.y -= 6 * gap / 1.4
+    if texts.flags:
+        layout.heading(ATTENTION_TITLE, 11.5, gap)
+        for text in texts.flags:
+            layout.paragraph(text.split(" "), " ", size=9)
     layout.heading("Timeline", 11.5, gap)
     chart(layout, report, student, density)
     layout.heading("Event order", 11.5, gap)
