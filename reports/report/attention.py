@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from itertools import pairwise
 
+import msgspec
+
+from reports.report.contract import ATTENTION_RANGES, AttentionIn
 from reports.report.insight import ClassInsight, percentile
 from reports.report.model import Flag, QuestionSummary, StudentReport
 
@@ -38,17 +41,7 @@ class AttentionRules:
     long_gap_minutes: float = 120.0  # between two consecutive events on one question
 
 
-# Each threshold's allowed range (settings and requests out of it are refused, naming it).
-RANGES: dict[str, tuple[float, float]] = {
-    "struggling_percentile": (0.0, 100.0),
-    "struggling_minutes": (0.0, 10_080.0),
-    "struggling_floor_minutes": (0.0, 10_080.0),
-    "stuck_runs": (1, 1_000_000),
-    "submitted_share": (0.0, 1.0),
-    "late_burst_share": (0.0, 1.0),
-    "late_burst_minutes": (1.0, 10_080.0),
-    "long_gap_minutes": (1.0, 525_600.0),
-}
+RANGES = ATTENTION_RANGES  # settings and requests out of them are refused, naming one
 
 
 def attention_rules(values: dict[str, float]) -> AttentionRules:
@@ -64,6 +57,14 @@ def attention_rules(values: dict[str, float]) -> AttentionRules:
         raise ValueError(f"stuck_runs: must be a whole number, got {values['stuck_runs']:g}")
     fields = {k: int(v) if k == "stuck_runs" else float(v) for k, v in values.items()}
     return AttentionRules(**fields)  # type: ignore[arg-type]  # names checked above
+
+
+def with_request(rules: AttentionRules, given: AttentionIn | None) -> AttentionRules:
+    """The service's thresholds with a request's (``AttentionIn``, validated) over them."""
+    if given is None:
+        return rules
+    values = {k: v for k, v in msgspec.structs.asdict(given).items() if v is not None}
+    return replace(rules, **values)
 
 
 def _minutes(seconds: float) -> str:
