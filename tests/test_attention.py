@@ -114,6 +114,10 @@ def test_changing_a_threshold_changes_the_flags() -> None:
     quieter = fired(AttentionRules(stuck_runs=16, late_burst_share=0.95))
     struggle = [("opened_never_submitted", "Q3"), ("struggling", "Q3")]
     assert quieter == {"strug-0": struggle, "strug-1": struggle}
+    # At the class's very top (the 100th percentile is the strugglers' 50 min): at or above.
+    assert fired(AttentionRules(struggling_percentile=100))["strug-0"] == fired()["strug-0"]
+    most = fired(AttentionRules(submitted_share=0.95))  # 28 of 30 submitted: 93%, not over
+    assert most["strug-0"] == [("struggling", "Q3"), ("stuck_in_runs", "Q3")]
     floored = fired(AttentionRules(struggling_floor_minutes=60))  # 50 min is under the floor
     assert floored["strug-0"] == [("opened_never_submitted", "Q3"), ("stuck_in_runs", "Q3")]
     # o4 waits 7 minutes between its last run and its submission; o0 never over 4.

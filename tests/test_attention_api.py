@@ -4,13 +4,16 @@ naming the field), and used by the worker's build."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
 from reports.models import ReportJob
 from tests.test_data import finished
 
-STUCK = {  # twelve runs on one question, no submission: stuck in runs at 10, not at 13
+STUCK: dict[
+    str, Any
+] = {  # twelve runs on one question, no submission: stuck in runs at 10, not at 13
     "namespace": "ns",
     "student_id": "s",
     "events": [
@@ -34,7 +37,11 @@ def rules_fired(client, body: dict) -> list[str]:
 @pytest.mark.django_db
 def test_the_bodys_threshold_changes_the_flags(client) -> None:
     assert rules_fired(client, STUCK) == ["stuck_in_runs"]
+    assert rules_fired(client, dict(STUCK, attention={"stuck_runs": 12})) == ["stuck_in_runs"]
     assert rules_fired(client, dict(STUCK, attention={"stuck_runs": 13})) == []
+    submitted = [*STUCK["events"][:6], dict(STUCK["events"][5], type="submission")]
+    resumed = [*submitted, *STUCK["events"][6:]]  # 6 runs, a submission, 6 runs
+    assert rules_fired(client, dict(STUCK, events=resumed, attention={"stuck_runs": 7})) == []
 
 
 @pytest.mark.django_db

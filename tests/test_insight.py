@@ -34,7 +34,7 @@ def at(minute: int) -> str:
     return f"2024-01-01T10:{minute:02d}:00Z"
 
 
-# Unit "1": a opens it and runs twice before submitting (then runs once more);
+# Unit "1": a opens it and runs twice before submitting (then runs and saves once more);
 # b saves three times, runs once and never submits; c submits straight away.
 # Unit "2": only a opens it. Active time on "1": a 3 min, b 4 min, c 0 s.
 CLASS = [
@@ -45,6 +45,7 @@ CLASS = [
             ("run_code", at(1), "1"),
             ("submission", at(2), "1"),
             ("run_code", at(2), "1"),
+            ("saved_code", at(2), "1"),
             ("saved_code", at(3), "2"),
         ],
     ),
@@ -78,6 +79,8 @@ def test_process_counts_stop_at_the_first_submission() -> None:
         True,
     )
     assert (c.runs_before_submission, c.submitted, c.ran) == (0, True, False)
+    # Runs since the last submission: a's one after submitting, b's all (none submitted).
+    assert [q.runs_since_submission for q in (a, b, c)] == [1, 1, 0]
 
 
 def test_per_unit_counts_medians_and_90th_percentiles() -> None:
