@@ -20,6 +20,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from config import broker
 from config.api_keys import api_keys
+from config.attention import attention_settings
 from config.env import env_bool, env_float, env_int, env_list, env_str
 from config.secret_key import secret_key
 from config.storage import report_storage
@@ -180,6 +181,8 @@ REPORT_MAX_QUESTION_CELLS = env_int(
 # units instead of drawing the grid (not refused: the other limits bound that list).
 REPORT_HEATMAP_MAX_CELLS = env_int("REPORT_HEATMAP_MAX_CELLS", HEAT_MAP_CELLS, minimum=0)
 REPORT_IDLE_MINUTES = env_float("REPORT_IDLE_MINUTES", 30.0, minimum=0.0)
+# The attention rules' thresholds (docs/report.md, "Attention flags"), one variable each.
+REPORT_ATTENTION = attention_settings()
 # Back-pressure: POSTs get 429 while this many jobs are PENDING, RETRY or STARTED.
 REPORT_MAX_QUEUED_JOBS = env_int("REPORT_MAX_QUEUED_JOBS", 10_000, minimum=1)
 REPORT_QUEUE_FULL_RETRY_AFTER = env_int("REPORT_QUEUE_FULL_RETRY_AFTER", 30, minimum=1)

@@ -2,7 +2,8 @@
 
 Documents: the seed sample, a class of 12, one student with 10,000 events, and a class of
 75 with 20 units (its tables and its two heat maps split over pages, header rows repeated),
-and a class whose units are listed in a table (over the heat map's budget).
+a class whose units are listed in a table (over the heat map's budget), and a class with
+attention flags and standings (tests/test_attention.py's).
 """
 
 from __future__ import annotations
@@ -26,12 +27,20 @@ from reports.renderers import render
 from reports.renderers.tables import timeline_alt
 from reports.report.analysis import build_report
 from reports.report.contract import decode_students
+from tests.test_attention import shown as attention_class
 from tests.test_pdf_layout import student_report
 from tests.test_renderers import report_for
 
 pytestmark = pytest.mark.slow  # make test-fast leaves it out (pyproject.toml)
 
-DOCUMENTS = ("seed", "class of 12", "10k events", "class of 75", "units listed")
+DOCUMENTS = (
+    "seed",
+    "class of 12",
+    "10k events",
+    "class of 75",
+    "units listed",
+    "class with flags",
+)
 
 
 @cache
@@ -42,6 +51,8 @@ def document(name: str) -> bytes:
         report = student_report(8, 40, students=12)
     elif name == "10k events":
         report = report_for(["big"], events_each=10_000)
+    elif name == "class with flags":  # Needs attention, Questions, standings, flags
+        report = build_report(attention_class(), idle_minutes=30.0)
     elif name == "class of 75":
         report = student_report(20, 9, students=75)  # 20 units: two heat maps
     else:  # over the heat map's budget: a table of the units instead
@@ -235,7 +246,12 @@ def test_headings_nest_without_skipping_a_level(name: str) -> None:
     texts = _texts_by_element(found)
     h2 = [texts[e.objgen] for role, e in found.order if role == "H2"]
     students = [t for t in h2 if t.startswith("Student ID: ")]
-    assert len(students) == {"class of 12": 12, "class of 75": 75, "units listed": 6}.get(name, 1)
+    assert len(students) == {
+        "class of 12": 12,
+        "class of 75": 75,
+        "units listed": 6,
+        "class with flags": 30,
+    }.get(name, 1)
 
 
 def _texts_by_element(found: Structure) -> dict[tuple[int, int], str]:
@@ -286,7 +302,8 @@ def test_a_class_report_has_a_bookmark_per_student_and_the_document_claims_pdfua
         titles = [item.title for item in outline.root]
         dests: list[Any] = [item.destination for item in outline.root]
         pages = [pdf.pages.index(pikepdf.Page(dest[0])) for dest in dests]
-    assert titles == ["Class overview"] + [f"Student ID: student-{i}" for i in range(12)]
+    sections = ["Needs attention", "Questions", "Class overview"]
+    assert titles == sections + [f"Student ID: student-{i}" for i in range(12)]
     for title, number in zip(titles, pages, strict=True):  # the page its heading is on
         assert title in found.pages[number].tagged.values()
     assert pdf.pdf_version == "1.7"
@@ -306,6 +323,7 @@ def test_a_long_report_on_one_student_has_a_bookmark_per_heading() -> None:
     with pdf.open_outline() as outline:
         titles = [item.title for item in outline.root]
         dests: list[Any] = [item.destination for item in outline.root]
-    assert titles == ["Student ID: big", "Timeline", "Event order", "Visits", "Questions"]
+    headings = ["Needs attention", "Timeline", "Event order", "Visits", "Questions"]
+    assert titles == ["Student ID: big", *headings]  # it runs 5,000 times: stuck in runs
     for title, dest in zip(titles, dests, strict=True):
         assert title in found.pages[pdf.pages.index(pikepdf.Page(dest[0]))].tagged.values()

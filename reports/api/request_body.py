@@ -19,6 +19,7 @@ from rest_framework.request import Request
 
 from reports.errors import InvalidInput, PayloadTooLarge
 from reports.report.contract import (
+    AttentionIn,
     CallbackUrl,
     EventIn,
     Identifier,
@@ -59,6 +60,13 @@ class StudentSerializer(serializers.Serializer[Any]):
         required=False,
         help_text="Single-student bodies only (else ?callback_url=): an http(s) URL that "
         "gets a signed POST when the job ends.",
+    )
+    attention = MsgspecField(
+        AttentionIn | None,
+        required=False,
+        help_text="Single-student bodies only: the attention rules' thresholds over the "
+        "service's (docs/report.md, 'Attention flags'); an unknown name or a value out of "
+        "its range is a 400 naming it.",
     )
     timezone = MsgspecField(
         TimezoneName | None,

@@ -23,7 +23,8 @@ from reports.renderers.tables import (
     question_table,
     visit_path,
 )
-from reports.report.model import ClassSummary, Report, StudentReport
+from reports.report.insight import Cohort, UnitStats
+from reports.report.model import ClassSummary, Flag, Report, StudentReport
 
 DATA_VERSION = 1
 JSON_TYPE = "application/json"
@@ -39,7 +40,52 @@ def _time(moment: datetime, zone: ZoneInfo) -> datetime:
     return local(moment, zone)
 
 
-def _student_head(student: StudentReport, zone: ZoneInfo) -> dict[str, Any]:
+def _cohort(cohort: Cohort | None) -> dict[str, float | None] | None:
+    """A question's standing in the class (None in a report of one student)."""
+    if cohort is None:
+        return None
+    return {"active_seconds": cohort.active_seconds, "runs": cohort.runs, "saves": cohort.saves}
+
+
+def _unit(u: UnitStats) -> dict[str, Any]:
+    return {
+        "unit": u.unit,
+        "opened": u.opened,
+        "ran": u.ran,
+        "submitted": u.submitted,
+        "difficulty": u.difficulty,
+        **{
+            f"{name}_{which}": getattr(getattr(u, name), which)
+            for name in ("active_seconds", "runs", "saves")
+            for which in ("median", "p90")
+        },
+    }
+
+
+def _flag(flag: Flag) -> dict[str, Any]:
+    return {
+        "rule": flag.rule,
+        "unit": flag.unit,
+        "question": flag.question,
+        "value": flag.value,
+        "threshold": flag.threshold,
+        "reason": flag.reason,
+    }
+
+
+def _flags(report: Report, index: int) -> list[dict[str, Any]]:
+    return [_flag(f) for f in report.attention[index]] if report.attention else []
+
+
+def _cohorts(report: Report, index: int) -> tuple[Cohort | None, ...]:
+    if report.insight is None:
+        return (None,) * len(report.students[index].questions)
+    return report.insight.cohorts[index]
+
+
+def _student_head(
+    student: StudentReport, zone: ZoneInfo, cohorts: tuple[Cohort | None, ...]
+) -> dict[str, Any]:
     """A student's part of the document, but for ``event_order`` (its last key)."""
     aliases = [q.alias for q in student.questions]
     return {
@@ -68,8 +114,12 @@ def _student_head(student: StudentReport, zone: ZoneInfo) -> dict[str, Any]:
                 "last": _time(q.last, zone),
                 "active_seconds": q.active_seconds,
                 "active_time": fmt_duration(q.active_seconds),
+                "runs_before_submission": q.runs_before_submission,
+                "saves_before_submission": q.saves_before_submission,
+                "submitted": q.submitted,
+                "cohort": _cohort(cohort),
             }
-            for q in student.questions
+            for q, cohort in zip(student.questions, cohorts, strict=True)
         ],
         "visits": [
             {
@@ -84,18 +134,27 @@ def _student_head(student: StudentReport, zone: ZoneInfo) -> dict[str, Any]:
     }
 
 
-def _student(student: StudentReport, zone: ZoneInfo) -> dict[str, Any]:
+def _student(report: Report, index: int) -> dict[str, Any]:
+    student = report.students[index]
     order = [student.questions[i].alias for i in student.event_questions]
-    return {**_student_head(student, zone), "event_order": order}
+    head = _student_head(student, report.zone, _cohorts(report, index))
+    return {**head, "attention": _flags(report, index), "event_order": order}
 
 
-def _student_json(student: StudentReport, zone: ZoneInfo) -> bytes:
+def _student_json(report: Report, index: int) -> bytes:
     """``orjson.dumps(_student(...))``, with ``event_order`` (one entry per event) joined
     from each question's encoded alias: orjson's buffer for a list of 60,000 short texts
     peaks at about 50 times its output, this at about twice."""
+    student = report.students[index]
     encoded = [orjson.dumps(q.alias) for q in student.questions]
     order = b",".join([encoded[i] for i in student.event_questions])
-    return orjson.dumps(_student_head(student, zone))[:-1] + b',"event_order":[' + order + b"]}"
+    head = orjson.dumps(
+        {
+            **_student_head(student, report.zone, _cohorts(report, index)),
+            "attention": _flags(report, index),
+        }
+    )
+    return head[:-1] + b',"event_order":[' + order + b"]}"
 
 
 def _class_summary(summary: ClassSummary) -> dict[str, Any]:
@@ -125,6 +184,7 @@ def _head(report: Report) -> dict[str, Any]:
         "events": report.event_count,
         "event_types": list(report.event_types),
         "last_activity": _time(report.last_activity, zone),
+        "questions": [_unit(u) for u in report.insight.units] if report.insight else [],
     }
 
 
@@ -133,7 +193,7 @@ def report_document(report: Report) -> dict[str, Any]:
     datetimes on the report's zone's clock. ``report_json`` writes the same document."""
     return {
         **_head(report),
-        "students": [_student(s, report.zone) for s in report.students],
+        "students": [_student(report, k) for k in range(len(report.students))],
         "class_summary": _class_summary(report.class_summary),
     }
 
@@ -142,7 +202,7 @@ def report_json(report: Report) -> bytes:
     """``orjson.dumps(report_document(report))``, written student by student: compact UTF-8
     JSON, nothing escaped beyond what JSON requires, and never the whole document as
     Python objects at once (a big job's worker holds one student's part at a time)."""
-    students = b",".join([_student_json(s, report.zone) for s in report.students])
+    students = b",".join([_student_json(report, k) for k in range(len(report.students))])
     return b"".join(
         [
             orjson.dumps(_head(report))[:-1],

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from reports.renderers.geometry import ChartSize, Scale, chart_marks, chart_scale
 from reports.renderers.heatmap import HEAT_COLOURS, HeatScale, heat_scale, unit_groups
+from reports.renderers.html_insight import class_opening, student_insight
 from reports.renderers.tables import (
     class_table,
     fmt_gap,
@@ -261,6 +262,7 @@ def _student(report: Report, student: StudentReport, index: int) -> list[str]:
     out.append(f'<p class="order">{student.event_order_line}</p>')
     out.append("<h3>Visits</h3>")
     out.append(f'<p class="path">{escape(visit_path(student))}</p>')
+    out.extend(student_insight(report, index))
     out.append("<h3>Questions</h3>")
     out.extend(_table(header, rows, numeric))
     out.append("</section>")
@@ -289,6 +291,7 @@ def render_html(report: Report) -> str:
         "</header>",
         "<main>",
     ]
+    parts.extend(class_opening(report))
     if len(students) > 1:
         parts.extend(_class_section(report))
     for index, student in enumerate(students):

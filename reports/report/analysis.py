@@ -13,9 +13,17 @@ from datetime import datetime
 from itertools import pairwise
 from typing import Any
 
+from reports.report.attention import AttentionRules, attention_flags
 from reports.report.contract import DEFAULT_TIMEZONE as UTC_NAME
 from reports.report.contract import StudentIn, check_timezone, unit_sort_key
 from reports.report.events import StudentEvents, student_events
+from reports.report.insight import (
+    RUN_TYPES,
+    ClassInsight,
+    Row,
+    build_insight,
+    question_process,
+)
 from reports.report.limits import HEAT_MAP_CELLS
 from reports.report.model import (
     ClassSummary,
@@ -142,6 +150,8 @@ def _questions(
     backwards = zip(range(len(times) - 1, -1, -1), reversed(event_questions), strict=True)
     first_index = {q: k for k, q in backwards}
     counts = Counter(event_questions)
+    process = question_process(event_questions, event_type_ids, event_types, len(distinct))
+    run_ids = [t for t, name in enumerate(event_types) if name in RUN_TYPES]
     return tuple(
         QuestionSummary(
             alias=f"Q{q + 1}",
@@ -153,6 +163,11 @@ def _questions(
             first=times[first_index[q]],
             last=times[last_index[q]],
             active_seconds=gaps.active[q],
+            runs_before_submission=process[q].runs,
+            saves_before_submission=process[q].saves,
+            submitted=process[q].submitted,
+            ran=any(per_pair[(q, t)] for t in run_ids),
+            runs_since_submission=process[q].runs_since_submission,
         )
         for q, unit in enumerate(distinct)
     )
@@ -194,10 +209,12 @@ def build_report(
     timezone: str = UTC_NAME,
     on_student: Callable[[int], None] | None = None,
     heat_map_cells: int = HEAT_MAP_CELLS,
+    attention: AttentionRules = AttentionRules(),  # noqa: B008 (frozen: shared safely)
 ) -> Report:
     """The report of every student, in input order; ``on_student(n)`` after each one.
     ``timezone`` (a name ``contract.check_timezone`` accepts) is where its times are shown;
-    ``heat_map_cells`` bounds the class heat map (``build_class_summary``).
+    ``heat_map_cells`` bounds the class heat map (``build_class_summary``); ``attention``
+    holds the attention rules' thresholds.
 
     ``students`` is read once, one student at a time: an iterator that hands each one over
     lets it be freed as soon as its report is built."""
@@ -209,10 +226,32 @@ def build_report(
         if on_student is not None:
             on_student(index + 1)
     types = sorted({t for s in built for t in s.event_types})
+    insight = class_insight(built) if len(built) > 1 else None
     return Report(
         students=tuple(built),
         idle_minutes=idle_minutes,
         event_types=tuple(types),
         class_summary=build_class_summary(built, heat_map_cells=heat_map_cells),
         timezone=timezone,
+        insight=insight,
+        attention=attention_flags(built, insight, attention),
     )
+
+
+def class_insight(students: Sequence[StudentReport]) -> ClassInsight:
+    """The class-relative measures (``insight.build_insight``) of a class's students."""
+    rows = [
+        [
+            Row(
+                key=q.key,
+                active_seconds=q.active_seconds,
+                runs=q.runs_before_submission,
+                saves=q.saves_before_submission,
+                ran=q.ran,
+                submitted=q.submitted,
+            )
+            for q in s.questions
+        ]
+        for s in students
+    ]
+    return build_insight(rows, display_text)

@@ -122,6 +122,42 @@ TimezoneName = Annotated[
 DEFAULT_TIMEZONE = "UTC"
 
 
+# The attention rules' thresholds (reports/report/attention.py): each one's allowed range.
+ATTENTION_RANGES: dict[str, tuple[float, float]] = {
+    "struggling_percentile": (0.0, 100.0),
+    "struggling_minutes": (0.0, 10_080.0),
+    "struggling_floor_minutes": (0.0, 10_080.0),
+    "stuck_runs": (1, 1_000_000),
+    "submitted_share": (0.0, 1.0),
+    "late_burst_share": (0.0, 1.0),
+    "late_burst_minutes": (1.0, 10_080.0),
+    "long_gap_minutes": (1.0, 525_600.0),
+}
+
+
+_Percent = Annotated[float, msgspec.Meta(ge=0, le=100)]
+_Share = Annotated[float, msgspec.Meta(ge=0, le=1)]
+_Minutes = Annotated[float, msgspec.Meta(ge=0, le=10_080)]
+_Window = Annotated[float, msgspec.Meta(ge=1, le=10_080)]
+_Gap = Annotated[float, msgspec.Meta(ge=1, le=525_600)]
+_Runs = Annotated[int, msgspec.Meta(ge=1, le=1_000_000)]
+
+
+class AttentionIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A request's attention thresholds over the service's (docs/report.md, "Attention
+    flags"); an unknown name or a value out of its range (``ATTENTION_RANGES``) is a 400
+    naming it."""
+
+    struggling_percentile: _Percent | None = None
+    struggling_minutes: _Minutes | None = None
+    struggling_floor_minutes: _Minutes | None = None
+    stuck_runs: _Runs | None = None
+    submitted_share: _Share | None = None
+    late_burst_share: _Share | None = None
+    late_burst_minutes: _Window | None = None
+    long_gap_minutes: _Gap | None = None
+
+
 class StudentIn(msgspec.Struct, frozen=True):
     """One student's events. Unknown extra fields are ignored."""
 
@@ -135,6 +171,8 @@ class StudentIn(msgspec.Struct, frozen=True):
     callback_url: CallbackUrl | None = None
     # Likewise: the time zone the report's times are shown in (``?timezone=`` wins).
     timezone: TimezoneName | None = None
+    # Likewise: the attention rules' thresholds over the service's settings.
+    attention: AttentionIn | None = None
 
 
 StudentList = Annotated[list[StudentIn], msgspec.Meta(min_length=1)]

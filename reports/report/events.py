@@ -22,6 +22,7 @@ from typing import Annotated
 import msgspec
 
 from reports.report.contract import (
+    AttentionIn,
     CallbackUrl,
     EventIn,
     Identifier,
@@ -71,6 +72,7 @@ class StudentEvents:
     times: list[datetime]  # aware, UTC
     units: list[str]  # unit_key of each event
     types: list[str]
+    attention: AttentionIn | None = None  # the body's thresholds (read for one object)
 
     def extend(self, events: list[EventIn], texts: Texts) -> None:
         seen_unit, new_unit = texts.units.get, texts.unit
@@ -89,6 +91,7 @@ def student_events(student: StudentIn) -> StudentEvents:
         [utc(e.created_time) for e in events],
         [unit_key(e.unit) for e in events],
         [e.type for e in events],
+        student.attention,
     )
 
 
@@ -101,6 +104,7 @@ class _SlicedStudent(msgspec.Struct, frozen=True):
     idle_minutes: IdleMinutes | None = None
     callback_url: CallbackUrl | None = None
     timezone: TimezoneName | None = None
+    attention: AttentionIn | None = None
 
 
 _outer = msgspec.json.Decoder(
@@ -129,7 +133,9 @@ def _decode_sliced(body: bytes) -> list[StudentEvents]:
     texts = Texts()
     out = []
     for student in students:
-        columns = StudentEvents(student.namespace, student.student_id, [], [], [])
+        columns = StudentEvents(
+            student.namespace, student.student_id, [], [], [], student.attention
+        )
         raws = student.events
         raws.reverse()  # each slice is taken off the end, so its views are freed as it goes
         while raws:

@@ -11,6 +11,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from reports.report.contract import DEFAULT_TIMEZONE
+from reports.report.insight import ClassInsight
 from reports.report.timeline import Timeline
 
 ARROW = " -> "
@@ -33,6 +34,25 @@ class QuestionSummary:
     first: datetime
     last: datetime
     active_seconds: float
+    # Up to the first submission (all of them without one): reports/report/insight.py.
+    runs_before_submission: int = 0
+    saves_before_submission: int = 0
+    submitted: bool = False
+    ran: bool = False  # any run on it, before or after a submission
+    runs_since_submission: int = 0  # after the last submission (all of them without one)
+
+
+@dataclass(frozen=True, slots=True)
+class Flag:
+    """An attention rule that fired (reports/report/attention.py): on a question, or on the
+    student's whole activity (``unit`` and ``question`` None)."""
+
+    rule: str
+    unit: str | None  # as displayed
+    question: str | None  # the student's alias
+    value: float
+    threshold: float
+    reason: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +139,10 @@ class Report:
     # The IANA zone the report shows its times in. The model's times stay in UTC (every
     # duration and the order are computed on instants); renderers convert when they show one.
     timezone: str = DEFAULT_TIMEZONE
+    # The class-relative measures: a class report's only (None for one student).
+    insight: ClassInsight | None = None
+    # Each student's attention flags, as ``students`` (docs/report.md, "Attention flags").
+    attention: tuple[tuple[Flag, ...], ...] = ()
 
     @property
     def zone(self) -> ZoneInfo:

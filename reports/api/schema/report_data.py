@@ -23,6 +23,52 @@ class TypeCountSerializer(serializers.Serializer[Any]):
     events = serializers.IntegerField(min_value=0)
 
 
+class CohortSerializer(serializers.Serializer[Any]):
+    active_seconds = serializers.FloatField(
+        min_value=0,
+        max_value=100,
+        allow_null=True,
+        help_text="The percentage of the other students who opened the question with a "
+        "strictly smaller value; null when nobody else opened it.",
+    )
+    runs = serializers.FloatField(min_value=0, max_value=100, allow_null=True)
+    saves = serializers.FloatField(min_value=0, max_value=100, allow_null=True)
+
+
+class UnitStatsSerializer(serializers.Serializer[Any]):
+    unit = serializers.CharField()
+    opened = serializers.IntegerField(min_value=1, help_text="Students with any event on it.")
+    ran = serializers.IntegerField(min_value=0, help_text="Students who ran code on it.")
+    submitted = serializers.IntegerField(min_value=0, help_text="Students who submitted it.")
+    difficulty = serializers.FloatField(
+        min_value=0, max_value=1, help_text="The share who opened it and never submitted it."
+    )
+    active_seconds_median = serializers.FloatField(min_value=0)
+    active_seconds_p90 = serializers.FloatField(min_value=0)
+    runs_median = serializers.FloatField(min_value=0, help_text="Runs before the first submission.")
+    runs_p90 = serializers.FloatField(min_value=0)
+    saves_median = serializers.FloatField(min_value=0)
+    saves_p90 = serializers.FloatField(min_value=0)
+
+
+class AttentionFlagSerializer(serializers.Serializer[Any]):
+    rule = serializers.ChoiceField(
+        choices=[
+            "struggling",
+            "stuck_in_runs",
+            "opened_never_submitted",
+            "late_burst",
+            "long_gap",
+        ],
+        help_text="The rule that fired (docs/report.md, 'Attention flags').",
+    )
+    unit = serializers.CharField(allow_null=True, help_text="null for a student-wide rule.")
+    question = serializers.CharField(allow_null=True, help_text="The student's alias, or null.")
+    value = serializers.FloatField(help_text="What the rule measured (seconds, runs, shares).")
+    threshold = serializers.FloatField(help_text="What the value was compared with.")
+    reason = serializers.CharField(help_text="The sentence the report shows.")
+
+
 class QuestionRowSerializer(serializers.Serializer[Any]):
     question = serializers.CharField(help_text="The alias: Q1, Q2, … in unit order.")
     unit = serializers.CharField()
@@ -33,6 +79,17 @@ class QuestionRowSerializer(serializers.Serializer[Any]):
     last = serializers.DateTimeField(help_text=_TIME)
     active_seconds = serializers.FloatField(min_value=0)
     active_time = serializers.CharField(help_text="As the report shows it: '1 h 05 min'.")
+    runs_before_submission = serializers.IntegerField(
+        min_value=0, help_text="Runs (run_code, run) before the first submission; all without one."
+    )
+    saves_before_submission = serializers.IntegerField(
+        min_value=0, help_text="Saves (saved_code) before the first submission; all without one."
+    )
+    submitted = serializers.BooleanField(help_text="Whether any event is a submission.")
+    cohort = CohortSerializer(
+        allow_null=True,
+        help_text="The student beside the class (null in a report of one student).",
+    )
 
 
 class VisitSerializer(serializers.Serializer[Any]):
@@ -59,6 +116,9 @@ class StudentDataSerializer(serializers.Serializer[Any]):
     question_rows = QuestionRowSerializer(many=True, help_text="The report's table, per question.")
     visits = VisitSerializer(many=True, help_text="Consecutive events on one question.")
     visit_path = serializers.CharField(help_text="As the report shows it: 'Q1 (3) → Q2'.")
+    attention = AttentionFlagSerializer(
+        many=True, help_text="The attention rules that fired; empty when none did."
+    )
     event_order = serializers.ListField(
         child=serializers.CharField(), help_text="The question of every event, in time order."
     )
@@ -95,6 +155,11 @@ class ReportDataSerializer(serializers.Serializer[Any]):
     events = serializers.IntegerField(min_value=1)
     event_types = serializers.ListField(child=serializers.CharField())
     last_activity = serializers.DateTimeField(help_text=_TIME)
+    questions = UnitStatsSerializer(
+        many=True,
+        help_text="Per unit across the class, in unit order (docs/report.md, 'Questions "
+        "across the class'); empty in a report of one student.",
+    )
     students = StudentDataSerializer(many=True, help_text="In input order.")
     class_summary = ClassSummarySerializer()
 

@@ -23,12 +23,15 @@ REF_TEMPLATE = "#/components/schemas/{name}"
 
 
 def _openapi30(schema: Any) -> Any:
-    """JSON Schema -> OpenAPI 3.0: ``anyOf: [X, {"type": "null"}]`` becomes X, nullable."""
+    """JSON Schema -> OpenAPI 3.0: ``anyOf: [X, {"type": "null"}]`` becomes X, nullable;
+    an empty ``required`` goes."""
     if isinstance(schema, list):
         return [_openapi30(item) for item in schema]
     if not isinstance(schema, dict):
         return schema
     schema = {key: _openapi30(value) for key, value in schema.items()}
+    if schema.get("required") == [] and schema.get("type") == "object":
+        del schema["required"]  # OpenAPI 3.0 wants at least one name in a required list
     options = schema.get("anyOf")
     if isinstance(options, list) and {"type": "null"} in options:
         rest = [option for option in options if option != {"type": "null"}]

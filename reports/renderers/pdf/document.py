@@ -3,8 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
+from reports.renderers.insight import (
+    ATTENTION_NOTE,
+    ATTENTION_TITLE,
+    COHORT_TITLE,
+    NO_ATTENTION,
+    QUESTIONS_NOTE,
+    QUESTIONS_TITLE,
+    SINGLE_NOTE,
+    cohort_table,
+    flag_texts,
+    flagged,
+    questions_table,
+)
 from reports.renderers.pdf.chart import chart
 from reports.renderers.pdf.fonts import REGULAR, register_fonts
 from reports.renderers.pdf.heatmap import heat_map
@@ -58,7 +70,8 @@ def layout_pdf(report: Report) -> list[Page]:
         layout.section = layout.element("Sect", layout.document)
         _class_section(layout, report)
     for index, student in enumerate(report.students):
-        _student_page(layout, report, student, first=index == 0 and not several)
+        texts = _texts(report, index)
+        _student_page(layout, report, student, texts, first=index == 0 and not several)
     return layout.pages
 
 
@@ -84,7 +97,30 @@ def _footer(text: str, number: int, total: int) -> list[Op]:
     ]
 
 
+def _needs_attention(layout: Layout, report: Report) -> None:
+    """The flagged students by name (their sections are bookmarked), with the reasons."""
+    layout.section.bookmark = ATTENTION_TITLE
+    layout.heading(ATTENTION_TITLE, 14, level=2)
+    layout.paragraph(ATTENTION_NOTE.split(" "), " ", colour=MUTED)
+    students = flagged(report)
+    if not students:
+        layout.paragraph(NO_ATTENTION.split(" "), " ")
+    for _index, student_id, texts in students:
+        layout.heading(f"Student ID: {student_id}", 10.5, 1.4)
+        for text in texts:
+            layout.paragraph(text.split(" "), " ", size=9)
+
+
 def _class_section(layout: Layout, report: Report) -> None:
+    if report.insight is not None:
+        _needs_attention(layout, report)
+        layout.section = layout.element("Sect", layout.document)
+        layout.section.bookmark = QUESTIONS_TITLE
+        layout.heading(QUESTIONS_TITLE, 14, level=2)
+        layout.paragraph(QUESTIONS_NOTE.split(" "), " ", colour=MUTED)
+        header, rows = questions_table(report)
+        table(layout, header, rows, frozenset({1, 2, 3, 4}))
+        layout.section = layout.element("Sect", layout.document)
     layout.heading("Class overview", 14, level=2)
     layout.section.bookmark = "Class overview"
     header, rows = class_table(report)
@@ -108,9 +144,12 @@ class _Texts:
     header: list[str]
     rows: list[list[str]]
     numeric: frozenset[int]
+    cohort: tuple[list[str], list[list[str]]]  # no rows without a class
+    flags: list[str]
 
 
-def _texts(student: StudentReport, zone: ZoneInfo) -> _Texts:
+def _texts(report: Report, index: int) -> _Texts:
+    student, zone = report.students[index], report.zone
     aliases = [q.alias for q in student.questions]
     words = ["Event Order:", *(aliases[i] for i in student.event_questions)]
     header, rows = question_table(student, zone)
@@ -122,10 +161,14 @@ def _texts(student: StudentReport, zone: ZoneInfo) -> _Texts:
         header=header,
         rows=rows,
         numeric=frozenset(range(2, 4 + len(student.event_types))),
+        cohort=cohort_table(report, index),
+        flags=flag_texts(report, index),
     )
 
 
-def _student_page(layout: Layout, report: Report, student: StudentReport, first: bool) -> None:
+def _student_page(
+    layout: Layout, report: Report, student: StudentReport, texts: _Texts, first: bool
+) -> None:
     """A student's section on one page when any density makes it fit, else flowing on at
     the normal density. Tried in the order normal, tightest, tight: at most three layouts."""
     layout.footer = f"Student ID: {student.student_id}"
@@ -135,7 +178,6 @@ def _student_page(layout: Layout, report: Report, student: StudentReport, first:
     else:
         layout.section.bookmark = layout.footer  # a class report's outline: each student
         layout.new_page()
-    texts = _texts(student, report.zone)
     start = layout.mark()
     _student(layout, report, student, texts, NORMAL)
     if layout.pages_since(start) == 1:
@@ -172,6 +214,10 @@ def _student(
         layout.text(MARGIN, label, REGULAR, 9.5, MUTED, layout.element("Lbl", item))
         layout.text(MARGIN + 32 * MM, value, tag=layout.element("LBody", item))
     layout.y -= 6 * gap / 1.4
+    if texts.flags:
+        layout.heading(ATTENTION_TITLE, 11.5, gap)
+        for text in texts.flags:
+            layout.paragraph(text.split(" "), " ", size=9)
     layout.heading("Timeline", 11.5, gap)
     chart(layout, report, student, density)
     layout.heading("Event order", 11.5, gap)
@@ -179,3 +225,7 @@ def _student(
     layout.heading("Visits", 11.5, gap)
     layout.paragraph(texts.visits, " → ", size=9)
     table(layout, texts.header, texts.rows, texts.numeric, title="Questions", density=density)
+    header, rows = texts.cohort
+    if report.insight is None:
+        layout.paragraph(SINGLE_NOTE.split(" "), " ", colour=MUTED, size=9)
+    table(layout, header, rows, frozenset({1, 3, 5}), title=COHORT_TITLE, density=density)
