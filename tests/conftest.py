@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -117,10 +118,10 @@ def make_stack(
     return stack
 
 
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory, broker: str) -> Iterator[Stack]:
-    """One shared service (web + one worker) on a fresh database, per broker."""
-    s = make_stack(tmp_path_factory.mktemp("stack"), broker=broker)
+@contextlib.contextmanager
+def running_stack(tmp: Path, *, broker: str = "redis", **env: str) -> Iterator[Stack]:
+    """Web and one worker on a fresh database (``make_stack``), stopped and dropped after."""
+    s = make_stack(tmp, broker=broker, **env)
     try:
         s.start("web")
         s.start("worker")
@@ -128,3 +129,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory, broker: str) -> Iterator[Sta
     finally:
         s.stop_all()
         s.drop_database()
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory, broker: str) -> Iterator[Stack]:
+    """One shared service (web + one worker) on a fresh database, per broker."""
+    with running_stack(tmp_path_factory.mktemp("stack"), broker=broker) as s:
+        yield s

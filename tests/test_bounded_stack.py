@@ -15,7 +15,7 @@ import pytest
 from bench import bounded
 from bench.procs import PeakSampler, TreePeak
 from reports.report.limits import DEFAULT_LIMITS as L
-from tests.conftest import make_stack
+from tests.conftest import running_stack
 from tests.stack import Stack
 
 pytestmark = pytest.mark.integration
@@ -32,14 +32,8 @@ POOL_PEAK_MB = 1280
 def lone_worker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """One pool process, so that its peak is the job's; on Redis only: the limits and the
     job's work do not depend on the broker."""
-    s = make_stack(tmp_path_factory.mktemp("bounded"), CELERY_CONCURRENCY="1")
-    try:
-        s.start("web")
-        s.start("worker")
+    with running_stack(tmp_path_factory.mktemp("bounded"), CELERY_CONCURRENCY="1") as s:
         yield s
-    finally:
-        s.stop_all()
-        s.drop_database()
 
 
 def one_event(student: int, unit: Any, kind: str = "saved_code") -> dict[str, Any]:

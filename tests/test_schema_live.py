@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import make_stack
+from tests.conftest import running_stack
 from tests.schemathesis_hooks import RECEIVER
 from tests.stack import ROOT, Stack
 
@@ -26,18 +26,12 @@ SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """Signs callbacks and accepts the hooks' loopback receiver (tests/schemathesis_hooks.py),
     as schemathesis.toml says the service under test must."""
-    s = make_stack(
+    with running_stack(
         tmp_path_factory.mktemp("schemathesis"),
         REPORT_WEBHOOK_SECRET="schemathesis-test-secret",
         REPORT_WEBHOOK_ALLOW_HOSTS=RECEIVER.split("/")[2].split(":")[0],
-    )
-    try:
-        s.start("web")
-        s.start("worker")
+    ) as s:
         yield s
-    finally:
-        s.stop_all()
-        s.drop_database()
 
 
 def test_schemathesis_finds_no_failure_against_the_live_service(service: Stack) -> None:

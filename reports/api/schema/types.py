@@ -48,6 +48,12 @@ def _register_msgspec(auto_schema: Any, type_: Any) -> dict[str, Any]:
     """The JSON Schema of a msgspec type, its structs registered as components."""
     (schema,), components = msgspec.json.schema_components([type_], ref_template=REF_TEMPLATE)
     resolved: dict[str, Any] = _openapi30(schema)  # the schema of a type: an object
+    _register_components(auto_schema, components)
+    return resolved
+
+
+def _register_components(auto_schema: Any, components: dict[str, Any]) -> None:
+    """msgspec's components as the schema's, each once (OpenAPI 3.0, no titles)."""
     for name, component_schema in components.items():
         component_schema = _openapi30(component_schema)
         component_schema.pop("title", None)
@@ -59,7 +65,6 @@ def _register_msgspec(auto_schema: Any, type_: Any) -> dict[str, Any]:
                 schema=component_schema,
             )
         )
-    return resolved
 
 
 class ApiKeyAuthenticationExtension(OpenApiAuthenticationExtension):
@@ -120,15 +125,5 @@ class StructShapeExtension(OpenApiSerializerExtension):
         (_,), components = msgspec.json.schema_components([struct], ref_template=REF_TEMPLATE)
         own = _openapi30(components.pop(struct.__name__))
         own.pop("title", None)
-        for name, component_schema in components.items():
-            component_schema = _openapi30(component_schema)
-            component_schema.pop("title", None)
-            auto_schema.registry.register_on_missing(
-                ResolvedComponent(
-                    name=name,
-                    type=ResolvedComponent.SCHEMA,
-                    object=f"msgspec:{name}",
-                    schema=component_schema,
-                )
-            )
+        _register_components(auto_schema, components)
         return dict(own)
