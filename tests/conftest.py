@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.receiver import Receiver
 from tests.stack import Stack
 
 SAMPLE = {
@@ -136,3 +137,24 @@ def stack(tmp_path_factory: pytest.TempPathFactory, broker: str) -> Iterator[Sta
     """One shared service (web + one worker) on a fresh database, per broker."""
     with running_stack(tmp_path_factory.mktemp("stack"), broker=broker) as s:
         yield s
+
+
+# --- Webhooks (tests/test_webhooks*.py) ------------------------------------------------------
+
+WEBHOOK_SECRET = "whsec-test"
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A webhook receiver on loopback (tests/receiver.py)."""
+    with Receiver() as r:
+        yield r
+
+
+@pytest.fixture
+def hooks(settings, tmp_path: Path):
+    """Webhooks on: the test secret, loopback receivers allowed, report files in tmp_path."""
+    settings.REPORT_WEBHOOK_SECRET = WEBHOOK_SECRET
+    settings.REPORT_WEBHOOK_ALLOW_HOSTS = ["127.0.0.1"]
+    settings.MEDIA_ROOT = tmp_path
+    return settings

@@ -13,7 +13,6 @@ import threading
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -23,23 +22,9 @@ from reports.jobs import run
 from reports.models import ReportJob, WebhookAttempt, WebhookDelivery
 from reports.webhooks import delivery, sender, urls
 from tests.receiver import Answer, Receiver
-from tests.test_webhooks import SECRET, event_of, new_job
+from tests.test_webhooks import event_of, new_job
 
 PUBLIC = "1.1.1.1"  # what every name resolves to under the stub; never connected to
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with Receiver() as r:
-        yield r
-
-
-@pytest.fixture
-def hooks(settings, tmp_path: Path):
-    settings.REPORT_WEBHOOK_SECRET = SECRET
-    settings.REPORT_WEBHOOK_ALLOW_HOSTS = ["127.0.0.1"]
-    settings.MEDIA_ROOT = tmp_path
-    return settings
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ import re
 import socket
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -24,24 +23,11 @@ from reports.models import JobInput, JobStatus, ReportJob, WebhookAttempt, Webho
 from reports.webhooks import addresses, delivery, sender
 from reports.webhooks.callback import Callback
 from reports.webhooks.signing import signature_header
+from tests.conftest import WEBHOOK_SECRET
 from tests.receiver import Answer, Receiver
 
 ROOT = Path(__file__).resolve().parent.parent
-SECRET = "whsec-test"
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with Receiver() as r:
-        yield r
-
-
-@pytest.fixture
-def hooks(settings, tmp_path: Path):
-    settings.REPORT_WEBHOOK_SECRET = SECRET
-    settings.REPORT_WEBHOOK_ALLOW_HOSTS = ["127.0.0.1"]
-    settings.MEDIA_ROOT = tmp_path
-    return settings
+SECRET = WEBHOOK_SECRET
 
 
 def post(client, payload, query: str = ""):
