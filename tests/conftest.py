@@ -7,8 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from tests import loopback
 from tests.receiver import Receiver
 from tests.stack import Stack
+
+loopback.install()  # no test connects outside loopback and its own network hosts
 
 SAMPLE = {
     "namespace": "ns_example",
