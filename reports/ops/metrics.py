@@ -23,12 +23,11 @@ from prometheus_client.core import (
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
 
-from reports.models import JobKind, JobStatus, ReportJob
+from reports.models import FINISHED_STATUSES, JobKind, JobStatus, ReportJob
 
 logger = logging.getLogger(__name__)
 
 DURATION_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
-FINISHED = (JobStatus.SUCCESS, JobStatus.FAILURE)
 QUEUED = (JobStatus.PENDING, JobStatus.RETRY)
 
 
@@ -73,7 +72,7 @@ class JobCollector(Collector):
         for row in ReportJob.objects.values("kind", "status").annotate(n=Count("id")):
             counts[(row["kind"], row["status"])] = row["n"]
         for kind in JobKind.values:
-            for outcome in FINISHED:
+            for outcome in FINISHED_STATUSES:
                 finished.add_metric([kind, outcome], counts.get((kind, outcome), 0))
             queue.add_metric([kind], sum(counts.get((kind, s), 0) for s in QUEUED))
             running.add_metric([kind], counts.get((kind, JobStatus.STARTED), 0))
@@ -93,7 +92,7 @@ class JobCollector(Collector):
         }
         rows = (
             ReportJob.objects.filter(
-                status__in=FINISHED, started_at__isnull=False, finished_at__isnull=False
+                status__in=FINISHED_STATUSES, started_at__isnull=False, finished_at__isnull=False
             )
             .annotate(span=span)
             .values("kind", "status")

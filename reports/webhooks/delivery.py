@@ -18,6 +18,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from reports.models import (
+    FINISHED_STATUSES,
     JobStatus,
     ReportJob,
     WebhookAttempt,
@@ -30,7 +31,6 @@ from reports.webhooks.signing import HEADER, signature_header, signing_secrets
 logger = logging.getLogger(__name__)
 
 TASK_NAME = "reports.deliver_webhook"
-FINISHED = (JobStatus.SUCCESS, JobStatus.FAILURE)
 # An attempt holds its delivery this long (the request itself is bounded by 10 s); after it
 # another run may take the delivery over.
 LEASE = timedelta(seconds=60)
@@ -92,7 +92,7 @@ def _claim(job_id: uuid.UUID, now: datetime) -> WebhookDelivery | None:
     abandoned = Q(state=WebhookState.SENDING, next_attempt_at__lt=now)
     lease = now + LEASE
     taken = WebhookDelivery.objects.filter(
-        due | abandoned, job_id=job_id, job__status__in=FINISHED
+        due | abandoned, job_id=job_id, job__status__in=FINISHED_STATUSES
     ).update(state=WebhookState.SENDING, next_attempt_at=lease)
     if not taken:
         return None
@@ -248,7 +248,7 @@ def webhooks_sweep(*, now: datetime | None = None) -> dict[str, int]:
     )
     abandoned = Q(state=WebhookState.SENDING, next_attempt_at__lt=now)
     due = list(
-        WebhookDelivery.objects.filter(job__status__in=FINISHED)
+        WebhookDelivery.objects.filter(job__status__in=FINISHED_STATUSES)
         .filter((waiting & unqueued) | abandoned)
         .values_list("job_id", flat=True)[:1000]
     )
