@@ -221,7 +221,10 @@ def node(worker: str) -> str:
 
 
 def log_lines(stack: Stack, name: str) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in stack.log(name).splitlines() if line.startswith("{")]
+    """The log's complete JSON lines: the last one may still be being written (a long
+    traceback), so only lines that end with a newline are read."""
+    complete = stack.log(name).split("\n")[:-1]
+    return [json.loads(line) for line in complete if line.startswith("{")]
 
 
 def stored(cluster: Cluster, task_id: str) -> tuple[str, list[str]]:
