@@ -64,6 +64,8 @@ class Context:
     restart: Callable[[], None] | None = None
     # The CPU of the service's processes (when their pids are known).
     meter: cpu.Meter | None = None
+    # The service's database (managed runs only): scenario 6 makes jobs that cannot finish.
+    database_url: str | None = None
 
     def client(self) -> Client:
         return Client.local(self.url)
@@ -220,3 +222,21 @@ def huge(ctx: Context, kind: str, body: bytes) -> dict[str, Any]:
         worker_peak_rss_bytes=sampler.peaks.get("worker"),
     )
     return result
+
+
+def slow(ctx: Context, kind: str) -> dict[str, Any]:
+    """Scenario 6 (bench/slow.py): slow clients and open long polls beside normal work."""
+    from bench import slow as slow_module
+
+    if ctx.database_url is None:
+        raise RuntimeError("the slow-client scenario needs a managed run (not --url)")
+    body = payloads.sample_body()
+
+    def seed_e2e() -> float:
+        result = ctx.client().run_job(kind, body, timeout=60)
+        if not result.ok or result.end_to_end_seconds is None:
+            raise RuntimeError(f"seed job failed: {result.final_status}")
+        return result.end_to_end_seconds
+
+    polls = 200 if ctx.counts == Counts.quick() else 1000
+    return slow_module.run(ctx.url, ctx.database_url, seed_e2e, ctx.api.pids, polls)

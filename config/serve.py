@@ -35,15 +35,21 @@ def web_command(metrics_dir: Path | None = None) -> list[str]:
         PY,
         "-m",
         "gunicorn",
-        "config.wsgi:application",
+        # The event-loop front (reports/api/front.py) around Django's WSGI handler: requests
+        # are read on gunicorn's event loop, Django runs on WEB_THREADS threads per
+        # process, and waiting status reads are held on the loop, not on a thread.
+        "config.asgi:application",
         "--bind",
         f"{os.environ.get('HOST', '0.0.0.0')}:{port}",  # noqa: S104
         "--workers",
         str(_env_int("WEB_CONCURRENCY", 2)),
-        "--threads",
-        str(_env_int("WEB_THREADS", 16)),
+        # gunicorn's asgi worker, with a deadline for request headers (WEB_HEADER_TIMEOUT).
         "--worker-class",
-        "gthread",
+        "config.web_worker.Worker",
+        # Open connections per process (held long polls among them); beyond, new ones wait
+        # in the listen backlog.
+        "--worker-connections",
+        str(_env_int("WEB_CONNECTIONS", 4000)),
         # Not gunicorn 27's control socket: one fixed path (~/.gunicorn/gunicorn.ctl) that
         # every gunicorn of the user would share; nothing here uses it.
         "--no-control-socket",

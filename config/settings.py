@@ -356,9 +356,17 @@ if broker.is_rabbitmq(CELERY_BROKER_URL):
     CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 
 # --- Long polling: GET /assignment/<kind>/<id>?wait=<seconds> ----------------------------
-# Each waiting request holds one gunicorn thread (and, on PostgreSQL, one LISTEN
-# connection) for up to this long; see docs/api.md "Long polling".
+# The web server's event loop (reports/api/front.py) holds waiting requests, not threads;
+# each web process shares one LISTEN connection among them. See docs/api.md "Long polling".
 REPORT_MAX_WAIT = env_float("REPORT_MAX_WAIT", 30.0, minimum=0.1)
+# A status read of an unfinished job is held up to this long and answered the moment the
+# job finishes: an eager poller makes one read per job instead of one per 5 ms. 0: never.
+REPORT_STATUS_HOLD = env_float("REPORT_STATUS_HOLD", 0.25, minimum=0.0)
+# Waits (?wait= and the hold above) one API key may have open at once in one web process;
+# a ?wait= beyond it is a 429 with Retry-After, a plain read is answered without the hold.
+REPORT_MAX_WAITS_PER_KEY = env_int("REPORT_MAX_WAITS_PER_KEY", 1000, minimum=1)
+# A request body (after its headers) must arrive within this many seconds (408 beyond).
+REPORT_BODY_TIMEOUT = env_float("REPORT_BODY_TIMEOUT", 60.0, minimum=0.1)
 
 # --- Logs --------------------------------------------------------------------------------
 # json: one JSON object per line, with the task id when there is one (for machines);

@@ -91,13 +91,16 @@ def test_timezone_and_the_data_endpoint_are_described(openapi) -> None:
     data = paths["/assignment/{kind}/{task_id}/data"]["get"]
     assert {p["name"] for p in data["parameters"] if p["in"] == "query"} == {"format", "wait"}
     # Its own answers, then what any operation may answer: no valid API key, the database
-    # unreachable, and the HTTP server's refusals (reports/api/schema/complete.py).
+    # unreachable, and the HTTP server's refusals (reports/api/schema/complete.py); with
+    # ?wait=, too many waits open on the key.
     assert set(data["responses"]) == {"200", "202", "400", "404", "409"} | {
         "401",
         "503",
         "414",
         "431",
+        "429",
     }
+    assert "REPORT_MAX_WAITS_PER_KEY" in data["responses"]["429"]["description"]
     ok = data["responses"]["200"]["content"]
     assert set(ok) == {"application/json", "text/csv"}
     assert ok["application/json"]["schema"] == {"$ref": "#/components/schemas/ReportData"}

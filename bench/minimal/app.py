@@ -54,3 +54,7 @@ urlpatterns = [
 ]
 
 application = get_wsgi_application()
+
+from reports.api.front import front_for  # noqa: E402  (after Django is set up)
+
+served = front_for(application)  # served the way the service is

@@ -51,7 +51,7 @@ def _command(role: str, app: str, port: int, pool: str = "prefork") -> list[str]
     Celery's execution pool; the service runs prefork)."""
     if role == "web":
         command = web_command()
-        command[command.index("config.wsgi:application")] = app
+        command[command.index("config.asgi:application")] = app
         command[command.index("--bind") + 1] = f"127.0.0.1:{port}"
         return command
     command = worker_command()
@@ -138,13 +138,13 @@ def measure_minimal(
     env, port = _env(scratch), free_port()
     base_url = f"http://127.0.0.1:{port}"
     client = Client(base_url)
-    plain = _command("web", "bench.minimal.plain:application", port)
+    plain = _command("web", "bench.minimal.plain:served", port)
     with _process(plain, env, tmp / "plain.log") as web:
         _wait_http(client, "/")
         first = each(Meter(web, None), count, lambda: client.request("GET", "/"))
     client.close()
     with (
-        _process(_command("web", "bench.minimal.app:application", port), env, tmp / "w.log") as web,
+        _process(_command("web", "bench.minimal.app:served", port), env, tmp / "w.log") as web,
         _process(_command("worker", "bench.minimal.tasks", port, pool), env, tmp / "c") as worker,
     ):
         _wait_http(client, "/hello")

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import math
+import time
 from typing import Any
 
 import msgspec
@@ -14,9 +15,13 @@ from rest_framework.request import Request
 
 from reports.api import bodies
 from reports.api.auth import request_owner
+from reports.api.hold import FRONT, HOLD, Hold
 from reports.errors import InvalidInput
 from reports.jobs import selectors
-from reports.models import JobKind
+from reports.models import ACTIVE_STATUSES, JobKind
+
+# Retry-After on a pending answer: when a client that polls should come back.
+PENDING_RETRY_AFTER = "1"
 
 
 def answer(body: msgspec.Struct, code: int = status.HTTP_200_OK) -> HttpResponse:
@@ -66,7 +71,9 @@ def unfinished_answer(kind: str, job: selectors.JobView) -> HttpResponse:
     body = status_body(
         kind, str(job.id), job.status, "Task not completed.", job=job, progress=progress
     )
-    return answer(body, status.HTTP_202_ACCEPTED)
+    response = answer(body, status.HTTP_202_ACCEPTED)
+    response["Retry-After"] = PENDING_RETRY_AFTER
+    return response
 
 
 def wait_query(request: Request) -> float | None:
@@ -85,13 +92,25 @@ def wait_query(request: Request) -> float | None:
 
 
 def job_read(request: Request, kind: str, task_id: str) -> selectors.JobView | None:
-    """The job, after waiting for it to finish when the request asks (``?wait=``)."""
+    """The job, after waiting for it to finish when the request asks (``?wait=``).
+
+    Under the event-loop front (``hold.py``) nothing waits here: an unfinished job is
+    answered at once and the answer carries a ``Hold`` (``?wait=``'s seconds, or the
+    brief REPORT_STATUS_HOLD of a plain read) that the front serves on its loop."""
     wait = wait_query(request)
-    if wait:
-        return selectors.job_wait(
-            task_id=task_id, kind=kind, owner=request_owner(request), timeout=wait
-        )
-    return selectors.job_get(task_id=task_id, kind=kind, owner=request_owner(request))
+    owner = request_owner(request)
+    if FRONT not in request.META:
+        if wait:
+            return selectors.job_wait(task_id=task_id, kind=kind, owner=owner, timeout=wait)
+        return selectors.job_get(task_id=task_id, kind=kind, owner=owner)
+    read_at = time.monotonic()
+    job = selectors.job_get(task_id=task_id, kind=kind, owner=owner)
+    if job is not None and job.status in ACTIVE_STATUSES:
+        seconds = wait or settings.REPORT_STATUS_HOLD
+        if seconds > 0:
+            hold = Hold(str(job.id), owner or "", seconds, explicit=bool(wait), read_at=read_at)
+            request.META[HOLD] = hold
+    return job
 
 
 class WaitQuerySerializer(serializers.Serializer[Any]):

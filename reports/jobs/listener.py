@@ -1,8 +1,13 @@
 """One PostgreSQL LISTEN connection per process, shared by every long-polling request.
 
 Opening a connection per waiting request costs a PostgreSQL backend start each time (and
-one connection per waiter); instead a daemon thread LISTENs on the job channel and wakes
-the threads waiting for the announced job ids.
+one connection per waiter); instead a daemon thread LISTENs on the job channel and calls
+the wake-up callbacks registered for the announced job ids: a thread's ``Event.set``, or
+an event loop's ``call_soon_threadsafe`` (``reports/api/front.py``).
+
+It also remembers, for a few seconds, when each job was announced, and since when it has
+been listening: a waiter that read a job's row at time t and registers a little later
+asks ``announced_since(job, t)`` instead of reading the row again.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 
 from django.db import connection
 
@@ -19,6 +25,10 @@ logger = logging.getLogger(__name__)
 # With nobody waiting this long, the thread closes its connection and ends; the next
 # waiter starts a new one.
 IDLE_SECONDS = 60.0
+# How long an announcement is remembered for ``announced_since``.
+REMEMBER_SECONDS = 10.0
+
+Wake = Callable[[], None]
 
 
 class JobListener:
@@ -26,37 +36,67 @@ class JobListener:
         self.channel = channel
         self.listening = threading.Event()  # set while LISTEN is in force
         self._lock = threading.Lock()
-        self._waiters: dict[str, set[threading.Event]] = {}
+        self._waiters: dict[str, set[Wake]] = {}
+        self._announced: dict[str, float] = {}  # job id -> when (monotonic), recent ones
+        self._listening_since: float | None = None
         self._thread: threading.Thread | None = None
         self._pid = 0
         self._stopping = threading.Event()
+        self._keep = False  # never close for want of waiters (``start``)
 
-    def register(self, job_id: str) -> threading.Event:
-        """An event set when ``job_id`` is announced. Check the row *after* registering
-        (and after ``listening`` is set), so an announcement in between is not missed."""
-        event = threading.Event()
+    def register(self, job_id: str, wake: Wake) -> None:
+        """Call ``wake`` (from the listener's thread) when ``job_id`` is announced. Check
+        the row *after* registering (and after ``listening`` is set), or ask
+        ``announced_since``, so that an announcement in between is not missed."""
         with self._lock:
-            self._waiters.setdefault(job_id, set()).add(event)
-            if self._thread is None or not self._thread.is_alive() or self._pid != os.getpid():
-                self._pid = os.getpid()  # a forked child needs its own thread
-                self.listening.clear()
-                self._stopping.clear()
-                self._thread = threading.Thread(target=self._run, name="job-listener", daemon=True)
-                self._thread.start()
-        return event
+            self._waiters.setdefault(job_id, set()).add(wake)
+            self._start_locked()
 
-    def unregister(self, job_id: str, event: threading.Event) -> None:
+    def start(self) -> None:
+        """Start listening now rather than at the first ``register``, and keep listening
+        with nobody waiting (the web server's front holds plain status reads too)."""
         with self._lock:
-            events = self._waiters.get(job_id)
-            if events is not None:
-                events.discard(event)
-                if not events:
+            self._keep = True
+            self._start_locked()
+
+    def _start_locked(self) -> None:
+        if self._thread is None or not self._thread.is_alive() or self._pid != os.getpid():
+            self._pid = os.getpid()  # a forked child needs its own thread
+            self.listening.clear()
+            self._listening_since = None
+            self._stopping.clear()
+            self._thread = threading.Thread(target=self._run, name="job-listener", daemon=True)
+            self._thread.start()
+
+    def unregister(self, job_id: str, wake: Wake) -> None:
+        with self._lock:
+            wakes = self._waiters.get(job_id)
+            if wakes is not None:
+                wakes.discard(wake)
+                if not wakes:
                     del self._waiters[job_id]
 
+    def covers(self, since: float) -> bool:
+        """Has LISTEN been in force, without a break, since ``since`` (monotonic)? Then
+        every announcement after it reached this listener."""
+        started = self._listening_since
+        return started is not None and started <= since
+
+    def announced_since(self, job_id: str, since: float) -> bool:
+        """Was ``job_id`` announced at or after ``since`` (within REMEMBER_SECONDS)?"""
+        when = self._announced.get(job_id)
+        return when is not None and when >= since
+
     def _wake(self, job_id: str) -> None:
+        now = time.monotonic()
         with self._lock:
-            for event in self._waiters.get(job_id, ()):
-                event.set()
+            self._announced[job_id] = now
+            if len(self._announced) > 1024:  # forget the old ones, now and then
+                horizon = now - REMEMBER_SECONDS
+                self._announced = {k: t for k, t in self._announced.items() if t >= horizon}
+            wakes = list(self._waiters.get(job_id, ()))
+        for wake in wakes:
+            wake()
 
     def stop(self, timeout: float = 5.0) -> None:
         """End the thread and close its connection (tests; a process may also just exit)."""
@@ -69,7 +109,7 @@ class JobListener:
         """(stop now?, new idle_since); decided under the lock so that a waiter that
         registers meanwhile sees the thread gone and starts another."""
         with self._lock:
-            if self._waiters:
+            if self._waiters or self._keep:
                 return False, None
             now = time.monotonic()
             if idle_since is None:
@@ -88,6 +128,7 @@ class JobListener:
                 try:
                     conn.autocommit = True
                     conn.execute(f'LISTEN "{self.channel}"')
+                    self._listening_since = time.monotonic()
                     self.listening.set()
                     while not self._stopping.is_set():
                         for notify in conn.notifies(timeout=1.0):
@@ -97,6 +138,7 @@ class JobListener:
                             return
                 finally:
                     self.listening.clear()
+                    self._listening_since = None
                     conn.close()
             except Exception as exc:  # the database went away: waiters poll meanwhile
                 logger.warning("job listener lost its connection, retrying: %s", exc)

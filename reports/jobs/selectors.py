@@ -6,6 +6,7 @@ import functools
 import json
 import logging
 import re
+import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -121,30 +122,40 @@ def _is_active(job_id: uuid.UUID) -> bool:
 _listener: JobListener | None = None
 
 
-def _wait_listen(job_id: uuid.UUID, deadline: float) -> None:
+def job_listener() -> JobListener | None:
+    """The process's listener for finished jobs; None where the database has no
+    LISTEN/NOTIFY (SQLite)."""
+    global _listener
+    from reports.jobs.states import JOB_CHANNEL
+
+    if connection.vendor != "postgresql":
+        return None
+    if _listener is None:
+        _listener = JobListener(JOB_CHANNEL)
+    return _listener
+
+
+def _wait_listen(listener: JobListener, job_id: uuid.UUID, deadline: float) -> None:
     """Wait for the job's announcement on the process's shared LISTEN connection.
 
     The row is re-checked once LISTEN is in force, so a job finishing just before is not
     missed, and again every second while waiting (a safety net should an announcement be
     lost with the listener's connection); without a listener it is polled.
     """
-    global _listener
-    from reports.jobs.states import JOB_CHANNEL
-
-    if _listener is None:
-        _listener = JobListener(JOB_CHANNEL)
     wanted = str(job_id)
-    event = _listener.register(wanted)
+    event = threading.Event()
+    wake = event.set
+    listener.register(wanted, wake)
     try:
-        _listener.listening.wait(timeout=max(0.0, min(1.0, deadline - time.monotonic())))
+        listener.listening.wait(timeout=max(0.0, min(1.0, deadline - time.monotonic())))
         while _is_active(job_id):
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return
-            recheck = 1.0 if _listener.listening.is_set() else POLL_MAX
+            recheck = 1.0 if listener.listening.is_set() else POLL_MAX
             event.wait(timeout=min(remaining, recheck))
     finally:
-        _listener.unregister(wanted, event)
+        listener.unregister(wanted, wake)
 
 
 def _wait_poll(job_id: uuid.UUID, deadline: float) -> None:
@@ -166,8 +177,9 @@ def job_wait(
     if job is None or job.status not in ACTIVE_STATUSES or timeout <= 0:
         return job
     deadline = time.monotonic() + timeout
-    if connection.vendor == "postgresql":
-        _wait_listen(job.id, deadline)
+    listener = job_listener()
+    if listener is not None:
+        _wait_listen(listener, job.id, deadline)
     else:
         _wait_poll(job.id, deadline)
     return job_get(task_id=task_id, kind=kind, owner=owner)

@@ -10,19 +10,24 @@ from typing import Any
 from reports.report.contract import known_timezones
 from reports.report.limits import LIMIT_NAMES
 
-# gunicorn answers these itself, as a small HTML page, before the request reaches Django
-# (config/serve.py sets its limits): on any operation.
+# gunicorn answers these itself, as a line of plain text, before the request reaches
+# Django (config/serve.py sets its limits): on any operation.
 SERVER_REFUSALS = {
     "400": "The HTTP server refused a malformed request (its request line or a header).",
     "414": "The HTTP server refused a request line longer than 8190 bytes.",
     "431": "The HTTP server refused a header over 8190 bytes or more than 100 headers.",
 }
+WAIT_REFUSAL = (
+    "?wait= while this API key already has REPORT_MAX_WAITS_PER_KEY waiting requests open "
+    "in this web process (Retry-After)."
+)
 # What any operation may answer besides its own description, as the JSON error body.
 SERVICE_REFUSALS = {
     "401": "API keys are on (REPORT_API_KEYS) and the request has no valid one.",
     "503": "The database is unreachable; try again (Retry-After).",
 }
 CREATE_REFUSALS = {
+    "408": "The body did not arrive within REPORT_BODY_TIMEOUT seconds of the headers.",
     "422": "The Idempotency-Key was used with another request.",
     "429": "REPORT_MAX_QUEUED_JOBS jobs are already waiting or running (Retry-After).",
 }
@@ -75,11 +80,13 @@ def complete_schema(result: dict[str, Any], generator: Any, **kwargs: Any) -> di
         responses = operation["responses"]
         creates = operation["operationId"].endswith("_create")
         refusals = {**SERVICE_REFUSALS, **(CREATE_REFUSALS if creates else {})}
+        if any(p.get("name") == "wait" for p in operation.get("parameters", [])):
+            refusals["429"] = WAIT_REFUSAL
         for code, description in refusals.items():
             responses.setdefault(code, {"description": description, "content": _error()})
         for code, description in SERVER_REFUSALS.items():
             response = responses.setdefault(code, {"description": description})
-            response.setdefault("content", {})["text/html"] = {"schema": {"type": "string"}}
+            response.setdefault("content", {})["text/plain"] = {"schema": {"type": "string"}}
         if creates:
             operation["requestBody"]["required"] = True  # no body: a 400
             responses["202"]["links"] = _links(operation["operationId"].partition("_")[0])

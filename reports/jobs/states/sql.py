@@ -126,8 +126,9 @@ def job_finish(*, job_id: uuid.UUID, fence: int, now: datetime, row: Report) -> 
 
 
 def job_announce(*, job_id: uuid.UUID | str) -> None:
-    """Tell whoever long-polls the job that it reached SUCCESS or FAILURE. Call it inside
-    the transaction that writes the final status: PostgreSQL delivers a NOTIFY only when
-    that transaction commits (and drops it on rollback), so a listener never hears of a
-    status it cannot read yet. SQLite has no NOTIFY: waiters there poll the row."""
+    """Tell whoever long-polls the job that it changed: it reached SUCCESS or FAILURE, or
+    its progress moved. Call it inside the transaction that writes the change (or after it
+    commits): PostgreSQL delivers a NOTIFY only when that transaction commits (and drops it
+    on rollback), so a listener never hears of a status it cannot read yet. SQLite has no
+    NOTIFY: waiters there poll the row."""
     db.notify(JOB_CHANNEL, str(job_id))

@@ -139,8 +139,10 @@ def job_heartbeat(*, job_id: uuid.UUID | str, fence: int) -> bool:
 
 
 def job_progress(*, job_id: uuid.UUID | str, fence: int, done: int) -> None:
-    """How many of its students the run holding ``fence`` has built."""
-    _held(job_id, fence).update(progress_done=done)
+    """How many of its students the run holding ``fence`` has built; announced on the job
+    channel (after the update commits), so that a held status read shows it at once."""
+    if _held(job_id, fence).update(progress_done=done):
+        job_announce(job_id=job_id)
 
 
 def _held(job_id: uuid.UUID | str, fence: int) -> QuerySet[ReportJob]:
