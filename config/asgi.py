@@ -19,4 +19,5 @@ application = front_for(
     max_body=settings.REPORT_MAX_BODY_BYTES,
     body_timeout=settings.REPORT_BODY_TIMEOUT,
     max_waits_per_key=settings.REPORT_MAX_WAITS_PER_KEY,
+    hold_seconds=settings.REPORT_STATUS_HOLD,
 )

@@ -11,6 +11,7 @@ import contextlib
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -72,13 +73,35 @@ def new_job(stack: Stack, sample: dict) -> str:
     return posted.json()["task_id"]
 
 
+def pending_job(stack: Stack) -> str:
+    """A job that no request of this web process created (as if posted through another
+    process) and that cannot finish unless a test finishes it: a PENDING row, unpublished."""
+    task_id = str(uuid.uuid4())
+    stack.sql(
+        "INSERT INTO reports_reportjob (id, kind, status, message, attempts, crashes, fence,"
+        " worker, student_count, event_count, idle_minutes, progress_done, created_at, owner,"
+        " body_sha256, has_callback, timezone) VALUES (%s, 'html', 'PENDING', '', 0, 0, 0,"
+        " '', 1, 1, 30, 0, now(), '', '', false, 'UTC') RETURNING id",
+        task_id,
+    )
+    return task_id
+
+
+def get_passes(stack: Stack) -> float:
+    """GET requests Django has handled (the metrics middleware counts each pass)."""
+    for line in stack.get("/metrics").body.decode().splitlines():
+        if line.startswith('django_http_requests_total_by_method_total{method="GET"}'):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
 # --- the hold of a plain status read ------------------------------------------------------
 
 
 def test_a_pending_read_is_answered_when_the_job_finishes_not_after_the_hold(
-    web: Stack, sample: dict
+    web: Stack,
 ) -> None:
-    task_id = new_job(web, sample)
+    task_id = pending_job(web)
     timer = threading.Timer(0.5, finish, (web, task_id))
     timer.start()
     result, elapsed = timed_get(web, f"/assignment/html/{task_id}")
@@ -88,13 +111,32 @@ def test_a_pending_read_is_answered_when_the_job_finishes_not_after_the_hold(
 
 
 def test_a_pending_read_that_stays_pending_is_answered_at_the_end_of_the_hold(
-    web: Stack, sample: dict
+    web: Stack,
 ) -> None:
-    task_id = new_job(web, sample)
+    task_id = pending_job(web)
     result, elapsed = timed_get(web, f"/assignment/html/{task_id}")
     assert result.status == 202 and result.json()["status"] == "PENDING"
     assert result.headers["Retry-After"] == "1"
     assert HOLD - 0.1 <= elapsed < HOLD + 2, elapsed
+
+
+def test_the_first_read_of_a_job_created_here_waits_for_it_and_reads_it_once(
+    web: Stack, sample: dict
+) -> None:
+    task_id = new_job(web, sample)
+    before = get_passes(web)
+    timer = threading.Timer(0.5, finish, (web, task_id))
+    timer.start()
+    result, elapsed = timed_get(web, f"/assignment/html/{task_id}")
+    timer.join()
+    assert result.status == 200 and result.json()["message"] == "finished by the test"
+    assert 0.45 <= elapsed < HOLD - 1, elapsed
+    # One pass of the status read, and the /metrics read of before: no read found it pending.
+    assert get_passes(web) - before == 2
+    # Unfinished: answered once, at the end of one hold (not a second one after it).
+    task_id = new_job(web, sample)
+    result, elapsed = timed_get(web, f"/assignment/html/{task_id}")
+    assert result.status == 202 and HOLD - 0.1 <= elapsed < HOLD + 1.5, elapsed
 
 
 def test_a_finished_job_is_never_held(web: Stack, sample: dict) -> None:

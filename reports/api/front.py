@@ -7,8 +7,8 @@ gunicorn's ``asgi`` worker reads requests on an event loop; this ASGI applicatio
 - runs Django's WSGI handler for the complete request on a thread of a fixed pool
   (WEB_THREADS), the same request cycle and middleware as under a WSGI server;
 - holds a status answer that the view marked (``hold.py``) on the loop, not on a thread,
-  until its job is announced finished (the process's LISTEN connection) or the hold ends,
-  and then asks the view again; a per-key cap bounds the waits one tenant may hold;
+  until its job is announced (the process's LISTEN connection) or the hold ends, and then
+  asks the view again; a per-key cap bounds the waits one tenant may hold (``waits.py``);
 - sends the answer, streaming large bodies and files in chunks read on the pool.
 
 Why not Django's own ASGI handler: with this project's synchronous middleware (Django's
@@ -23,13 +23,12 @@ import asyncio
 import os
 import tempfile
 import time
-from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from typing import IO, Any, Protocol
+from dataclasses import dataclass
+from typing import IO
 
-from reports.api.hold import Hold
+from reports.api.waits import HELD, LEFT, Listener, Waits
 from reports.api.wsgi_bridge import (
     Answer,
     Body,
@@ -45,20 +44,6 @@ from reports.api.wsgi_bridge import (
 from reports.errors import error_body
 
 SPOOL_BYTES = 1024 * 1024  # a larger body waits for its thread in a temporary file
-POLL_FIRST = 0.05  # without LISTEN (SQLite), a ?wait= re-reads the job this often at first,
-POLL_MAX = 0.5  # backing off to this
-RECHECK = 1.0  # with LISTEN, it still re-reads once a second (an announcement lost with
-# the listener's connection)
-
-
-class Listener(Protocol):
-    """What the front needs of ``reports.jobs.listener.JobListener``."""
-
-    def start(self) -> None: ...
-    def register(self, job_id: str, wake: Callable[[], None]) -> None: ...
-    def unregister(self, job_id: str, wake: Callable[[], None]) -> None: ...
-    def covers(self, since: float) -> bool: ...
-    def announced_since(self, job_id: str, since: float) -> bool: ...
 
 
 @dataclass
@@ -69,9 +54,7 @@ class Front:
     threads: int
     max_body: int
     body_timeout: float
-    max_waits_per_key: int
-    listener: Callable[[], Listener | None]  # the process's listener, or None (no LISTEN)
-    waiting: Counter[str] = field(default_factory=Counter)  # open holds by owner
+    waits: Waits
     _pool: ThreadPoolExecutor | None = None
 
     @property
@@ -100,7 +83,7 @@ class Front:
                 return
 
     def _start_listener(self) -> None:
-        listener = self.listener()
+        listener = self.waits.listener()
         if listener is not None:
             listener.start()
 
@@ -109,10 +92,22 @@ class Front:
         if body is None:
             return
         loop = asyncio.get_running_loop()
+
+        async def ask() -> Answer:
+            return await loop.run_in_executor(self.pool, call, self.app, scope, body)
+
+        waits = self.waits
         try:
-            answer = await loop.run_in_executor(self.pool, call, self.app, scope, body)
-            if answer.hold is not None:
-                held = await self._held(answer, scope, body, receive)
+            path, query = scope["path"], scope.get("query_string", b"")
+            before = await waits.before_read(scope["method"], path, query, receive)
+            if before == LEFT:
+                return
+            started = time.monotonic()
+            answer = await ask()
+            if answer.created is not None:
+                waits.remember(*answer.created, since=started)
+            if answer.hold is not None and (answer.hold.explicit or before != HELD):
+                held = await waits.held(answer, ask, receive)
                 if held is None:  # the client left
                     return
                 answer = held
@@ -152,109 +147,22 @@ class Front:
             return None
         return Body(spool, size)
 
-    async def _held(
-        self, answer: Answer, scope: Scope, body: Body, receive: Receive
-    ) -> Answer | None:
-        """Serve a hold: the view asked again when the job is announced, or once the hold
-        ends (a ?wait=) — a plain read's brief hold that ends unannounced keeps its answer.
-        None: the client disconnected meanwhile."""
-        hold = answer.hold
-        assert hold is not None
-        listener = self.listener()
-        if listener is None and not hold.explicit:
-            return answer  # no announcements to wait for: polling here would cost more
-        if self.waiting[hold.owner] >= self.max_waits_per_key:
-            return _too_many(self.max_waits_per_key) if hold.explicit else answer
-        loop = asyncio.get_running_loop()
-        woken = asyncio.Event()
-
-        def wake() -> None:
-            loop.call_soon_threadsafe(woken.set)
-
-        left = asyncio.ensure_future(_disconnected(receive))
-        self.waiting[hold.owner] += 1
-        if listener is not None:
-            listener.register(hold.job_id, wake)
-        try:
-            return await self._wait(answer, hold, listener, woken, left, scope, body)
-        finally:
-            if listener is not None:
-                listener.unregister(hold.job_id, wake)
-            self.waiting[hold.owner] -= 1
-            if not self.waiting[hold.owner]:
-                del self.waiting[hold.owner]
-            left.cancel()
-
-    async def _wait(
-        self,
-        answer: Answer,
-        hold: Hold,
-        listener: Listener | None,
-        woken: asyncio.Event,
-        left: asyncio.Future[None],
-        scope: Scope,
-        body: Body,
-    ) -> Answer | None:
-        """The hold's loop: wait for an announcement (or a re-check), then ask again."""
-        read_at, deadline, poll = hold.read_at, hold.read_at + hold.seconds, POLL_FIRST
-        while True:
-            announced = listener is not None and listener.announced_since(hold.job_id, read_at)
-            remaining = deadline - time.monotonic()
-            if not announced and remaining <= 0 and not hold.explicit:
-                return answer  # a plain read's hold ended: its answer still holds
-            if not announced and remaining > 0:
-                covered = listener is not None and listener.covers(read_at)
-                timeout = min(remaining, RECHECK if covered else poll)
-                if not await _woken_or_left(woken, left, timeout):
-                    return None
-                if not woken.is_set() and covered and not hold.explicit:
-                    continue  # only an announcement ends a plain read's hold early
-                poll = min(poll * 2, POLL_MAX)
-            woken.clear()
-            again = await asyncio.get_running_loop().run_in_executor(
-                self.pool, call, self.app, scope, body
-            )
-            if again.hold is None or time.monotonic() >= deadline:
-                return again
-            if not hold.explicit and again.body != answer.body:
-                return again  # the job moved (its progress): a plain read shows it now
-            answer, read_at = again, again.hold.read_at
-
-
-async def _woken_or_left(woken: asyncio.Event, left: asyncio.Future[None], timeout: float) -> bool:
-    """Wait for ``woken`` up to ``timeout``; False if the client left meanwhile."""
-    waited = asyncio.ensure_future(woken.wait())
-    done, _ = await asyncio.wait(
-        (waited, left), timeout=timeout, return_when=asyncio.FIRST_COMPLETED
-    )
-    waited.cancel()
-    return left not in done
-
-
-async def _disconnected(receive: Receive) -> None:
-    """Returns when the client has gone (the body was read before)."""
-    while (await receive())["type"] != "http.disconnect":
-        pass
-
-
-def _too_many(cap: int) -> Answer:
-    message = (
-        f"This API key already has {cap} waiting requests open; retry later or without ?wait=."
-    )
-    refused = json_answer(429, error_body("BUSY", message))
-    refused.headers.append((b"Retry-After", b"1"))
-    return refused
-
 
 def front_for(
-    app: WsgiApp, listener: Callable[[], Listener | None] = lambda: None, **limits: Any
+    app: WsgiApp,
+    listener: Callable[[], Listener | None] = lambda: None,
+    *,
+    max_body: int = 64 * 1024 * 1024,
+    body_timeout: float = 60.0,
+    max_waits_per_key: int = 1000,
+    hold_seconds: float = 0.25,
 ) -> Front:
-    """A front for ``app`` with the web server's thread count (WEB_THREADS) and the
-    limits' defaults unless given: what config/asgi.py and the bench's minimal apps serve."""
-    defaults = {
-        "max_body": 64 * 1024 * 1024,
-        "body_timeout": 60.0,
-        "max_waits_per_key": 1000,
-    }
-    threads = int(os.environ.get("WEB_THREADS") or 16)
-    return Front(app=app, threads=threads, listener=listener, **{**defaults, **limits})
+    """A front for ``app`` with the web server's thread count (WEB_THREADS) and these
+    limits: what config/asgi.py (from the settings) and the bench's minimal apps serve."""
+    return Front(
+        app=app,
+        threads=int(os.environ.get("WEB_THREADS") or 16),
+        max_body=max_body,
+        body_timeout=body_timeout,
+        waits=Waits(listener, max_waits_per_key, hold_seconds),
+    )

@@ -5,6 +5,9 @@ held for the job to finish.
 
 Without the front (Django's test client, a plain WSGI server) there is no ``FRONT`` key
 and the view waits in its thread, as a WSGI view must.
+
+The create view also tells the front which job it created (``CREATED``), so that the
+first plain read of that job on this process waits for it before reading (``waits.py``).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from dataclasses import dataclass
 
 FRONT = "reports.front"  # present when the front can hold answers
 HOLD = "reports.hold"  # a Hold, set by the view
+CREATED = "reports.created"  # (job id, its status URL's path, owner), by the create view
 
 
 @dataclass(frozen=True, slots=True)

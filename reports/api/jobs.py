@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from reports.api.auth import request_owner
 from reports.api.bodies import Accepted, HtmlReport
+from reports.api.hold import CREATED, FRONT
 from reports.api.job_status import (
     answer,
     job_read,
@@ -69,6 +70,8 @@ class ReportCreateApi(APIView):
         response["Location"] = url
         if submitted.replayed:
             response["Idempotent-Replayed"] = "true"
+        elif FRONT in request.META:  # the front may hold this job's first read (waits.py)
+            request.META[CREATED] = (str(job.id), _detail_path(self.kind, job.id), owner)
         return response
 
 

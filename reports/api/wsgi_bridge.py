@@ -12,7 +12,7 @@ from typing import IO, Any
 
 import msgspec
 
-from reports.api.hold import FRONT, HOLD, Hold
+from reports.api.hold import CREATED, FRONT, HOLD, Hold
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -37,6 +37,7 @@ class Answer:
     rest: Iterator[bytes] | None = None  # the remainder, to be read on the pool
     close: Callable[[], None] | None = None  # the WSGI iterable's close, once sent
     hold: Hold | None = None
+    created: tuple[str, str, str] | None = None  # a job the request created: id, path, owner
 
 
 class FileWrapper:
@@ -72,6 +73,7 @@ def call(app: WsgiApp, scope: Scope, body: Body) -> Answer:
         headers=[(n.encode("latin-1"), v.encode("latin-1")) for n, v in headers],
         body=[],
         hold=environ.get(HOLD),
+        created=environ.get(CREATED),
     )
     chunks = iter(result)
     size = 0
