@@ -35,7 +35,7 @@ TICKS = os.sysconf("SC_CLK_TCK")
 SERVICE = ("web", "worker main", "worker pool", "postgres", "redis")  # not the client
 
 
-def _cpu_seconds(pid: int) -> float:
+def cpu_seconds(pid: int) -> float:
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
@@ -80,7 +80,7 @@ class Meter:
             "redis": _named("redis-server"),
             "client": [os.getpid()],
         }
-        return {name: sum(_cpu_seconds(p) for p in pids) for name, pids in groups.items()}
+        return {name: sum(cpu_seconds(p) for p in pids) for name, pids in groups.items()}
 
     def per(self, before: dict[str, float], count: int) -> dict[str, float]:
         """ms of CPU per unit of work since ``before``, by group, and ``service``: their sum

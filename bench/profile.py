@@ -51,11 +51,11 @@ def _load(
 
 
 def _busiest(pids: list[int]) -> int:
-    from bench.cpu import _cpu_seconds
+    from bench.cpu import cpu_seconds
 
-    before = {pid: _cpu_seconds(pid) for pid in pids}
+    before = {pid: cpu_seconds(pid) for pid in pids}
     time.sleep(1.0)
-    return max(pids, key=lambda pid: _cpu_seconds(pid) - before[pid])
+    return max(pids, key=lambda pid: cpu_seconds(pid) - before[pid])
 
 
 def summarize(collapsed: Path, top: int = 30) -> list[tuple[str, float]]:

@@ -6,9 +6,10 @@
    every 2 s, and 100 ``?wait=30`` long polls on jobs that cannot finish (rows inserted as
    PENDING and never published), all open; then the same two measurements.
 3. Capacity: ``polls_per_process`` times the web processes ``?wait=30`` polls at once on such
-   jobs; how many were still held after 3 s and the web processes' RSS growth per open
-   poll. Then the jobs are finished (status and NOTIFY, as a worker does) and the time
-   until every poll is answered is measured.
+   jobs; once every poll has been read (the web processes idle), how many are held, the
+   web processes' RSS growth per held poll and ``/healthz`` meanwhile. Then the jobs are
+   finished (status and NOTIFY, as a worker does) and the time until every poll is
+   answered is measured.
 
 Managed runs only (it needs the service's database); the client side is one asyncio loop.
 """
@@ -25,6 +26,7 @@ from urllib.parse import urlsplit
 
 import psycopg
 
+from bench.cpu import cpu_seconds
 from bench.procs import status_kb
 
 CHANNEL = "report_jobs"  # reports.jobs.states.JOB_CHANNEL
@@ -108,6 +110,23 @@ async def _health(host: str, port: int, count: int) -> dict[str, float]:
     }
 
 
+async def _settled(pids: Callable[[], list[int]], timeout: float) -> float:
+    """Seconds until the processes used under 5% of a core over half a second."""
+    started = time.perf_counter()
+    before = _cpu(pids())
+    while time.perf_counter() - started < timeout:
+        await asyncio.sleep(0.5)
+        now = _cpu(pids())
+        if now - before < 0.025:
+            break
+        before = now
+    return time.perf_counter() - started
+
+
+def _cpu(pids: list[int]) -> float:
+    return sum(cpu_seconds(p) for p in pids)
+
+
 def _rss(pids: list[int]) -> int:
     return sum((status_kb(p, "VmRSS") or 0) * 1024 for p in pids)
 
@@ -150,7 +169,8 @@ async def _scenario(
     jobs = await loop.run_in_executor(None, _pending_jobs, database_url, total)
     before = _rss(web_pids())
     polls = [asyncio.ensure_future(_get(host, port, f"/assignment/html/{j}?wait=30")) for j in jobs]
-    await asyncio.sleep(3.0)
+    # Until every poll has been read once and is only waiting: the web processes go idle.
+    settled = await _settled(web_pids, timeout=20.0)
     held = sum(not p.done() for p in polls)
     grown = _rss(web_pids()) - before
     health = await _health(host, port, 20)
@@ -158,9 +178,10 @@ async def _scenario(
     await loop.run_in_executor(None, _finish, database_url, jobs)
     outcomes = await asyncio.gather(*polls, return_exceptions=True)
     result["capacity"] = {
+        "settled_after_s": settled,
         "web_processes": processes,
         "polls_opened": total,
-        "polls_held_after_3s": held,
+        "polls_held": held,
         "held_per_process": held / processes,
         "rss_growth_per_poll_kb": grown / max(held, 1) / 1024,
         "healthz_p99_ms_while_held": health["p99_ms"],

@@ -193,6 +193,24 @@ def _until_refused(stack: Stack, path: str, timeout: float = 15) -> HttpResult:
     raise AssertionError("the long polls did not open")
 
 
+def test_a_wait_survives_the_listener_losing_its_connection(web: Stack) -> None:
+    """An announcement sent while the listener is away is lost: when it listens again it
+    wakes every waiting request, which reads its job again (no periodic re-reads)."""
+    task_id = pending_job(web)
+    with ThreadPoolExecutor(1) as pool:
+        poll = pool.submit(timed_get, web, f"/assignment/html/{task_id}?wait=20")
+        time.sleep(0.5)
+        [(cut,)] = web.sql(
+            "select count(pg_terminate_backend(pid)) from pg_stat_activity"
+            " where datname = current_database() and query like 'LISTEN%%'"
+        )
+        assert cut >= 1
+        finish(web, task_id)  # announced to nobody
+        result, elapsed = poll.result(timeout=25)
+    assert result.status == 200 and result.json()["status"] == "FAILURE"
+    assert elapsed < 6, elapsed
+
+
 # --- slow clients ---------------------------------------------------------------------------
 
 

@@ -5,7 +5,7 @@ first read of a job this process has just created.
 **The hold.** The view read an unfinished job and answered at once; the answer waits here
 for the job's announcement (the process's LISTEN connection, ``reports/jobs/listener.py``)
 and the view is then asked again. A ``?wait=`` waits until the job is finished or its time
-is up (re-reading once a second, or polling where there is no LISTEN); a plain read's brief
+is up (polling only where there is no LISTEN, or while it reconnects); a plain read's brief
 hold (REPORT_STATUS_HOLD) ends early when the job finishes or its answer changes (progress).
 
 **The wait before the first read.** A client that created a job and polls it on the same
@@ -29,10 +29,12 @@ from reports.api.hold import Hold
 from reports.api.wsgi_bridge import Answer, Receive, json_answer
 from reports.errors import error_body
 
-POLL_FIRST = 0.05  # without LISTEN (SQLite), a ?wait= re-reads the job this often at first,
-POLL_MAX = 0.5  # backing off to this
-RECHECK = 1.0  # with LISTEN, a ?wait= still re-reads once a second (an announcement lost
-# with the listener's connection)
+# Without LISTEN in force since the last read (SQLite; the listener reconnecting), a
+# ?wait= re-reads the job this often at first, backing off to POLL_MAX. With it, nothing
+# is re-read until an announcement: the listener wakes every waiter when it (re)starts
+# listening, since announcements in between are lost.
+POLL_FIRST = 0.05
+POLL_MAX = 0.5
 REMEMBERED = 10_000  # jobs created here whose first read may wait (the oldest forgotten)
 
 AskAgain = Callable[[], Awaitable[Answer]]
@@ -134,7 +136,7 @@ async def _wait(
             return answer  # a plain read's hold ended: its answer still holds
         if not announced and remaining > 0:
             covered = listener is not None and listener.covers(read_at)
-            if not await _woken_or_left(woken, left, min(remaining, RECHECK if covered else poll)):
+            if not await _woken_or_left(woken, left, remaining if covered else poll):
                 return None
             if not woken.is_set() and covered and not hold.explicit:
                 continue  # only an announcement ends a plain read's hold early

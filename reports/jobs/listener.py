@@ -87,6 +87,12 @@ class JobListener:
         when = self._announced.get(job_id)
         return when is not None and when >= since
 
+    def _wake_all(self) -> None:
+        with self._lock:
+            wakes = [wake for wakes in self._waiters.values() for wake in wakes]
+        for wake in wakes:
+            wake()
+
     def _wake(self, job_id: str) -> None:
         now = time.monotonic()
         with self._lock:
@@ -130,6 +136,7 @@ class JobListener:
                     conn.execute(f'LISTEN "{self.channel}"')
                     self._listening_since = time.monotonic()
                     self.listening.set()
+                    self._wake_all()  # announcements before LISTEN are lost: read again
                     while not self._stopping.is_set():
                         for notify in conn.notifies(timeout=1.0):
                             self._wake(notify.payload)
