@@ -8,6 +8,7 @@ connection or per wait would starve the other requests these tests make meanwhil
 from __future__ import annotations
 
 import contextlib
+import json
 import socket
 import threading
 import time
@@ -321,3 +322,32 @@ def _trickle_until_closed(sock: socket.socket) -> float | None:
     elapsed = time.monotonic() - started
     assert elapsed < HEADER_TIMEOUT + 2, elapsed
     return elapsed
+
+
+def test_a_chunked_body_and_a_head_request_are_served(web: Stack, sample: dict) -> None:
+    """A body without a Content-Length (chunked) is read whole before Django sees it; a
+    HEAD answer has the GET's headers and no body."""
+    body = json.dumps(sample).encode()
+    chunked = (
+        b"".join(
+            b"%x\r\n%s\r\n" % (len(body[i : i + 40]), body[i : i + 40])
+            for i in range(0, len(body), 40)
+        )
+        + b"0\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", web.port), timeout=10) as sock:
+        sock.sendall(
+            b"POST /assignment/html HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked
+        )
+        answer = _read_answer(sock)
+    assert answer.startswith(b"HTTP/1.1 202"), answer[:300]
+    assert b'"status":"PENDING"' in answer
+    with socket.create_connection(("127.0.0.1", web.port), timeout=10) as sock:
+        sock.sendall(b"HEAD /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        head = b""
+        while chunk := sock.recv(65536):
+            head += chunk
+    status, _, rest = head.partition(b"\r\n")
+    assert status == b"HTTP/1.1 200 OK", head
+    assert rest.endswith(b"\r\n\r\n"), head  # headers only
