@@ -67,6 +67,9 @@ class ReportJob(models.Model):
     has_callback = models.BooleanField(default=False)
     # The IANA time zone the report shows its times in (?timezone=, checked at submit).
     timezone = models.CharField(max_length=64, default="UTC")
+    # The request's ?attention[<name>]= thresholds as JSON (contract.AttentionIn; "" none):
+    # over the body's own and the service's settings.
+    attention = models.TextField(blank=True, default="")
 
     class Meta:
         ordering = ["-created_at"]

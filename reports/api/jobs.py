@@ -58,6 +58,7 @@ class ReportCreateApi(APIView):
             event_count=wanted.event_count,
             idle_minutes=wanted.idle_minutes,
             timezone=wanted.timezone,
+            attention=wanted.attention,
             callback=None
             if wanted.callback_url is None
             else Callback(url=wanted.callback_url, origin=origin),

@@ -24,6 +24,7 @@ from reports.models import JobStatus, Report
 from reports.renderers import Rendered, render
 from reports.report import analysis, model
 from reports.report.attention import with_request
+from reports.report.contract import AttentionIn
 from reports.report.events import decode_student_events
 from reports.webhooks.delivery import webhook_publish_after_commit
 
@@ -120,8 +121,12 @@ def job_build(*, claim: Claim, body: bytes) -> tuple[model.Report, Rendered]:
     Memory: the body is freed once decoded (if the caller kept no reference), and each
     student's events once that student's report is built."""
     students = decode_student_events(body)
-    # A one-object body's own thresholds (a list body's fields are not read).
+    # A one-object body's own thresholds (a list body's fields are not read), then the
+    # query's (?attention[<name>]=) over them.
     own = students[0].attention if body.lstrip()[:1] == b"{" else None
+    rules = with_request(settings.REPORT_ATTENTION, own)
+    if claim.attention:
+        rules = with_request(rules, msgspec.json.decode(claim.attention, type=AttentionIn))
     del body
     each_student = _handed_over(students)
     report = analysis.build_report(
@@ -130,7 +135,7 @@ def job_build(*, claim: Claim, body: bytes) -> tuple[model.Report, Rendered]:
         timezone=claim.timezone,
         on_student=_progress_writer(claim),
         heat_map_cells=settings.REPORT_HEATMAP_MAX_CELLS,
-        attention=with_request(settings.REPORT_ATTENTION, own),
+        attention=rules,
     )
     return report, render(report, claim.kind)
 

@@ -43,11 +43,13 @@ def job_create(
     idle_minutes: float | None = None,
     timezone: str | None = None,
     callback: Callback | None = None,
+    attention: str = "",
 ) -> Submitted:
     """Store the job and its input; publish it once the transaction has committed.
 
     With an ``idempotency_key``, a request that repeats an earlier one (same owner, key,
-    kind, body, idle minutes, time zone and callback URL: ``request_fingerprint``, within
+    kind, body, idle minutes, time zone, callback URL and the query's attention thresholds
+    (``attention``, their JSON): ``request_fingerprint``, within
     ``REPORT_IDEMPOTENCY_TTL_SECONDS``) gets the earlier job back; the same key with any of
     them changed is a ``Conflict``. Concurrent twins meet at the unique constraint: the
     loser reads the winner's job.
@@ -56,7 +58,7 @@ def job_create(
     idle = float(settings.REPORT_IDLE_MINUTES if idle_minutes is None else idle_minutes)
     url = None if callback is None else callback.url
     fingerprint = request_fingerprint(
-        body=body, idle_minutes=idle, timezone=timezone, callback_url=url
+        body=body, idle_minutes=idle, timezone=timezone, callback_url=url, attention=attention
     )
     if idempotency_key is not None:
         if not _IDEMPOTENCY_KEY.fullmatch(idempotency_key):
@@ -80,6 +82,7 @@ def job_create(
         body_sha256=fingerprint,  # the request's fingerprint, not the body's alone: see there
         has_callback=callback is not None,
         timezone=timezone,
+        attention=attention,
     )
     submitted = _insert_or_replay(job=job, body=body, callback=callback)
     if not submitted.replayed:
@@ -117,7 +120,12 @@ def _job_insert(*, job: ReportJob, body: bytes, callback: Callback | None = None
 
 
 def request_fingerprint(
-    *, body: bytes, idle_minutes: float, timezone: str, callback_url: str | None
+    *,
+    body: bytes,
+    idle_minutes: float,
+    timezone: str,
+    callback_url: str | None,
+    attention: str = "",
 ) -> str:
     """What an Idempotency-Key replay must repeat besides the endpoint: the body and every
     parameter that changes the job, as its effective value (query or body field, or the
@@ -125,7 +133,10 @@ def request_fingerprint(
     sha256 of the body's sha256 and the parameters as JSON, 64 hex digits: it is stored in
     the job's ``body_sha256`` column (its name from when the body alone counted; kept,
     so no migration). A new parameter that changes the job belongs here."""
-    parameters = json.dumps([idle_minutes, timezone, callback_url]).encode()
+    effective: list[object] = [idle_minutes, timezone, callback_url]
+    if attention:  # appended only when given: earlier fingerprints stay the same
+        effective.append(attention)
+    parameters = json.dumps(effective).encode()
     return hashlib.sha256(hashlib.sha256(body).digest() + parameters).hexdigest()
 
 

@@ -10,6 +10,7 @@ passes the limits and the callback URL's check (it needs the settings and the AP
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +19,7 @@ import msgspec
 
 from reports.errors import InvalidInput, PayloadTooLarge
 from reports.report.contract import (
+    AttentionIn,
     StudentIn,
     check_timezone,
     decode_students,
@@ -37,6 +39,7 @@ class ReportRequest:
     idle_minutes: float | None  # None: the service's REPORT_IDLE_MINUTES
     timezone: str | None  # an IANA name; None: UTC
     callback_url: str | None  # normalised by the check; None: no callback
+    attention: str = ""  # ?attention[<name>]= thresholds as JSON (AttentionIn); "" none
 
 
 def request_parse(
@@ -75,7 +78,40 @@ def request_parse(
         idle_minutes=idle_minutes,
         timezone=timezone,
         callback_url=callback_url,
+        attention=query_attention(query),
     )
+
+
+ATTENTION_PARAMETER = re.compile(r"attention\[([a-z_]{1,40})\]")
+_NAMED = re.compile(r"(?:\$\.|unknown field `)(\w+)")  # the name in msgspec's message
+
+
+def query_attention(query: Mapping[str, str]) -> str:
+    """``?attention[stuck_runs]=5&...`` (OpenAPI's deepObject style): the thresholds of
+    ``AttentionIn``, for every body (a class list has no object to carry them), as
+    canonical JSON ("" without any). A bad name or value is a 400 naming
+    ``attention.<name>``."""
+    given: dict[str, str] = {}
+    for key, value in query.items():
+        found = ATTENTION_PARAMETER.fullmatch(key)
+        if found is not None:
+            given[found.group(1)] = value
+        elif key.startswith("attention"):
+            raise InvalidInput(
+                "The query is invalid.",
+                errors={key: ["Use attention[<name>]=<value>, e.g. attention[stuck_runs]=5."]},
+            )
+    if not given:
+        return ""
+    try:
+        thresholds = msgspec.convert(given, AttentionIn, strict=False)
+    except msgspec.ValidationError as exc:
+        named = _NAMED.search(str(exc))
+        raise InvalidInput(
+            "The attention thresholds are invalid.",
+            errors={f"attention.{named.group(1)}" if named else "attention": [str(exc)]},
+        ) from None
+    return msgspec.json.encode(thresholds).decode()
 
 
 def _query_idle_minutes(text: str | None) -> float | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter
 
-from reports.report.contract import CALLBACK_URL_PATTERN, MAX_IDLE_MINUTES
+from reports.report.contract import ATTENTION_RANGES, CALLBACK_URL_PATTERN, MAX_IDLE_MINUTES
 
 CALLBACK_PARAMETER = OpenApiParameter(
     "callback_url",
@@ -62,8 +62,36 @@ TIMEZONE_PARAMETER = OpenApiParameter(
     ),
 )
 
+ATTENTION_PARAMETER = OpenApiParameter(
+    "attention",
+    type={
+        "type": "object",
+        "properties": {
+            name: {
+                "type": "integer" if isinstance(low, int) else "number",
+                "minimum": low,
+                "maximum": high,
+            }
+            for name, (low, high) in ATTENTION_RANGES.items()
+        },
+        "additionalProperties": False,
+    },
+    location=OpenApiParameter.QUERY,
+    required=False,
+    style="deepObject",
+    explode=True,
+    description=(
+        "The attention rules' thresholds for this request, e.g. "
+        "`?attention[stuck_runs]=5&attention[struggling_percentile]=80` (docs/report.md, "
+        '"Attention flags"); works for every body, class lists included, and wins over '
+        "the body's `attention`. An unknown name or a value out of range is a 400 naming "
+        "`attention.<name>`."
+    ),
+)
+
 
 CREATE_PARAMETERS = [
+    ATTENTION_PARAMETER,
     CALLBACK_PARAMETER,
     IDLE_MINUTES_PARAMETER,
     IDEMPOTENCY_KEY_PARAMETER,

@@ -40,6 +40,7 @@ class Claim:
     holder: str
     has_callback: bool = False  # its end is delivered to a callback_url (reports.webhooks)
     timezone: str = "UTC"  # where the report shows its times
+    attention: str = ""  # the request's ?attention[...] thresholds, JSON ("" none)
 
 
 def job_claim(
@@ -55,9 +56,18 @@ def job_claim(
     now = timezone.now()
     row = claim_row(job_id=job_id, holder=holder, released=released, now=now, until=now + lease())
     if row is not None:
-        fence, attempt, kind, idle_minutes, students, body, callback, zone = row
+        fence, attempt, kind, idle_minutes, students, body, callback, zone, attention = row
         claim = Claim(
-            job_id, fence, attempt, kind, idle_minutes, students, holder, bool(callback), zone
+            job_id,
+            fence,
+            attempt,
+            kind,
+            idle_minutes,
+            students,
+            holder,
+            bool(callback),
+            zone,
+            attention,
         )
         return claim, None if body is None else bytes(body)
     job_end_if_exhausted(job_id=job_id, released=released)
