@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import UTC, datetime, timedelta
 
 import msgspec
+import pypdf
 import pytest
 
 from reports.renderers import render
@@ -199,5 +201,19 @@ def test_the_html_opens_with_who_needs_attention_linked_to_their_sections() -> N
 def test_the_pdf_opens_with_who_needs_attention() -> None:
     text = " ".join(pdf_text(render(build_report(shown(), idle_minutes=30), "pdf").content).split())
     assert text.index("Needs attention") < text.index("Questions") < text.index("Class overview")
-    assert "Student ID: <b>strug</b> Struggling: 50 min of active time on Q3" in text
+    assert "Student ID: <b>strug</b> page 31 Struggling: 50 min of active time on Q3" in text
     assert text.count("Late burst: 94% of the events") == 2  # the list, and cram's section
+
+
+def test_the_pdfs_needs_attention_names_the_page_of_each_students_section() -> None:
+    pages = [
+        " ".join(page.extract_text().split())
+        for page in pypdf.PdfReader(
+            io.BytesIO(render(build_report(shown(), idle_minutes=30), "pdf").content)
+        ).pages
+    ]
+    listed = re.findall(r"Student ID: (\S+) page (\d+)", " ".join(pages[:3]))
+    assert len(listed) >= 3, listed
+    for student_id, number in listed:
+        section = pages[int(number) - 1]
+        assert section.startswith(f"Student ID: {student_id}"), (student_id, number, section[:80])

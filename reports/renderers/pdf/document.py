@@ -30,6 +30,7 @@ from reports.renderers.pdf.layout import (
     TIGHTEST,
     WIDTH,
     Density,
+    Later,
     Layout,
     Op,
     Page,
@@ -65,13 +66,18 @@ def layout_pdf(report: Report) -> list[Page]:
     layout.paragraph(report_summary(report).split(" "), " ", colour=MUTED)
     several = len(report.students) > 1
     layout.bookmarks = not several  # a class report's bookmarks are its sections
+    page_refs: list[tuple[int, Later]] = []
     if several:
         layout.footer = layout.pages[-1].footer = "Class overview"
         layout.section = layout.element("Sect", layout.document)
-        _class_section(layout, report)
+        page_refs = _class_section(layout, report)
+    starts = []
     for index, student in enumerate(report.students):
         texts = _texts(report, index)
+        starts.append(len(layout.pages) + (1 if several else 0))  # its first page's number
         _student_page(layout, report, student, texts, first=index == 0 and not several)
+    for index, later in page_refs:  # "Needs attention" names each student's page
+        later.fill(f"page {starts[index]}")
     return layout.pages
 
 
@@ -97,23 +103,33 @@ def _footer(text: str, number: int, total: int) -> list[Op]:
     ]
 
 
-def _needs_attention(layout: Layout, report: Report) -> None:
-    """The flagged students by name (their sections are bookmarked), with the reasons."""
+PAGE_REF_ROOM = 60.0  # points kept at the right of a "Needs attention" name: "page 12345"
+
+
+def _needs_attention(layout: Layout, report: Report) -> list[tuple[int, Later]]:
+    """The flagged students by name, each with the page its section starts on (filled in
+    once the sections are laid out; they are bookmarked too), and the reasons."""
     layout.section.bookmark = ATTENTION_TITLE
     layout.heading(ATTENTION_TITLE, 14, level=2)
     layout.paragraph(ATTENTION_NOTE.split(" "), " ", colour=MUTED)
     students = flagged(report)
     if not students:
         layout.paragraph(NO_ATTENTION.split(" "), " ")
-    for _index, student_id, texts in students:
-        layout.heading(f"Student ID: {student_id}", 10.5, 1.4)
+    page_refs = []
+    for index, student_id, texts in students:
+        layout.heading(f"Student ID: {student_id}", 10.5, 1.4, reserve=PAGE_REF_ROOM)
+        assert layout.later is not None
+        page_refs.append((index, layout.later))
         for text in texts:
             layout.paragraph(text.split(" "), " ", size=9)
+    return page_refs
 
 
-def _class_section(layout: Layout, report: Report) -> None:
+def _class_section(layout: Layout, report: Report) -> list[tuple[int, Later]]:
+    """The class's pages; the student page references of "Needs attention" to fill in."""
+    page_refs: list[tuple[int, Later]] = []
     if report.insight is not None:
-        _needs_attention(layout, report)
+        page_refs = _needs_attention(layout, report)
         layout.section = layout.element("Sect", layout.document)
         layout.section.bookmark = QUESTIONS_TITLE
         layout.heading(QUESTIONS_TITLE, 14, level=2)
@@ -132,6 +148,7 @@ def _class_section(layout: Layout, report: Report) -> None:
         table(layout, header, rows, frozenset({1, 2}))
     else:
         heat_map(layout, report.class_summary)
+    return page_refs
 
 
 @dataclass(frozen=True, slots=True)

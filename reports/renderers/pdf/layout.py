@@ -85,6 +85,21 @@ class Cut:
     y: float
 
 
+@dataclass(frozen=True, slots=True)
+class Later:
+    """A text op drawn before its words are known (a page number further on)."""
+
+    page: Page
+    index: int  # in page.ops
+    y: float
+    size: float
+
+    def fill(self, text: str) -> None:
+        """Right-aligned at the margin, in the heading's marked content."""
+        x = PAGE_W - MARGIN - text_width(text, REGULAR, self.size)
+        self.page.ops[self.index] = ("text", x, self.y, REGULAR, self.size, MUTED, text, None)
+
+
 class Layout:
     def __init__(self) -> None:
         self.pages: list[Page] = []
@@ -94,6 +109,7 @@ class Layout:
         self.section = self.document  # where headings, paragraphs and tables go
         self.figure: Elem | None = None  # open over page breaks: closed and opened again
         self.bookmarks = False  # headings below the title become bookmarks (one student)
+        self.later: Later | None = None  # the last heading's reserved room
 
     @property
     def ops(self) -> list[Op]:
@@ -164,7 +180,11 @@ class Layout:
         """A line of text, ``tag``'s content (or a figure's, drawn while one is open)."""
         self.ops.append(("text", x, self.y, font, size, colour, s, tag))
 
-    def heading(self, s: str, size: float = 14, gap: float = 1.4, level: int = 3) -> Elem:
+    def heading(
+        self, s: str, size: float = 14, gap: float = 1.4, level: int = 3, reserve: float = 0.0
+    ) -> Elem:
+        """``reserve``: room kept free at the right of the first line for a text known only
+        later (``Later``, filled in by ``fill_later``), read after the heading's words."""
         assert self.figure is None, "a heading inside a figure would not be a heading"
         self.need(size * (gap + 0.8))
         self.y -= size * gap
@@ -172,8 +192,11 @@ class Layout:
         if self.bookmarks and level > 1:
             tag.bookmark = s
         self.ops.append(("open", tag))  # one marked-content sequence, however many lines
-        for line in wrap_words(s.split(" "), " ", BOLD, size, WIDTH):
+        for number, line in enumerate(wrap_words(s.split(" "), " ", BOLD, size, WIDTH - reserve)):
             self.text(MARGIN, line, BOLD, size)
+            if number == 0 and reserve:
+                self.later = Later(self.pages[-1], len(self.ops), self.y, size)
+                self.text(PAGE_W - MARGIN, "", REGULAR, size)  # the placeholder
             self.y -= size * 1.3
         self.ops.append(("close",))
         self.y -= size * 0.2
