@@ -191,3 +191,19 @@ CHECKS = [
 )
 def test_the_api_honours_its_schema(keep_test_connection, case) -> None:
     case.call_and_validate(checks=CHECKS)
+
+
+def test_the_schema_describes_the_outcome_fields(openapi) -> None:
+    event = openapi["components"]["schemas"]["EventIn"]
+    assert set(event["required"]) == {"type", "created_time", "unit"}
+    properties = event["properties"]
+    ref = properties["outcome"]["allOf"][0]["$ref"].rsplit("/", 1)[1]
+    assert sorted(openapi["components"]["schemas"][ref]["enum"]) == ["error", "ok"]
+    assert properties["outcome"]["nullable"] is True
+    assert (properties["score"]["minimum"], properties["score"]["maximum"]) == (0, 1)
+    assert properties["error_line"]["minimum"] == 1
+    assert properties["error_type"]["maxLength"] == 255
+    row = openapi["components"]["schemas"]["QuestionRow"]["properties"]
+    assert {"error_quotient", "repeated_error_density", "first_correct", "ever_correct"} <= set(row)
+    flag = openapi["components"]["schemas"]["AttentionFlag"]["properties"]["rule"]
+    assert "stuck_in_errors" in str(flag)

@@ -87,7 +87,7 @@ def numeric_columns(student: StudentReport, carried: Carried) -> frozenset[int]:
     """The columns drawn right-aligned: the counts, and the two measures."""
     types = len(student.event_types)
     counts = range(2, 4 + types)
-    measures = range(8 + types, 10 + types) if carried.outcomes else range(0)
+    measures = range(7 + types, 9 + types) if carried.outcomes else range(0)
     return frozenset([*counts, *measures])
 
 
