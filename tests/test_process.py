@@ -20,7 +20,7 @@ from reports.renderers.questions import NEEDS_OUTCOMES, NEEDS_SCORES, process_no
 from reports.report.analysis import build_report
 from reports.report.attention import AttentionRules, attention_rules
 from reports.report.contract import StudentIn, decode_students
-from reports.report.events import decode_student_events, student_events
+from reports.report.events import Extra, decode_student_events, student_events
 from reports.report.model import Carried
 from reports.report.process import Run, error_quotient, question_outcomes, repeated_error_density
 from tests.test_renderers import pdf_text
@@ -193,7 +193,7 @@ def test_the_one_pass_and_the_sliced_decode_keep_the_same_outcomes() -> None:
     body = json.dumps({"namespace": "ns", "student_id": "s", "events": events}).encode()
     (one_pass,) = [student_events(s) for s in decode_students(body)]
     (sliced,) = decode_student_events(body, small_body=0)
-    expected = {10: ("error", "E", 2, None), 4100: ("error", "E", None, None)}
+    expected: dict[int, Extra] = {10: ("error", "E", 2, None), 4100: ("error", "E", None, None)}
     expected[4999] = (None, None, None, 0.25)
     assert one_pass.extras == sliced.extras == expected
 
