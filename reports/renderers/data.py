@@ -19,7 +19,7 @@ import orjson
 from reports.renderers.questions import process_note, question_header, question_table
 from reports.renderers.tables import fmt_duration, local, visit_path
 from reports.report.insight import Cohort, UnitStats
-from reports.report.model import ClassSummary, Flag, Report, StudentReport
+from reports.report.model import Carried, ClassSummary, Flag, Report, StudentReport
 from reports.report.process import Outcomes
 
 DATA_VERSION = 1
@@ -43,9 +43,12 @@ def _cohort(cohort: Cohort | None) -> dict[str, float | None] | None:
     return {"active_seconds": cohort.active_seconds, "runs": cohort.runs, "saves": cohort.saves}
 
 
-def _outcomes(o: Outcomes) -> dict[str, Any]:
-    """A question's outcome figures (docs/report.md, "Errors and correctness"); null where
-    its events do not carry the fields a figure needs."""
+def _outcomes(o: Outcomes, carried: Carried) -> dict[str, Any] | None:
+    """A question's outcome figures (docs/report.md, "Errors and correctness"), null where
+    its events do not carry the fields a figure needs; None when no event of the report
+    carries any (a seed's rows stay as small as before)."""
+    if not (carried.outcomes or carried.scores):
+        return None
     return {
         "outcome_runs": o.runs,
         "error_runs": o.errors,
@@ -97,7 +100,10 @@ def _cohorts(report: Report, index: int) -> tuple[Cohort | None, ...]:
 
 
 def _student_head(
-    student: StudentReport, zone: ZoneInfo, cohorts: tuple[Cohort | None, ...]
+    student: StudentReport,
+    zone: ZoneInfo,
+    cohorts: tuple[Cohort | None, ...],
+    carried: Carried,
 ) -> dict[str, Any]:
     """A student's part of the document, but for ``event_order`` (its last key)."""
     aliases = [q.alias for q in student.questions]
@@ -130,7 +136,7 @@ def _student_head(
                 "runs_before_submission": q.runs_before_submission,
                 "saves_before_submission": q.saves_before_submission,
                 "submitted": q.submitted,
-                **_outcomes(q.outcomes),
+                "outcomes": _outcomes(q.outcomes, carried),
                 "cohort": _cohort(cohort),
             }
             for q, cohort in zip(student.questions, cohorts, strict=True)
@@ -151,7 +157,7 @@ def _student_head(
 def _student(report: Report, index: int) -> dict[str, Any]:
     student = report.students[index]
     order = [student.questions[i].alias for i in student.event_questions]
-    head = _student_head(student, report.zone, _cohorts(report, index))
+    head = _student_head(student, report.zone, _cohorts(report, index), report.carried)
     return {**head, "attention": _flags(report, index), "event_order": order}
 
 
@@ -164,7 +170,7 @@ def _student_json(report: Report, index: int) -> bytes:
     order = b",".join([encoded[i] for i in student.event_questions])
     head = orjson.dumps(
         {
-            **_student_head(student, report.zone, _cohorts(report, index)),
+            **_student_head(student, report.zone, _cohorts(report, index), report.carried),
             "attention": _flags(report, index),
         }
     )

@@ -70,23 +70,7 @@ class AttentionFlagSerializer(serializers.Serializer[Any]):
     reason = serializers.CharField(help_text="The sentence the report shows.")
 
 
-class QuestionRowSerializer(serializers.Serializer[Any]):
-    question = serializers.CharField(help_text="The alias: Q1, Q2, … in unit order.")
-    unit = serializers.CharField()
-    events = serializers.IntegerField(min_value=1)
-    by_type = TypeCountSerializer(many=True, help_text="One entry per type of the student.")
-    visits = serializers.IntegerField(min_value=1)
-    first = serializers.DateTimeField(help_text=_TIME)
-    last = serializers.DateTimeField(help_text=_TIME)
-    active_seconds = serializers.FloatField(min_value=0)
-    active_time = serializers.CharField(help_text="As the report shows it: '1 h 05 min'.")
-    runs_before_submission = serializers.IntegerField(
-        min_value=0, help_text="Runs (run_code, run) before the first submission; all without one."
-    )
-    saves_before_submission = serializers.IntegerField(
-        min_value=0, help_text="Saves (saved_code) before the first submission; all without one."
-    )
-    submitted = serializers.BooleanField(help_text="Whether any event is a submission.")
+class OutcomesSerializer(serializers.Serializer[Any]):
     outcome_runs = serializers.IntegerField(
         min_value=0, help_text="Runs (run_code, run) that carry an `outcome`."
     )
@@ -118,6 +102,30 @@ class QuestionRowSerializer(serializers.Serializer[Any]):
         min_value=0,
         help_text="Runs in a row that ended in an error, since the last run that did not "
         "and the last submission (the stuck_in_errors rule).",
+    )
+
+
+class QuestionRowSerializer(serializers.Serializer[Any]):
+    question = serializers.CharField(help_text="The alias: Q1, Q2, … in unit order.")
+    unit = serializers.CharField()
+    events = serializers.IntegerField(min_value=1)
+    by_type = TypeCountSerializer(many=True, help_text="One entry per type of the student.")
+    visits = serializers.IntegerField(min_value=1)
+    first = serializers.DateTimeField(help_text=_TIME)
+    last = serializers.DateTimeField(help_text=_TIME)
+    active_seconds = serializers.FloatField(min_value=0)
+    active_time = serializers.CharField(help_text="As the report shows it: '1 h 05 min'.")
+    runs_before_submission = serializers.IntegerField(
+        min_value=0, help_text="Runs (run_code, run) before the first submission; all without one."
+    )
+    saves_before_submission = serializers.IntegerField(
+        min_value=0, help_text="Saves (saved_code) before the first submission; all without one."
+    )
+    submitted = serializers.BooleanField(help_text="Whether any event is a submission.")
+    outcomes = OutcomesSerializer(
+        allow_null=True,
+        help_text="The outcome figures (docs/report.md, 'Errors and correctness'); null "
+        "when no event of the report carries an outcome or a score.",
     )
     cohort = CohortSerializer(
         allow_null=True,
