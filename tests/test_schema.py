@@ -135,9 +135,10 @@ def test_the_data_document_has_the_schemas_shape(openapi) -> None:
 
     check(document, {"$ref": "#/components/schemas/ReportData"})
     # With outcome fields: each question row's ``outcomes`` is an object, described too.
+    at = {"created_time": "2024-07-21T03:04:55Z", "unit": "17"}
     events = [
-        {**SAMPLE["events"][0], "type": "run_code", "outcome": "error", "error_type": "E"},
-        {**SAMPLE["events"][0], "type": "submission", "score": 1},
+        {**at, "type": "run_code", "outcome": "error", "error_type": "E"},
+        {**at, "type": "submission", "score": 1},
     ]
     carrying = decode_students(json.dumps(dict(SAMPLE, events=events)).encode())
     document = report_document(build_report(carrying, idle_minutes=30))
