@@ -18,8 +18,8 @@ SCORE_COLUMNS = ("First correct", "Ever correct")
 NEEDS_OUTCOMES = "Error Quotient and Repeated Error Density need outcome and error_type on runs"
 NEEDS_SCORES = "Correctness (first and ever correct) needs score on submissions."
 DASH_NOTE = (
-    f"{NO_FIGURE} in an outcome column: the question's events lack what that figure needs "
-    "(docs/report.md, 'Errors and correctness')."
+    f"An outcome column shows {NO_FIGURE} where the question's events lack what its figure "
+    "needs (docs/report.md, 'Errors and correctness')."
 )
 
 
