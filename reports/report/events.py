@@ -54,6 +54,7 @@ class Texts:
     def __init__(self) -> None:
         self.units: dict[str | int, str] = {}  # a unit as received -> its unit_key
         self.types: dict[str, str] = {}
+        self.extras: dict[Extra, Extra] = {}  # each distinct outcome-field tuple, once
         self._keys: dict[str, str] = {}
 
     def unit(self, unit: str | int) -> str:
@@ -82,20 +83,27 @@ class StudentEvents:
     def extend(self, events: list[EventIn], texts: Texts) -> None:
         seen_unit, new_unit = texts.units.get, texts.unit
         seen_type, new_type = texts.types.get, texts.type
-        self.extras.update(extras(events, len(self.times)))
+        self.extras.update(extras(events, len(self.times), texts.extras))
         self.times += [utc(e.created_time) for e in events]
         self.units += [seen_unit(e.unit) or new_unit(e.unit) for e in events]
         self.types += [seen_type(e.type) or new_type(e.type) for e in events]
 
 
-def extras(events: list[EventIn], first: int = 0) -> dict[int, Extra]:
+def extras(
+    events: list[EventIn], first: int = 0, seen: dict[Extra, Extra] | None = None
+) -> dict[int, Extra]:
     """The outcome fields of the events that carry an outcome or a score, by index (the
-    first event's index is ``first``); nothing for events without them."""
-    return {
+    first event's index is ``first``); nothing for events without them. With ``seen``,
+    equal tuples are kept once (a big body's runs repeat a few outcomes and errors)."""
+    found = {
         first + k: (e.outcome, e.error_type, e.error_line, e.score)
         for k, e in enumerate(events)
         if e.outcome is not None or e.score is not None
     }
+    if seen is not None:
+        for index, extra in found.items():
+            found[index] = seen.setdefault(extra, extra)
+    return found
 
 
 def student_events(student: StudentIn) -> StudentEvents:
