@@ -95,7 +95,7 @@ def extras(
     """The outcome fields of the events that carry an outcome or a score, by index (the
     first event's index is ``first``); nothing for events without them. With ``seen``,
     equal tuples are kept once (a big body's runs repeat a few outcomes and errors)."""
-    found = {
+    found: dict[int, Extra] = {
         first + k: (e.outcome, e.error_type, e.error_line, e.score)
         for k, e in enumerate(events)
         if e.outcome is not None or e.score is not None
