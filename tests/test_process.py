@@ -190,12 +190,15 @@ def test_the_one_pass_and_the_sliced_decode_keep_the_same_outcomes() -> None:
     events[10] = run(1, 1, "E", line=2)
     events[4100] = run(2, 1, "E")
     events[4999] = event("submission", 3, 1, score=0.25)
+    events[20] = run(1, 1, "E")  # as 4100's, in another slice
     body = json.dumps({"namespace": "ns", "student_id": "s", "events": events}).encode()
     (one_pass,) = [student_events(s) for s in decode_students(body)]
     (sliced,) = decode_student_events(body, small_body=0)
     expected: dict[int, Extra] = {10: ("error", "E", 2, None), 4100: ("error", "E", None, None)}
     expected[4999] = (None, None, None, 0.25)
+    expected[20] = expected[4100]
     assert one_pass.extras == sliced.extras == expected
+    assert sliced.extras[20] is sliced.extras[4100]  # kept once
 
 
 # --- Stuck in errors -------------------------------------------------------------------------
