@@ -24,6 +24,7 @@ def attention_settings() -> AttentionRules:
             "REPORT_ATTENTION_STRUGGLING_FLOOR_MINUTES", DEFAULTS.struggling_floor_minutes
         ),
         "stuck_runs": env_float("REPORT_ATTENTION_STUCK_RUNS", DEFAULTS.stuck_runs),
+        "stuck_errors": env_float("REPORT_ATTENTION_STUCK_ERRORS", DEFAULTS.stuck_errors),
         "submitted_share": env_float("REPORT_ATTENTION_SUBMITTED_SHARE", DEFAULTS.submitted_share),
         "late_burst_share": env_float(
             "REPORT_ATTENTION_LATE_BURST_SHARE", DEFAULTS.late_burst_share

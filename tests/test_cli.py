@@ -119,6 +119,11 @@ def test_render_does_not_import_django() -> None:
             b'"created_time": "yesterday", "unit": 1}]}',
             b"events[0].created_time",
         ),
+        (
+            b'{"namespace": "n", "student_id": "s", "events": [{"type": "run_code", '
+            b'"created_time": "2024-07-21T10:00:00Z", "unit": 1, "outcome": "crashed"}]}',
+            b"events[0].outcome",
+        ),
         (b"{not json", b"not valid JSON"),
         (b"[]", b"body"),
     ],
@@ -248,3 +253,25 @@ def test_submit_invalid_input_prints_the_servers_errors(stack: Stack, sample) ->
 def test_submit_to_nowhere_exits_1() -> None:
     result = run("submit", "-", "--url", "http://127.0.0.1:9", stdin=b"{}")
     assert result.returncode == 1 and b"cannot reach" in result.stderr
+
+
+def test_render_shows_the_outcome_figures_and_the_stuck_in_errors_flag() -> None:
+    """The offline report draws the same model: the outcome columns, the rule's flag."""
+    runs = [
+        {
+            "type": "run_code",
+            "created_time": f"2024-07-21T10:0{k}:00Z",
+            "unit": 3,
+            "outcome": "error",
+            "error_type": "NameError",
+        }
+        for k in range(5)
+    ]
+    body = json.dumps(dict(TWO_EVENTS, events=runs)).encode()
+    as_csv = run("render", "-", "-f", "csv", stdin=body)
+    assert as_csv.returncode == 0, as_csv.stderr
+    lines = as_csv.stdout.decode().split("\r\n")
+    assert lines[0].endswith("Active time,Error Quotient,Repeated error density")
+    assert lines[1].endswith(",1.00,3.20")  # five NameErrors: EQ 1, RED 4^2/5
+    as_json = json.loads(run("render", "-", "-f", "json", stdin=body).stdout)
+    assert [f["rule"] for f in as_json["students"][0]["attention"]] == ["stuck_in_errors"]

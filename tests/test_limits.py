@@ -13,7 +13,7 @@ from django.conf import settings
 from django.test import override_settings
 
 from reports.models import ReportJob
-from reports.renderers.tables import question_header
+from reports.renderers.questions import question_header
 from reports.report.contract import decode_students
 from reports.report.limits import (
     DEFAULT_LIMITS,

@@ -134,6 +134,16 @@ def test_the_data_document_has_the_schemas_shape(openapi) -> None:
                 check(item, schema["items"])
 
     check(document, {"$ref": "#/components/schemas/ReportData"})
+    # With outcome fields: each question row's ``outcomes`` is an object, described too.
+    at = {"created_time": "2024-07-21T03:04:55Z", "unit": "17"}
+    events = [
+        {**at, "type": "run_code", "outcome": "error", "error_type": "E"},
+        {**at, "type": "submission", "score": 1},
+    ]
+    carrying = decode_students(json.dumps(dict(SAMPLE, events=events)).encode())
+    document = report_document(build_report(carrying, idle_minutes=30))
+    assert document["students"][0]["question_rows"][0]["outcomes"]["ever_correct"] is True
+    check(document, {"$ref": "#/components/schemas/ReportData"})
 
 
 def test_swagger_ui_is_served_from_our_own_static_files(client) -> None:
@@ -191,3 +201,22 @@ CHECKS = [
 )
 def test_the_api_honours_its_schema(keep_test_connection, case) -> None:
     case.call_and_validate(checks=CHECKS)
+
+
+def test_the_schema_describes_the_outcome_fields(openapi) -> None:
+    event = openapi["components"]["schemas"]["EventIn"]
+    assert set(event["required"]) == {"type", "created_time", "unit"}
+    properties = event["properties"]
+    ref = properties["outcome"]["allOf"][0]["$ref"].rsplit("/", 1)[1]
+    assert sorted(openapi["components"]["schemas"][ref]["enum"]) == ["error", "ok"]
+    assert properties["outcome"]["nullable"] is True
+    assert (properties["score"]["minimum"], properties["score"]["maximum"]) == (0, 1)
+    assert properties["error_line"]["minimum"] == 1
+    assert properties["error_type"]["maxLength"] == 255
+    assert "outcomes" in openapi["components"]["schemas"]["QuestionRow"]["properties"]
+    outcomes = openapi["components"]["schemas"]["Outcomes"]["properties"]
+    assert {"error_quotient", "repeated_error_density", "first_correct", "ever_correct"} <= set(
+        outcomes
+    )
+    flag = openapi["components"]["schemas"]["AttentionFlag"]["properties"]["rule"]
+    assert "stuck_in_errors" in str(flag)

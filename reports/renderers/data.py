@@ -1,7 +1,7 @@
 """The report model as data: a JSON document and a CSV table, beside the HTML and PDF.
 
 Both are drawn from the same ``Report`` as the other formats. The CSV's cells are the
-texts of the HTML table (``tables.question_table``), so every figure reads the same in
+texts of the HTML table (``questions.question_table``), so every figure reads the same in
 all four formats; the JSON gives the raw values (seconds, ISO 8601 times with the zone's
 offset) and the shown texts where a client would otherwise have to recompute them.
 """
@@ -16,15 +16,11 @@ from zoneinfo import ZoneInfo
 
 import orjson
 
-from reports.renderers.tables import (
-    fmt_duration,
-    local,
-    question_header,
-    question_table,
-    visit_path,
-)
+from reports.renderers.questions import process_note, question_header, question_table
+from reports.renderers.tables import fmt_duration, local, visit_path
 from reports.report.insight import Cohort, UnitStats
-from reports.report.model import ClassSummary, Flag, Report, StudentReport
+from reports.report.model import Carried, ClassSummary, Flag, Report, StudentReport
+from reports.report.process import Outcomes
 
 DATA_VERSION = 1
 JSON_TYPE = "application/json"
@@ -45,6 +41,26 @@ def _cohort(cohort: Cohort | None) -> dict[str, float | None] | None:
     if cohort is None:
         return None
     return {"active_seconds": cohort.active_seconds, "runs": cohort.runs, "saves": cohort.saves}
+
+
+def _outcomes(o: Outcomes, carried: Carried) -> dict[str, Any] | None:
+    """A question's outcome figures (docs/report.md, "Errors and correctness"), null where
+    its events do not carry the fields a figure needs; None when no event of the report
+    carries any (a seed's rows stay as small as before)."""
+    if not (carried.outcomes or carried.scores):
+        return None
+    return {
+        "outcome_runs": o.runs,
+        "error_runs": o.errors,
+        "error_quotient": o.error_quotient,
+        "repeated_error_density": o.repeated_error_density,
+        "scored_submissions": o.scored,
+        "first_score": o.first_score,
+        "best_score": o.best_score,
+        "first_correct": o.first_correct,
+        "ever_correct": o.ever_correct,
+        "error_streak": o.error_streak,
+    }
 
 
 def _unit(u: UnitStats) -> dict[str, Any]:
@@ -84,7 +100,10 @@ def _cohorts(report: Report, index: int) -> tuple[Cohort | None, ...]:
 
 
 def _student_head(
-    student: StudentReport, zone: ZoneInfo, cohorts: tuple[Cohort | None, ...]
+    student: StudentReport,
+    zone: ZoneInfo,
+    cohorts: tuple[Cohort | None, ...],
+    carried: Carried,
 ) -> dict[str, Any]:
     """A student's part of the document, but for ``event_order`` (its last key)."""
     aliases = [q.alias for q in student.questions]
@@ -117,6 +136,7 @@ def _student_head(
                 "runs_before_submission": q.runs_before_submission,
                 "saves_before_submission": q.saves_before_submission,
                 "submitted": q.submitted,
+                "outcomes": _outcomes(q.outcomes, carried),
                 "cohort": _cohort(cohort),
             }
             for q, cohort in zip(student.questions, cohorts, strict=True)
@@ -137,7 +157,7 @@ def _student_head(
 def _student(report: Report, index: int) -> dict[str, Any]:
     student = report.students[index]
     order = [student.questions[i].alias for i in student.event_questions]
-    head = _student_head(student, report.zone, _cohorts(report, index))
+    head = _student_head(student, report.zone, _cohorts(report, index), report.carried)
     return {**head, "attention": _flags(report, index), "event_order": order}
 
 
@@ -150,7 +170,7 @@ def _student_json(report: Report, index: int) -> bytes:
     order = b",".join([encoded[i] for i in student.event_questions])
     head = orjson.dumps(
         {
-            **_student_head(student, report.zone, _cohorts(report, index)),
+            **_student_head(student, report.zone, _cohorts(report, index), report.carried),
             "attention": _flags(report, index),
         }
     )
@@ -185,6 +205,11 @@ def _head(report: Report) -> dict[str, Any]:
         "event_types": list(report.event_types),
         "last_activity": _time(report.last_activity, zone),
         "questions": [_unit(u) for u in report.insight.units] if report.insight else [],
+        "outcome_fields": {
+            "outcomes": report.carried.outcomes,
+            "scores": report.carried.scores,
+            "note": process_note(report.carried),
+        },
     }
 
 
@@ -221,7 +246,8 @@ def neutralise(cell: str) -> str:
 
 
 def csv_header(report: Report) -> list[str]:
-    return ["Namespace", "Student ID", *question_header(report.event_types, report.zone)]
+    header = question_header(report.event_types, report.zone, report.carried)
+    return ["Namespace", "Student ID", *header]
 
 
 def csv_rows(report: Report) -> list[list[str]]:
@@ -230,7 +256,7 @@ def csv_rows(report: Report) -> list[list[str]]:
     zone = report.zone
     out = []
     for student in report.students:
-        _, rows = question_table(student, zone)
+        _, rows = question_table(student, zone, report.carried)
         types = len(student.event_types)
         column = {name: 3 + k for k, name in enumerate(student.event_types)}
         for row in rows:

@@ -9,13 +9,13 @@ from zoneinfo import ZoneInfo
 from reports.renderers.geometry import ChartSize, Scale, chart_marks, chart_scale
 from reports.renderers.heatmap import HEAT_COLOURS, HeatScale, heat_scale, unit_groups
 from reports.renderers.html_insight import class_opening, student_insight
+from reports.renderers.questions import numeric_columns, process_note, question_table
 from reports.renderers.tables import (
     class_table,
     fmt_gap,
     fmt_tick,
     heat_map_alt,
     heat_map_omitted,
-    question_table,
     report_summary,
     student_facts,
     student_type_colours,
@@ -243,8 +243,8 @@ def _heat_map(summary: ClassSummary) -> list[str]:
 
 def _student(report: Report, student: StudentReport, index: int) -> list[str]:
     sid = escape(student.student_id)
-    header, rows = question_table(student, report.zone)
-    numeric = {2, *range(3, 3 + len(student.event_types) + 1)}
+    header, rows = question_table(student, report.zone, report.carried)
+    numeric = set(numeric_columns(student, report.carried))
     out = [
         f'<section class="student" id="s{index + 1}" aria-labelledby="s{index + 1}-h">',
         f'<h2 id="s{index + 1}-h">Student ID: {sid}</h2>',
@@ -271,10 +271,8 @@ def _student(report: Report, student: StudentReport, index: int) -> list[str]:
 
 def render_html(report: Report) -> str:
     students = report.students
-    if len(students) == 1:
-        title = f"Activity report: {students[0].student_id}"
-    else:
-        title = f"Activity report: {len(students)} students"
+    one = len(students) == 1
+    title = f"Activity report: {students[0].student_id if one else f'{len(students)} students'}"
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en">',
@@ -288,6 +286,7 @@ def render_html(report: Report) -> str:
         "<header>",
         f"<h1>{escape(title)}</h1>",
         f'<p class="meta">{escape(report_summary(report))}</p>',
+        f'<p class="meta">{escape(process_note(report.carried))}</p>',
         "</header>",
         "<main>",
     ]

@@ -134,6 +134,7 @@ NO_ATTENTION = "No student meets any attention rule."
 RULE_NAMES = {
     "struggling": "Struggling",
     "stuck_in_runs": "Stuck in runs",
+    "stuck_in_errors": "Stuck in errors",
     "opened_never_submitted": "Opened, never submitted",
     "late_burst": "Late burst",
     "long_gap": "Long gap mid-question",

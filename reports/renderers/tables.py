@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -197,39 +196,6 @@ def fmt_duration(seconds: float) -> str:
     if minutes:
         return f"{minutes} min {secs:02d} s"
     return f"{secs} s"
-
-
-def question_header(event_types: Sequence[str], zone: ZoneInfo) -> list[str]:
-    """The per-question table's columns (the CSV puts namespace and student id first)."""
-    return [
-        "Question",
-        "Unit",
-        "Events",
-        *event_types,
-        "Visits",
-        time_header("First", zone),
-        time_header("Last", zone),
-        "Active time",
-    ]
-
-
-def question_table(student: StudentReport, zone: ZoneInfo) -> tuple[list[str], list[list[str]]]:
-    """Header and rows of the per-question table (times on the zone's clock)."""
-    header = question_header(student.event_types, zone)
-    rows = [
-        [
-            q.alias,
-            q.unit,
-            str(q.events),
-            *(str(n) for n in q.by_type),
-            str(q.visits),
-            fmt_time(q.first, zone),
-            fmt_time(q.last, zone),
-            fmt_duration(q.active_seconds),
-        ]
-        for q in student.questions
-    ]
-    return header, rows
 
 
 def student_facts(student: StudentReport, zone: ZoneInfo) -> list[tuple[str, str]]:

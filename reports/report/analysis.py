@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from itertools import pairwise
 from typing import Any
@@ -16,7 +16,7 @@ from typing import Any
 from reports.report.attention import AttentionRules, attention_flags
 from reports.report.contract import DEFAULT_TIMEZONE as UTC_NAME
 from reports.report.contract import StudentIn, check_timezone, unit_sort_key
-from reports.report.events import StudentEvents, student_events
+from reports.report.events import Extra, StudentEvents, student_events
 from reports.report.insight import (
     RUN_TYPES,
     ClassInsight,
@@ -26,6 +26,7 @@ from reports.report.insight import (
 )
 from reports.report.limits import HEAT_MAP_CELLS
 from reports.report.model import (
+    Carried,
     ClassSummary,
     QuestionSummary,
     Report,
@@ -33,6 +34,7 @@ from reports.report.model import (
     Visit,
     display_text,
 )
+from reports.report.process import question_outcomes
 from reports.report.timeline import build_timeline
 
 
@@ -43,6 +45,7 @@ class _Columns:
     times: tuple[datetime, ...]
     units: list[str]  # unit_key of each event
     types: list[str]
+    extras: list[Extra | None] | None  # each event's outcome fields; None: no event has any
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +68,11 @@ def build_student(student: StudentIn | StudentEvents, *, idle_seconds: float) ->
     questions = _questions(
         distinct, event_types, times, event_questions, event_type_ids, visits, gaps
     )
+    if columns.extras is not None:
+        outcomes = question_outcomes(
+            event_questions, event_type_ids, event_types, columns.extras, len(distinct)
+        )
+        questions = tuple(replace(q, outcomes=o) for q, o in zip(questions, outcomes, strict=True))
     return StudentReport(
         namespace=display_text(student.namespace),
         student_id=display_text(student.student_id),
@@ -95,6 +103,7 @@ def _chronological(student: StudentEvents) -> _Columns:
         times=tuple([times[i] for i in order]),
         units=[units[i] for i in order],
         types=[types[i] for i in order],
+        extras=[student.extras.get(i) for i in order] if student.extras else None,
     )
 
 
@@ -235,6 +244,10 @@ def build_report(
         timezone=timezone,
         insight=insight,
         attention=attention_flags(built, insight, attention),
+        carried=Carried(
+            outcomes=any(q.outcomes.runs for s in built for q in s.questions),
+            scores=any(q.outcomes.scored for s in built for q in s.questions),
+        ),
     )
 
 

@@ -18,10 +18,11 @@ import msgspec
 
 from reports.report.contract import ATTENTION_RANGES, AttentionIn
 from reports.report.insight import ClassInsight, percentile
-from reports.report.model import Flag, QuestionSummary, StudentReport
+from reports.report.model import Flag, QuestionSummary, StudentReport, display_text
 
 STRUGGLING = "struggling"
 STUCK_IN_RUNS = "stuck_in_runs"
+STUCK_IN_ERRORS = "stuck_in_errors"
 OPENED_NEVER_SUBMITTED = "opened_never_submitted"
 LATE_BURST = "late_burst"
 LONG_GAP = "long_gap"
@@ -35,6 +36,7 @@ class AttentionRules:
     struggling_minutes: float = 60.0  # without a class: active time at or above this
     struggling_floor_minutes: float = 5.0  # with a class: and at least this much
     stuck_runs: int = 10  # runs since the last submission (or without one)
+    stuck_errors: int = 5  # runs in a row that ended in an error (the runs' ``outcome``)
     submitted_share: float = 0.5  # opened never submitted: when more of the class did
     late_burst_share: float = 0.5  # the share of events in the window before the last
     late_burst_minutes: float = 60.0
@@ -42,6 +44,7 @@ class AttentionRules:
 
 
 RANGES = ATTENTION_RANGES  # settings and requests out of them are refused, naming one
+WHOLE = frozenset({"stuck_runs", "stuck_errors"})  # counts: whole numbers
 
 
 def attention_rules(values: dict[str, float]) -> AttentionRules:
@@ -53,9 +56,10 @@ def attention_rules(values: dict[str, float]) -> AttentionRules:
         low, high = RANGES[name]
         if not low <= value <= high:
             raise ValueError(f"{name}: must be from {low:g} to {high:g}, got {value:g}")
-    if "stuck_runs" in values and values["stuck_runs"] != int(values["stuck_runs"]):
-        raise ValueError(f"stuck_runs: must be a whole number, got {values['stuck_runs']:g}")
-    fields = {k: int(v) if k == "stuck_runs" else float(v) for k, v in values.items()}
+    for name in WHOLE & values.keys():
+        if values[name] != int(values[name]):
+            raise ValueError(f"{name}: must be a whole number, got {values[name]:g}")
+    fields = {k: int(v) if k in WHOLE else float(v) for k, v in values.items()}
     return AttentionRules(**fields)  # type: ignore[arg-type]  # names checked above
 
 
@@ -94,7 +98,31 @@ def _question_flags(
                     f"(the rule: at least {rules.stuck_runs}).",
                 )
             )
+        if q.outcomes.error_streak >= rules.stuck_errors:
+            out.append(_stuck_in_errors(q, rules))
     return out
+
+
+def _stuck_in_errors(q: QuestionSummary, rules: AttentionRules) -> Flag:
+    """The last runs on a question ended in an error, with no other run or submission
+    since: how many, and the last error (its type and line when the run gave them)."""
+    streak, last = q.outcomes.error_streak, q.outcomes.last_error
+    details = []
+    if last is not None and last.error_type is not None:
+        details.append(display_text(last.error_type))
+    if last is not None and last.line is not None:
+        details.append(f"line {last.line}")
+    what = f" (the last: {', '.join(details)})" if details else ""
+    runs = "run" if streak == 1 else f"{streak} runs"
+    return Flag(
+        STUCK_IN_ERRORS,
+        q.unit,
+        q.alias,
+        float(streak),
+        float(rules.stuck_errors),
+        f"The last {runs} on {q.alias} ended in an error{what}, with no successful run "
+        f"or submission since (the rule: at least {rules.stuck_errors}).",
+    )
 
 
 def _unsubmitted(

@@ -13,7 +13,7 @@ import functools
 import re
 import zoneinfo
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -59,10 +59,34 @@ EventTime = Annotated[
 ]
 # JSON integers are accepted as units; Python's int has no bound, so keep them sane.
 UnitNumber = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]
+# The optional outcome fields (docs/api.md, "Outcomes and scores"): read on a run
+# (``outcome``, ``error_type``, ``error_line``) and on a submission (``score``), ignored on
+# other types; every one validated wherever it appears.
+Outcome = Annotated[
+    Literal["ok", "error"],
+    msgspec.Meta(description="A run's result: `ok`, or `error` (it did not compile or run)."),
+]
+ErrorType = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=1,
+        max_length=MAX_TEXT,
+        description="A run's error, e.g. `SyntaxError`: two errors are the same error "
+        "when these texts are equal.",
+    ),
+]
+ErrorLine = Annotated[
+    int, msgspec.Meta(ge=1, le=2**31 - 1, description="The line of a run's error (1 = first).")
+]
+Score = Annotated[
+    float,
+    msgspec.Meta(ge=0, le=1, description="A submission's score, 0 to 1; 1 is correct."),
+]
 
 
 class EventIn(msgspec.Struct, frozen=True, gc=False):
-    """One thing a student did. Unknown extra fields are ignored."""
+    """One thing a student did. Unknown extra fields are ignored; the outcome fields are
+    optional (an event without them is as before)."""
 
     type: EventText
     created_time: EventTime
@@ -70,6 +94,10 @@ class EventIn(msgspec.Struct, frozen=True, gc=False):
         EventText | UnitNumber,
         msgspec.Meta(description='The question: 17 and "17" are the same unit.'),
     ]
+    outcome: Outcome | None = None
+    error_type: ErrorType | None = None
+    error_line: ErrorLine | None = None
+    score: Score | None = None
 
     def __post_init__(self) -> None:
         # Every decoder of EventIn runs this (the web's fast path and its per-field
@@ -128,6 +156,7 @@ ATTENTION_RANGES: dict[str, tuple[float, float]] = {
     "struggling_minutes": (0.0, 10_080.0),
     "struggling_floor_minutes": (0.0, 10_080.0),
     "stuck_runs": (1, 1_000_000),
+    "stuck_errors": (1, 1_000_000),
     "submitted_share": (0.0, 1.0),
     "late_burst_share": (0.0, 1.0),
     "late_burst_minutes": (1.0, 10_080.0),
@@ -152,6 +181,7 @@ class AttentionIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     struggling_minutes: _Minutes | None = None
     struggling_floor_minutes: _Minutes | None = None
     stuck_runs: _Runs | None = None
+    stuck_errors: _Runs | None = None
     submitted_share: _Share | None = None
     late_burst_share: _Share | None = None
     late_burst_minutes: _Window | None = None

@@ -1,6 +1,7 @@
 """A stored body decoded into compact columns, a slice of events at a time.
 
-What the report model needs of an event is its time (UTC), its unit and its type. Decoded
+What the report model needs of an event is its time (UTC), its unit and its type, and the
+outcome fields of the few events that carry them (``extras``, by index). Decoded
 as ``EventIn`` structs, each event also costs an object and two strings of its own, about
 four times what the columns keep, and a 55 MB body decoded at once held every one of them
 next to the body itself. ``decode_student_events`` keeps only the columns: a large body is
@@ -15,7 +16,7 @@ is the one raised.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -35,6 +36,8 @@ from reports.report.contract import (
 
 SLICE = 4096  # events decoded into structs at once
 SMALL_BODY = 1 << 20  # bytes; a body up to this size is decoded in one pass
+# An event's outcome fields, as received: (outcome, error_type, error_line, score).
+Extra = tuple[str | None, str | None, int | None, float | None]
 
 
 def utc(moment: datetime) -> datetime:
@@ -51,6 +54,7 @@ class Texts:
     def __init__(self) -> None:
         self.units: dict[str | int, str] = {}  # a unit as received -> its unit_key
         self.types: dict[str, str] = {}
+        self.extras: dict[Extra, Extra] = {}  # each distinct outcome-field tuple, once
         self._keys: dict[str, str] = {}
 
     def unit(self, unit: str | int) -> str:
@@ -73,13 +77,33 @@ class StudentEvents:
     units: list[str]  # unit_key of each event
     types: list[str]
     attention: AttentionIn | None = None  # the body's thresholds (read for one object)
+    # The outcome fields of the events that carry an outcome or a score, by input index.
+    extras: dict[int, Extra] = field(default_factory=dict)
 
     def extend(self, events: list[EventIn], texts: Texts) -> None:
         seen_unit, new_unit = texts.units.get, texts.unit
         seen_type, new_type = texts.types.get, texts.type
+        self.extras.update(extras(events, len(self.times), texts.extras))
         self.times += [utc(e.created_time) for e in events]
         self.units += [seen_unit(e.unit) or new_unit(e.unit) for e in events]
         self.types += [seen_type(e.type) or new_type(e.type) for e in events]
+
+
+def extras(
+    events: list[EventIn], first: int = 0, seen: dict[Extra, Extra] | None = None
+) -> dict[int, Extra]:
+    """The outcome fields of the events that carry an outcome or a score, by index (the
+    first event's index is ``first``); nothing for events without them. With ``seen``,
+    equal tuples are kept once (a big body's runs repeat a few outcomes and errors)."""
+    found: dict[int, Extra] = {
+        first + k: (e.outcome, e.error_type, e.error_line, e.score)
+        for k, e in enumerate(events)
+        if e.outcome is not None or e.score is not None
+    }
+    if seen is not None:
+        for index, extra in found.items():
+            found[index] = seen.setdefault(extra, extra)
+    return found
 
 
 def student_events(student: StudentIn) -> StudentEvents:
@@ -92,6 +116,7 @@ def student_events(student: StudentIn) -> StudentEvents:
         [unit_key(e.unit) for e in events],
         [e.type for e in events],
         student.attention,
+        extras(events),
     )
 
 

@@ -39,7 +39,8 @@ def _event_errors(item: Any, prefix: str) -> Errors:
     errors: Errors = {}
     for field in _EVENT_FIELDS:
         if field.name not in item:
-            errors[f"{prefix}.{field.name}"] = [REQUIRED]
+            if field.required:
+                errors[f"{prefix}.{field.name}"] = [REQUIRED]
             continue
         try:
             msgspec.convert(item[field.name], field.type)

@@ -43,7 +43,8 @@ DEFAULT_LIMITS = Limits(
     event_types=16,
     question_cells=1_000_000,  # 100,000 rows with the seed's 3 types, 43,478 with 16
 )
-# The question table's columns besides one per event type (renderers.tables.question_header).
+# The question table's columns besides one per event type (renderers.questions.question_header);
+# the up to 4 outcome columns are not counted (docs/guarantees.md, "Bounded work").
 QUESTION_COLUMNS = 7
 # The heat map's budget in students x units cells: 50,000 is 250 students x 200 units, a
 # 1.6 MB HTML table or ~40 PDF pages; over it a reader wants the units, not the grid.

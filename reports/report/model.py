@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from reports.report.contract import DEFAULT_TIMEZONE
 from reports.report.insight import ClassInsight
+from reports.report.process import NO_OUTCOMES, Outcomes
 from reports.report.timeline import Timeline
 
 ARROW = " -> "
@@ -40,6 +41,7 @@ class QuestionSummary:
     submitted: bool = False
     ran: bool = False  # any run on it, before or after a submission
     runs_since_submission: int = 0  # after the last submission (all of them without one)
+    outcomes: Outcomes = NO_OUTCOMES  # from the events' outcome fields (process.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +133,15 @@ class ClassSummary:
 
 
 @dataclass(frozen=True, slots=True)
+class Carried:
+    """Which outcome fields the report's events carry: the figures that need them are
+    shown only then (docs/report.md, "Errors and correctness")."""
+
+    outcomes: bool = False  # a run with an ``outcome``: Error Quotient, Repeated Error Density
+    scores: bool = False  # a submission with a ``score``: first correct, ever correct
+
+
+@dataclass(frozen=True, slots=True)
 class Report:
     students: tuple[StudentReport, ...]
     idle_minutes: float
@@ -143,6 +154,7 @@ class Report:
     insight: ClassInsight | None = None
     # Each student's attention flags, as ``students`` (docs/report.md, "Attention flags").
     attention: tuple[tuple[Flag, ...], ...] = ()
+    carried: Carried = Carried()
 
     @property
     def zone(self) -> ZoneInfo:

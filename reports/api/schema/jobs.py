@@ -46,6 +46,35 @@ REQUEST_EXAMPLES = [
         value=[SAMPLE_STUDENT, {**SAMPLE_STUDENT, "student_id": "second-student"}],
         request_only=True,
     ),
+    OpenApiExample(
+        "With outcomes (runs' outcome and error, a submission's score)",
+        value={
+            **SAMPLE_STUDENT,
+            "events": [
+                {
+                    "type": "run_code",
+                    "created_time": "2024-07-21 03:05:10+00:00",
+                    "unit": "17",
+                    "outcome": "error",
+                    "error_type": "NameError",
+                    "error_line": 3,
+                },
+                {
+                    "type": "run_code",
+                    "created_time": "2024-07-21 03:06:02+00:00",
+                    "unit": "17",
+                    "outcome": "ok",
+                },
+                {
+                    "type": "submission",
+                    "created_time": "2024-07-21 03:06:40+00:00",
+                    "unit": "17",
+                    "score": 1,
+                },
+            ],
+        },
+        request_only=True,
+    ),
 ]
 
 

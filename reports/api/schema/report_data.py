@@ -56,6 +56,7 @@ class AttentionFlagSerializer(serializers.Serializer[Any]):
         choices=[
             "struggling",
             "stuck_in_runs",
+            "stuck_in_errors",
             "opened_never_submitted",
             "late_burst",
             "long_gap",
@@ -67,6 +68,41 @@ class AttentionFlagSerializer(serializers.Serializer[Any]):
     value = serializers.FloatField(help_text="What the rule measured (seconds, runs, shares).")
     threshold = serializers.FloatField(help_text="What the value was compared with.")
     reason = serializers.CharField(help_text="The sentence the report shows.")
+
+
+class OutcomesSerializer(serializers.Serializer[Any]):
+    outcome_runs = serializers.IntegerField(
+        min_value=0, help_text="Runs (run_code, run) that carry an `outcome`."
+    )
+    error_runs = serializers.IntegerField(min_value=0, help_text="Of them, those with `error`.")
+    error_quotient = serializers.FloatField(
+        min_value=0,
+        max_value=1,
+        allow_null=True,
+        help_text="Jadud's Error Quotient of those runs (docs/report.md, 'Errors and "
+        "correctness'); null with fewer than two.",
+    )
+    repeated_error_density = serializers.FloatField(
+        min_value=0,
+        allow_null=True,
+        help_text="Becker's Repeated Error Density of those runs; null without one.",
+    )
+    scored_submissions = serializers.IntegerField(
+        min_value=0, help_text="Submissions that carry a `score`."
+    )
+    first_score = serializers.FloatField(min_value=0, max_value=1, allow_null=True)
+    best_score = serializers.FloatField(min_value=0, max_value=1, allow_null=True)
+    first_correct = serializers.BooleanField(
+        allow_null=True, help_text="The first scored submission scored 1; null without one."
+    )
+    ever_correct = serializers.BooleanField(
+        allow_null=True, help_text="A scored submission scored 1; null without one."
+    )
+    error_streak = serializers.IntegerField(
+        min_value=0,
+        help_text="Runs in a row that ended in an error, since the last run that did not "
+        "and the last submission (the stuck_in_errors rule).",
+    )
 
 
 class QuestionRowSerializer(serializers.Serializer[Any]):
@@ -86,6 +122,11 @@ class QuestionRowSerializer(serializers.Serializer[Any]):
         min_value=0, help_text="Saves (saved_code) before the first submission; all without one."
     )
     submitted = serializers.BooleanField(help_text="Whether any event is a submission.")
+    outcomes = OutcomesSerializer(
+        allow_null=True,
+        help_text="The outcome figures (docs/report.md, 'Errors and correctness'); null "
+        "when no event of the report carries an outcome or a score.",
+    )
     cohort = CohortSerializer(
         allow_null=True,
         help_text="The student beside the class (null in a report of one student).",
@@ -148,6 +189,15 @@ class ClassSummarySerializer(serializers.Serializer[Any]):
     )
 
 
+class OutcomeFieldsSerializer(serializers.Serializer[Any]):
+    outcomes = serializers.BooleanField(help_text="Whether a run carries an `outcome`.")
+    scores = serializers.BooleanField(help_text="Whether a submission carries a `score`.")
+    note = serializers.CharField(
+        help_text="The report's sentence: which figures need which fields, or what a "
+        "dash in an outcome column means."
+    )
+
+
 class ReportDataSerializer(serializers.Serializer[Any]):
     version = serializers.IntegerField(help_text="1; a change that breaks readers bumps it.")
     timezone = serializers.CharField(help_text="The IANA zone of every time in the document.")
@@ -159,6 +209,10 @@ class ReportDataSerializer(serializers.Serializer[Any]):
         many=True,
         help_text="Per unit across the class, in unit order (docs/report.md, 'Questions "
         "across the class'); empty in a report of one student.",
+    )
+    outcome_fields = OutcomeFieldsSerializer(
+        help_text="Which outcome fields the events carry (the figures that need them are "
+        "null without them)."
     )
     students = StudentDataSerializer(many=True, help_text="In input order.")
     class_summary = ClassSummarySerializer()

@@ -39,10 +39,10 @@ from reports.renderers.pdf.layout import (
 )
 from reports.renderers.pdf.tables import table
 from reports.renderers.pdf.writer import write_pdf
+from reports.renderers.questions import numeric_columns, process_note, question_table
 from reports.renderers.tables import (
     class_table,
     heat_map_omitted,
-    question_table,
     report_summary,
     student_facts,
     unit_table,
@@ -64,6 +64,7 @@ def layout_pdf(report: Report) -> list[Page]:
     layout.new_page()
     layout.heading(title(report), 18, level=1)
     layout.paragraph(report_summary(report).split(" "), " ", colour=MUTED)
+    layout.paragraph(process_note(report.carried).split(" "), " ", colour=MUTED, size=9)
     several = len(report.students) > 1
     layout.bookmarks = not several  # a class report's bookmarks are its sections
     page_refs: list[tuple[int, Later]] = []
@@ -169,7 +170,7 @@ def _texts(report: Report, index: int) -> _Texts:
     student, zone = report.students[index], report.zone
     aliases = [q.alias for q in student.questions]
     words = ["Event Order:", *(aliases[i] for i in student.event_questions)]
-    header, rows = question_table(student, zone)
+    header, rows = question_table(student, zone, report.carried)
     return _Texts(
         facts=student_facts(student, zone),
         # "Event Order: Q1 -> Q2": the first separator is a plain space.
@@ -177,7 +178,7 @@ def _texts(report: Report, index: int) -> _Texts:
         visits=visit_path(student).split(" → "),
         header=header,
         rows=rows,
-        numeric=frozenset(range(2, 4 + len(student.event_types))),
+        numeric=numeric_columns(student, report.carried),
         cohort=cohort_table(report, index),
         flags=flag_texts(report, index),
     )
