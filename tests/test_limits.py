@@ -106,6 +106,21 @@ def test_question_cells_are_rows_times_columns() -> None:
     assert (error.limit, error.maximum, error.found) == ("question_cells", 60, 70)
 
 
+def test_outcome_columns_count_when_the_events_carry_them() -> None:
+    """Runs with an outcome add up to 4 columns to every row: 4 rows x (7 + 1 + 4) = 48."""
+    four = [student("a", [1, 2]), student("b", [1, 2])]  # 4 rows x (7 + 1 type) = 32
+    limits = Limits(
+        events=20, students=4, units=6, units_per_student=3, event_types=3, question_cells=40
+    )
+    assert shape(four, limits).question_cells == 32
+    four[1]["events"][0]["outcome"] = "error"
+    error = refused(four, limits)
+    assert (error.limit, error.maximum, error.found) == ("question_cells", 40, 48)
+    four[1]["events"][0] = {k: v for k, v in four[1]["events"][0].items() if k != "outcome"}
+    four[0]["events"][1]["score"] = 1.0
+    assert refused(four, limits).found == 48
+
+
 def test_a_students_own_limit_names_the_student() -> None:
     error = refused([student("a", [1]), student("b", [1, 2, 3, 4])])
     assert error.limit == "units_per_student" and error.path == "[1]"

@@ -43,9 +43,11 @@ DEFAULT_LIMITS = Limits(
     event_types=16,
     question_cells=1_000_000,  # 100,000 rows with the seed's 3 types, 43,478 with 16
 )
-# The question table's columns besides one per event type (renderers.questions.question_header);
-# the up to 4 outcome columns are not counted (docs/guarantees.md, "Bounded work").
+# The question table's columns besides one per event type (renderers.questions.question_header),
+# and the most that events carrying outcome fields add (Error Quotient, Repeated Error
+# Density, first and ever correct).
 QUESTION_COLUMNS = 7
+OUTCOME_COLUMNS = 4
 # The heat map's budget in students x units cells: 50,000 is 250 students x 200 units, a
 # 1.6 MB HTML table or ~40 PDF pages; over it a reader wants the units, not the grid.
 HEAT_MAP_CELLS = 50_000
@@ -74,7 +76,7 @@ _NOUNS = {
     "units_per_student": "distinct units for one student",
     "event_types": "distinct event types",
     "question_cells": "question-table cells (rows: each student's distinct units; "
-    f"columns: {QUESTION_COLUMNS} + one per event type)",
+    f"columns: {QUESTION_COLUMNS} + one per event type, + {OUTCOME_COLUMNS} with outcome fields)",
 }
 
 
@@ -126,7 +128,17 @@ def request_shape(
         event_types=len(types),
     )
     _check("question_cells", shape.question_cells, limits.question_cells)
+    # Events that carry outcome fields add up to OUTCOME_COLUMNS to every row. Whether any
+    # does costs a pass over the events, so it is asked only when those columns would
+    # take the tables over the limit.
+    widest = rows * (QUESTION_COLUMNS + len(types) + OUTCOME_COLUMNS)
+    if widest > limits.question_cells and _any_outcome(students):
+        _check("question_cells", widest, limits.question_cells)
     return shape
+
+
+def _any_outcome(students: Sequence[StudentIn]) -> bool:
+    return any(e.outcome is not None or e.score is not None for s in students for e in s.events)
 
 
 def _check(limit: str, found: int, maximum: int, path: str = "") -> None:
