@@ -68,8 +68,9 @@ class ReportJob(models.Model):
     # The IANA time zone the report shows its times in (?timezone=, checked at submit).
     timezone = models.CharField(max_length=64, default="UTC")
     # The request's ?attention[<name>]= thresholds as JSON (contract.AttentionIn; "" none):
-    # over the body's own and the service's settings.
-    attention = models.TextField(blank=True, default="")
+    # over the body's own and the service's settings. A database default too: a web
+    # process of the release before (a rolling upgrade) inserts jobs without it.
+    attention = models.TextField(blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["-created_at"]
