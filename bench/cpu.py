@@ -35,12 +35,18 @@ TICKS = os.sysconf("SC_CLK_TCK")
 SERVICE = ("web", "worker main", "worker pool", "postgres", "redis")  # not the client
 
 
-def cpu_seconds(pid: int) -> float:
+def cpu_seconds(pid: int, *, ended_children: bool = False) -> float:
+    """utime + stime; with ``ended_children``, also the CPU of its children that have
+    ended (cutime + cstime): PostgreSQL's postmaster keeps its ended backends' this way,
+    so a backend that exits between two snapshots does not take its CPU with it."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
+    ticks = int(fields[11]) + int(fields[12])
+    if ended_children:
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks / TICKS
 
 
 def _named(name: str) -> list[int]:
@@ -80,7 +86,10 @@ class Meter:
             "redis": _named("redis-server"),
             "client": [os.getpid()],
         }
-        return {name: sum(cpu_seconds(p) for p in pids) for name, pids in groups.items()}
+        return {
+            name: sum(cpu_seconds(p, ended_children=name == "postgres") for p in pids)
+            for name, pids in groups.items()
+        }
 
     def per(self, before: dict[str, float], count: int) -> dict[str, float]:
         """ms of CPU per unit of work since ``before``, by group, and ``service``: their sum
