@@ -26,21 +26,28 @@ _SIZE, _ROW = 6.5, 10.0  # the numbers' font size and a row's height: ~70 studen
 _MAX_CELL, _MAX_HEAD = 12 * MM, 80.0
 
 
+_LEGEND_H = 16 + 6  # the legend's line and the space above it
+
+
 def heat_map(layout: Layout, summary: ClassSummary) -> None:
     scale = heat_scale(summary)
-    for group in unit_groups(summary):
-        _group(layout, summary, group, scale)
+    groups = unit_groups(summary)
+    for number, group in enumerate(groups, start=1):
+        # The last table keeps room for the legend, so it never stands alone on a page.
+        _group(layout, summary, group, scale, _LEGEND_H if number == len(groups) else 0.0)
     _legend(layout, scale)
 
 
-def _group(layout: Layout, summary: ClassSummary, group: UnitGroup, scale: HeatScale) -> None:
+def _group(
+    layout: Layout, summary: ClassSummary, group: UnitGroup, scale: HeatScale, tail: float
+) -> None:
     id_w = min(max(text_width(s, REGULAR, _SIZE) for s in summary.students) + 6, 42 * MM)
     id_w = max(id_w, 20 * MM)
     cell_w = min(_MAX_CELL, (WIDTH - id_w) / len(group.columns))
     labels = [summary.units[u] for u in group.columns]
     upright = any(text_width(u, BOLD, _SIZE) > cell_w - 3 for u in labels)
     head_h = min(max(text_width(u, BOLD, _SIZE) for u in labels), _MAX_HEAD) + 6 if upright else 12
-    extra = 10.5 * 2.9 + head_h + 8  # the caption, the header row, spacing
+    extra = 10.5 * 2.9 + head_h + 8 + tail  # the caption, the header row, spacing
     assert summary.counts is not None  # the document draws the grid only when it was built
     rows = list(zip(summary.students, summary.counts, strict=True))
     chunks = split_rows([_ROW] * len(rows), layout.room() - extra, page_room() - extra)
