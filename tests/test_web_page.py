@@ -147,6 +147,8 @@ def test_web_page_end_to_end(stack: Stack, browser) -> None:
         expect(page.locator("#job")).to_be_hidden()  # the previous job's panel is gone
 
         # A class list as PDF: progress done/total shows while it runs, then the download.
+        # (Large enough to run for a second or more: a read of a job that finishes before
+        # the page's first poll answers with the report at once, as it should.)
         page.eval_on_selector(
             "#progress-text",
             """node => {
@@ -155,14 +157,14 @@ def test_web_page_end_to_end(stack: Stack, browser) -> None:
                     .observe(node, {childList: true, characterData: true, subtree: true});
             }""",
         )
-        page.fill("#events", json.dumps(class_list(students=30, events=150)))
+        page.fill("#events", json.dumps(class_list(students=100, events=150)))
         page.check("input[name=format][value=pdf]")
         page.click("#submit")
-        expect(page.locator("#job-kind")).to_have_text("PDF · 30 students")
+        expect(page.locator("#job-kind")).to_have_text("PDF · 100 students")
         expect(page.locator("#error")).to_be_hidden()
         expect(page.locator("#job-status")).to_have_text("SUCCESS", timeout=60_000)
         seen = page.evaluate("window.seen")
-        assert any(re.fullmatch(r"\d+ of 30 students done · .*", s) for s in seen), seen
+        assert any(re.fullmatch(r"\d+ of 100 students done · .*", s) for s in seen), seen
         with page.expect_download() as download:
             page.click("#open-report")
         pdf = Path(download.value.path()).read_bytes()
