@@ -90,3 +90,27 @@ def test_the_minimal_stack_serves_its_three_views_and_its_worker_finishes_every_
     assert set(out) == {"plain", "hello", "post", "job", "status_read"}
     assert out["job"]["worker pool"] > 0
     assert all(costs["web"] >= 0 for costs in out.values())
+
+
+@pytest.mark.integration
+def test_the_slow_client_scenario_runs_against_a_live_service(stack: Any) -> None:
+    """Scenario 6 (bench/slow.py) on the tests' stack, with 20 polls: every poll is held
+    and then answered, and each figure the table reads is there."""
+    from bench import slow
+    from bench.client import Client
+
+    def seed_e2e() -> float:
+        result = Client(stack.base_url).run_job("html", payloads.sample_body(), timeout=60)
+        assert result.ok and result.end_to_end_seconds is not None
+        return result.end_to_end_seconds
+
+    out = slow.run(stack.base_url, stack.database_url, seed_e2e, lambda: [], 20)
+    assert out["undisturbed"]["ok"] == 100 and out["disturbed"]["ok"] == 100
+    assert out["disturbed"]["polls_still_open"] == 100  # held while the others were served
+    assert out["disturbed"]["polls_answered_200"] == 100
+    capacity = out["capacity"]
+    assert capacity["polls_held"] == capacity["polls_opened"] == 20
+    assert capacity["answered_200"] == 20
+    results = {"scenarios": {"slow": {"html": out}}}
+    labels = [row[0] for row in report.rows(results)]
+    assert "6. long polls held at once per web process" in labels
