@@ -32,7 +32,9 @@ from bench.procs import status_kb
 CHANNEL = "report_jobs"  # reports.jobs.states.JOB_CHANNEL
 
 
-def _pending_jobs(database_url: str, count: int) -> list[str]:
+def pending_jobs(database_url: str, count: int) -> list[str]:
+    """``count`` jobs that cannot finish unless finished by ``finish_jobs``: PENDING rows,
+    never published (as if made by another web process). tests/test_front.py uses them too."""
     ids = [str(uuid.uuid4()) for _ in range(count)]
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.cursor().executemany(
@@ -46,14 +48,17 @@ def _pending_jobs(database_url: str, count: int) -> list[str]:
     return ids
 
 
-def _finish(database_url: str, ids: list[str]) -> None:
+def finish_jobs(
+    database_url: str, ids: list[str], message: str = "finished by the benchmark"
+) -> None:
+    """What a worker's last step does: FAILURE with ``message``, and the NOTIFY, committed."""
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute(
             "WITH done AS (UPDATE reports_reportjob SET status = 'FAILURE',"
-            " message = 'finished by the benchmark', finished_at = now()"
+            " message = %s, finished_at = now()"
             " WHERE id = ANY(%s::uuid[]) RETURNING id)"
             " SELECT pg_notify(%s, id::text) FROM done",
-            [ids, CHANNEL],
+            [message, ids, CHANNEL],
         )
 
 
@@ -149,7 +154,7 @@ async def _scenario(
     result: dict[str, Any] = {"undisturbed": await _health(host, port, 100)}
     result["undisturbed"]["seed_e2e_ms"] = await seed_runs(20)
 
-    jobs = await loop.run_in_executor(None, _pending_jobs, database_url, 100)
+    jobs = await loop.run_in_executor(None, pending_jobs, database_url, 100)
     polls = [asyncio.ensure_future(_get(host, port, f"/assignment/html/{j}?wait=30")) for j in jobs]
     stop = asyncio.Event()
     slow = asyncio.ensure_future(_slow_sockets(host, port, 200, stop))
@@ -160,13 +165,13 @@ async def _scenario(
     result["disturbed"] = disturbed
     stop.set()
     await slow
-    await loop.run_in_executor(None, _finish, database_url, jobs)
+    await loop.run_in_executor(None, finish_jobs, database_url, jobs)
     answered = await asyncio.gather(*polls)
     result["disturbed"]["polls_answered_200"] = sum(code == 200 for code, _ in answered)
 
     processes = max(1, len(web_pids()))
     total = polls_per_process * processes
-    jobs = await loop.run_in_executor(None, _pending_jobs, database_url, total)
+    jobs = await loop.run_in_executor(None, pending_jobs, database_url, total)
     before = _rss(web_pids())
     polls = [asyncio.ensure_future(_get(host, port, f"/assignment/html/{j}?wait=30")) for j in jobs]
     # Until every poll has been read once and is only waiting: the web processes go idle.
@@ -175,7 +180,7 @@ async def _scenario(
     grown = _rss(web_pids()) - before
     health = await _health(host, port, 20)
     finished = time.perf_counter()
-    await loop.run_in_executor(None, _finish, database_url, jobs)
+    await loop.run_in_executor(None, finish_jobs, database_url, jobs)
     outcomes = await asyncio.gather(*polls, return_exceptions=True)
     result["capacity"] = {
         "settled_after_s": settled,

@@ -12,13 +12,12 @@ import json
 import socket
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from reports.jobs.states import JOB_CHANNEL
+from bench.slow import finish_jobs, pending_jobs
 from tests.conftest import make_stack
 from tests.stack import HttpResult, Stack
 
@@ -52,14 +51,7 @@ def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 def finish(stack: Stack, task_id: str, message: str = "finished by the test") -> None:
     """What a worker's last step does: the final status and the announcement, committed."""
-    stack.sql(
-        "with done as (update reports_reportjob set status = 'FAILURE', message = %s,"
-        " finished_at = now() where id = %s returning id)"
-        " select pg_notify(%s, id::text) from done",
-        message,
-        task_id,
-        JOB_CHANNEL,
-    )
+    finish_jobs(stack.database_url, [task_id], message)
 
 
 def timed_get(stack: Stack, path: str) -> tuple[HttpResult, float]:
@@ -77,14 +69,7 @@ def new_job(stack: Stack, sample: dict) -> str:
 def pending_job(stack: Stack) -> str:
     """A job that no request of this web process created (as if posted through another
     process) and that cannot finish unless a test finishes it: a PENDING row, unpublished."""
-    task_id = str(uuid.uuid4())
-    stack.sql(
-        "INSERT INTO reports_reportjob (id, kind, status, message, attempts, crashes, fence,"
-        " worker, student_count, event_count, idle_minutes, progress_done, created_at, owner,"
-        " body_sha256, has_callback, timezone) VALUES (%s, 'html', 'PENDING', '', 0, 0, 0,"
-        " '', 1, 1, 30, 0, now(), '', '', false, 'UTC') RETURNING id",
-        task_id,
-    )
+    [task_id] = pending_jobs(stack.database_url, 1)
     return task_id
 
 
