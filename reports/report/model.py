@@ -150,6 +150,9 @@ class Report:
     # The IANA zone the report shows its times in. The model's times stay in UTC (every
     # duration and the order are computed on instants); renderers convert when they show one.
     timezone: str = DEFAULT_TIMEZONE
+    # The language (a code of ``reports.report.languages.LANGUAGES``) of every word the
+    # renderers write, and of their number and date formats; the model itself has no words.
+    language: str = "en"
     # The class-relative measures: a class report's only (None for one student).
     insight: ClassInsight | None = None
     # Each student's attention flags, as ``students`` (docs/report.md, "Attention flags").
