@@ -59,6 +59,7 @@ class ReportCreateApi(APIView):
             idle_minutes=wanted.idle_minutes,
             timezone=wanted.timezone,
             attention=wanted.attention,
+            language=wanted.language,
             callback=None
             if wanted.callback_url is None
             else Callback(url=wanted.callback_url, origin=origin),

@@ -29,6 +29,10 @@ from reports.cli.common import (
 from reports.cli.submit import submit
 
 FORMATS = ["html", "pdf", "json", "csv"]
+LANGUAGE_HELP = (
+    "the language of the report's words and formats: en (the default), de, es or hi "
+    "(a BCP 47 tag such as de-AT is German)"
+)
 
 
 # --- render: offline -------------------------------------------------------------------------
@@ -41,6 +45,7 @@ def render(args: argparse.Namespace) -> int:
     from reports.renderers import render as render_report
     from reports.report.analysis import build_report
     from reports.report.contract import check_timezone, decode_students, split_error
+    from reports.report.languages import DEFAULT_LANGUAGE, check_language
     from reports.report.limits import DEFAULT_LIMITS, LimitExceeded, request_shape
 
     body = read_input(args.events)
@@ -62,6 +67,11 @@ def render(args: argparse.Namespace) -> int:
         timezone = check_timezone(args.timezone)
     except ValueError as exc:
         raise CliError(f"--timezone: {exc}", EXIT_INVALID) from None
+    own = students[0].language if body.lstrip()[:1] == b"{" else None  # as the service does
+    try:
+        language = check_language(args.language or own or DEFAULT_LANGUAGE)
+    except ValueError as exc:
+        raise CliError(f"--language: {exc}", EXIT_INVALID) from None
     idle_minutes = args.idle_minutes
     if idle_minutes is None:
         try:
@@ -71,7 +81,9 @@ def render(args: argparse.Namespace) -> int:
                 "REPORT_IDLE_MINUTES must be a number of 0 or more", EXIT_INVALID
             ) from None
     try:
-        report = build_report(students, idle_minutes=idle_minutes, timezone=timezone)
+        report = build_report(
+            students, idle_minutes=idle_minutes, timezone=timezone, language=language
+        )
     except (ValueError, OverflowError) as exc:
         print_errors(f"the input could not be turned into a report: {exc}", None)
         return EXIT_INVALID
@@ -114,6 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
         default="UTC",
         help="the IANA time zone the report shows its times in, e.g. Europe/Berlin (default: UTC)",
     )
+    offline.add_argument("--language", help=LANGUAGE_HELP)
     offline.add_argument(
         "--idle-minutes",
         type=_idle_minutes,
@@ -143,6 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
     online.add_argument(
         "--timezone", help="the IANA time zone the report shows its times in (default: UTC)"
     )
+    online.add_argument("--language", help=LANGUAGE_HELP)
     online.add_argument("--timeout", type=float, default=600.0, help="seconds to wait at most")
     online.add_argument("--interval", type=float, default=0.3, help="seconds between polls")
     online.add_argument("--quiet", "-q", action="store_true", help="no progress bar")

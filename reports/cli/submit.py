@@ -102,8 +102,10 @@ def submit(args: argparse.Namespace) -> int:
     body = read_input(args.events)
     base = args.url.rstrip("/")
     url = f"{base}/assignment/{args.format}"
-    if args.timezone:
-        url += "?" + urllib.parse.urlencode({"timezone": args.timezone})
+    query = {"timezone": args.timezone, "language": args.language}
+    given = {name: value for name, value in query.items() if value}
+    if given:
+        url += "?" + urllib.parse.urlencode(given)
     status, _, answer = _request("POST", url, api_key=args.api_key, body=body)
     accepted = _json(answer)
     if status != 202:

@@ -133,6 +133,7 @@ def job_build(*, claim: Claim, body: bytes) -> tuple[model.Report, Rendered]:
         each_student,
         idle_minutes=claim.idle_minutes,
         timezone=claim.timezone,
+        language=claim.language,
         on_student=_progress_writer(claim),
         heat_map_cells=settings.REPORT_HEATMAP_MAX_CELLS,
         attention=rules,

@@ -19,6 +19,7 @@ from reports.jobs import states
 from reports.jobs.publish import job_publish
 from reports.models import ACTIVE_STATUSES, ReportJob
 from reports.report.contract import DEFAULT_TIMEZONE
+from reports.report.languages import DEFAULT_LANGUAGE
 from reports.webhooks.callback import Callback, webhook_row
 
 logger = logging.getLogger(__name__)
@@ -44,12 +45,13 @@ def job_create(
     timezone: str | None = None,
     callback: Callback | None = None,
     attention: str = "",
+    language: str = DEFAULT_LANGUAGE,
 ) -> Submitted:
     """Store the job and its input; publish it once the transaction has committed.
 
     With an ``idempotency_key``, a request that repeats an earlier one (same owner, key,
-    kind, body, idle minutes, time zone, callback URL and the query's attention thresholds
-    (``attention``, their JSON): ``request_fingerprint``, within
+    kind, body, idle minutes, time zone, callback URL, the query's attention thresholds
+    (``attention``, their JSON) and language: ``request_fingerprint``, within
     ``REPORT_IDEMPOTENCY_TTL_SECONDS``) gets the earlier job back; the same key with any of
     them changed is a ``Conflict``. Concurrent twins meet at the unique constraint: the
     loser reads the winner's job.
@@ -58,7 +60,12 @@ def job_create(
     idle = float(settings.REPORT_IDLE_MINUTES if idle_minutes is None else idle_minutes)
     url = None if callback is None else callback.url
     fingerprint = request_fingerprint(
-        body=body, idle_minutes=idle, timezone=timezone, callback_url=url, attention=attention
+        body=body,
+        idle_minutes=idle,
+        timezone=timezone,
+        callback_url=url,
+        attention=attention,
+        language=language,
     )
     if idempotency_key is not None:
         if not _IDEMPOTENCY_KEY.fullmatch(idempotency_key):
@@ -83,6 +90,7 @@ def job_create(
         has_callback=callback is not None,
         timezone=timezone,
         attention=attention,
+        language=language,
     )
     submitted = _insert_or_replay(job=job, body=body, callback=callback)
     if not submitted.replayed:
@@ -126,6 +134,7 @@ def request_fingerprint(
     timezone: str,
     callback_url: str | None,
     attention: str = "",
+    language: str = DEFAULT_LANGUAGE,
 ) -> str:
     """What an Idempotency-Key replay must repeat besides the endpoint: the body and every
     parameter that changes the job, as its effective value (query or body field, or the
@@ -136,6 +145,8 @@ def request_fingerprint(
     effective: list[object] = [idle_minutes, timezone, callback_url]
     if attention:  # appended only when given: earlier fingerprints stay the same
         effective.append(attention)
+    if language != DEFAULT_LANGUAGE:  # likewise
+        effective.append({"language": language})
     parameters = json.dumps(effective).encode()
     return hashlib.sha256(hashlib.sha256(body).digest() + parameters).hexdigest()
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from drf_spectacular.utils import OpenApiParameter
 
 from reports.report.contract import ATTENTION_RANGES, CALLBACK_URL_PATTERN, MAX_IDLE_MINUTES
+from reports.report.languages import LANGUAGE_PATTERN
 
 CALLBACK_PARAMETER = OpenApiParameter(
     "callback_url",
@@ -62,6 +63,19 @@ TIMEZONE_PARAMETER = OpenApiParameter(
     ),
 )
 
+LANGUAGE_PARAMETER = OpenApiParameter(
+    "language",
+    type={"type": "string", "minLength": 1, "maxLength": 35, "pattern": LANGUAGE_PATTERN},
+    location=OpenApiParameter.QUERY,
+    required=False,
+    description=(
+        "The language of the report's words (HTML, PDF, the CSV's header row) and of its "
+        "number and date formats: a BCP 47 tag whose language is `en` (the default), `de`, "
+        "`es` or `hi` (`de-AT` is German). Works for every body and wins over the body's "
+        "`language`; JSON keys stay English. Another language is a 400 naming `language`."
+    ),
+)
+
 ATTENTION_PARAMETER = OpenApiParameter(
     "attention",
     type={
@@ -95,5 +109,6 @@ CREATE_PARAMETERS = [
     CALLBACK_PARAMETER,
     IDLE_MINUTES_PARAMETER,
     IDEMPOTENCY_KEY_PARAMETER,
+    LANGUAGE_PARAMETER,
     TIMEZONE_PARAMETER,
 ]

@@ -264,8 +264,12 @@
     var form = el("report-form");
     var kind = form.querySelector("input[name=format]:checked").value;
     var url = kind === "pdf" ? form.dataset.pdfUrl : form.dataset.htmlUrl;
+    var query = new URLSearchParams();
     var zone = el("timezone").value.trim();
-    if (zone) url += "?timezone=" + encodeURIComponent(zone);
+    if (zone) query.set("timezone", zone);
+    var language = el("language").value;
+    if (language && language !== "en") query.set("language", language);
+    if (query.toString()) url += "?" + query.toString();
     var button = el("submit");
     button.disabled = true;
     stopPolling();
@@ -324,6 +328,10 @@
     try {  // the browser's own zone as a starting point: instructors read their own clock
       el("timezone").value = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
     } catch (e) { /* no Intl: leave it empty (UTC) */ }
+    var wanted = (navigator.language || "en").slice(0, 2).toLowerCase();  // the reader's own
+    Array.prototype.forEach.call(el("language").options, function (option) {
+      if (option.value === wanted) el("language").value = wanted;
+    });
     renderRecent();
   }
 
