@@ -42,6 +42,7 @@ class Claim:
     timezone: str = "UTC"  # where the report shows its times
     attention: str = ""  # the request's ?attention[...] thresholds, JSON ("" none)
     language: str = "en"  # the report's language (reports.report.languages)
+    source: str = ""  # where the events came from: report.model.Source as JSON ("" own JSON)
 
 
 def job_claim(
@@ -59,7 +60,7 @@ def job_claim(
     if row is not None:
         fence, attempt, kind, idle_minutes, students, body, callback, *options = row
         # The rest of the row is the job's report settings, in Claim's order: time zone,
-        # attention thresholds, language.
+        # attention thresholds, language, source.
         claim = Claim(
             job_id, fence, attempt, kind, idle_minutes, students, holder, bool(callback), *options
         )
