@@ -11,7 +11,6 @@ import pytest
 
 from reports.jobs.states import job_claim
 from reports.models import ReportJob
-from tests.test_data import finished
 
 BODY: dict[str, Any] = {
     "namespace": "ns",

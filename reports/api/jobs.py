@@ -56,10 +56,12 @@ class ReportCreateApi(APIView):
             idempotency_key=request.headers.get("Idempotency-Key"),
             student_count=wanted.student_count,
             event_count=wanted.event_count,
-            idle_minutes=wanted.idle_minutes,
-            timezone=wanted.timezone,
-            attention=wanted.attention,
-            language=wanted.language,
+            options=submit.JobOptions(
+                idle_minutes=wanted.idle_minutes,
+                timezone=wanted.timezone,
+                attention=wanted.attention,
+                language=wanted.language,
+            ),
             callback=None
             if wanted.callback_url is None
             else Callback(url=wanted.callback_url, origin=origin),
