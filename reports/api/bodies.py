@@ -74,7 +74,7 @@ class SourceBody(msgspec.Struct):
     """Where a job's events came from when its body was in another format (``?input=``)."""
 
     format: Annotated[str, msgspec.Meta(extra_json_schema={"enum": list(INPUT_FORMATS)})]
-    read: Annotated[int, msgspec.Meta(ge=0, description="The events the body held.")]
+    events: Annotated[int, msgspec.Meta(ge=0, description="The events it became.")]
     ignored: Annotated[int, msgspec.Meta(ge=0, description="Those that mapped to nothing.")]
     ignored_by: list[Ignored]
     note: Annotated[
@@ -85,7 +85,7 @@ class SourceBody(msgspec.Struct):
 def source_body(source: Source) -> SourceBody:
     return SourceBody(
         format=source.format,
-        read=source.read,
+        events=source.events,
         ignored=source.ignored,
         ignored_by=[Ignored(reason, count) for reason, count in source.ignored_by],
         note=ignored_note(source),

@@ -145,12 +145,12 @@ class Carried:
 
 class Source(msgspec.Struct, frozen=True):
     """Where a report's events came from when they were not the service's own JSON
-    (docs/api.md, "Other input formats"): the format, the events read and those that
+    (docs/api.md, "Other input formats"): the format, the events it became and those that
     mapped to nothing, by reason (``"verb <IRI>"``, most first). Stored with the job as
     JSON (its ``source`` column), shown by the status answer and the report."""
 
     format: str  # progsnap2 | xapi | caliper
-    read: int  # the events (rows, statements) the body held
+    events: int  # the events it became (the report's)
     ignored: int
     ignored_by: tuple[tuple[str, int], ...] = ()
 
