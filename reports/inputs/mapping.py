@@ -53,8 +53,27 @@ def parse_mapping(mapping: bytes | str | Mapping[str, Any] | None) -> MappingIn:
         return msgspec.convert(data, MappingIn)
     except msgspec.ValidationError as exc:
         path, message = split_error(exc)
+        if path.startswith("types[") and isinstance(data.get("types"), dict):
+            path, message = _bad_type(data["types"]) or (path, message)
+        unknown = _UNKNOWN.match(message)
+        if unknown:
+            path, message = unknown["name"], "Unknown field: expected types, unit or student."
         where = f"mapping.{path}" if path else "mapping"
         raise InvalidInput("The mapping is invalid.", errors={where: [message]}) from None
+
+
+_UNKNOWN = re.compile(r"^Object contains unknown field `(?P<name>[^`]*)`")
+
+
+def _bad_type(types: dict[Any, Any]) -> tuple[str, str] | None:
+    """The first bad entry of ``types``, named by its key (msgspec names it ``[...]``)."""
+    for key, value in types.items():
+        for item, type_ in ((key, TypeKey), (value, EventText | None)):
+            try:
+                msgspec.convert(item, type_)
+            except msgspec.ValidationError as exc:
+                return f"types.{key}", split_error(exc)[1]
+    return None
 
 
 _MISSING = object()

@@ -127,7 +127,6 @@ class _Table:
         self.zones: dict[str, tzinfo | str] = {}  # each ServerTimezone text once: zone or error
         self.failed: dict[str, Place] = {}  # EventID -> a failed compile's place
         self.compile_errors: dict[str, Extra] = {}  # ParentEventID -> its first error
-        self._ok = self.out.extra_index(("ok", None, None, None))
 
     def read(self, stream: IO[bytes]) -> Collector:
         records = _records(stream)
@@ -143,8 +142,10 @@ class _Table:
                 self._row(number, row)
                 if self.errors.full:
                     break
-        except (csv.Error, UnicodeDecodeError) as exc:
+        except csv.Error as exc:
             self.errors.add(f"row {number + 1}", f"Not a CSV record: {exc}")
+        except UnicodeDecodeError as exc:  # read a block at a time: no row to name
+            self.errors.add("body", f"The table is not UTF-8 text: {exc}")
         self.errors.raise_any(FORMAT)
         self._link_errors()
         return self.out
@@ -188,7 +189,9 @@ class _Table:
             self.errors.add(f"row {number}.{exc.column}", exc.message)
             return
         event_id = self._cell(row, "EventID")
-        if kind == "Compile" and event_id and place[0].extras[place[1]] != self._ok:
+        # a compile that failed, or whose result is not given, until its Compile.Error rows
+        result = self._cell(row, "CompileResult").lower()
+        if kind == "Compile" and event_id and result not in OK_RESULTS:
             self.failed[event_id] = place
 
     def _event(

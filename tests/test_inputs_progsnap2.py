@@ -1,0 +1,308 @@
+"""ProgSnap2 tables converted to the service's body (reports/inputs/progsnap2.py).
+
+The tables are written from the ProgSnap2 v6 columns (CSSPLICE/progsnap2): EventID,
+Order, SubjectID, AssignmentID, ProblemID, EventType, ServerTimestamp, ServerTimezone,
+CompileResult, ExecutionResult, CompileMessageType, SourceLocation, ParentEventID, Score.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import orjson
+import pytest
+
+from reports.errors import InvalidInput, PayloadTooLarge, Unprocessable, UnsupportedMediaType
+from reports.inputs import Converted, convert
+from reports.report.contract import decode_students
+
+COLUMNS = (
+    "EventID,Order,SubjectID,AssignmentID,ProblemID,EventType,ServerTimestamp,ServerTimezone,"
+    "CompileResult,ExecutionResult,CompileMessageType,SourceLocation,ParentEventID,Score"
+)
+
+
+def table(*rows: str, columns: str = COLUMNS) -> bytes:
+    return ("\n".join((columns, *rows)) + "\n").encode()
+
+
+def progsnap2(data: bytes, content_type: str = "text/csv", **kwargs) -> Converted:
+    converted = convert("progsnap2", io.BytesIO(data), content_type=content_type, **kwargs)
+    decode_students(converted.body)  # the body is one the service's contract accepts
+    return converted
+
+
+def events(converted: Converted, student: int = 0) -> list[dict]:
+    return orjson.loads(converted.body)[student]["events"]
+
+
+def invalid(data: bytes, **kwargs) -> dict[str, list[str]]:
+    with pytest.raises(InvalidInput) as caught:
+        progsnap2(data, **kwargs)
+    assert caught.value.errors
+    return caught.value.errors
+
+
+EVERY_TYPE = table(
+    "1,1,s1,a1,p1,Session.Start,2024-03-01T10:00:00,+0100,,,,,,",
+    "2,2,s1,a1,p1,File.Edit,2024-03-01T10:01:00,+0100,,,,,,",
+    "3,3,s1,a1,p1,File.Save,2024-03-01T10:01:30,+0100,,,,,,",
+    "4,4,s1,a1,p1,Compile,2024-03-01T10:02:00,+0100,Error,,,,,",
+    "5,5,s1,a1,p1,Compile.Error,2024-03-01T10:02:00,+0100,,,SyntaxError,Text:7:3,4,",
+    "6,6,s1,a1,p1,Compile.Error,2024-03-01T10:02:00,+0100,,,NameError,Text:9:1,4,",
+    "7,7,s1,a1,p1,Compile,2024-03-01T10:03:00,+0100,Success,,,,,",
+    "8,8,s1,a1,p1,Run.Program,2024-03-01T10:04:00,+0100,,Timeout,,,,",
+    "9,9,s1,a1,p1,Run.Program,2024-03-01T10:05:00,+0100,,Success,,,,",
+    "10,10,s1,a1,p1,Compile,2024-03-01T10:06:00,+0100,,,,,,",
+    "11,11,s1,a1,p1,Compile.Error,2024-03-01T10:06:00,+0100,,,TypeError,12,10,",
+    "12,12,s1,a1,p1,Compile,2024-03-01T10:07:00,+0100,,,,,,",
+    "13,13,s1,a1,p1,Submit,2024-03-01T10:08:00,+0100,,,,,,0.75",
+    "14,14,s1,a1,p1,Session.End,2024-03-01T10:09:00,+0100,,,,,,",
+    "15,15,s1,a1,p1,X-HintRequest,2024-03-01T10:09:30,+0100,,,,,,",
+)
+
+
+def test_every_mapped_event_type() -> None:
+    converted = progsnap2(EVERY_TYPE)
+    assert events(converted) == [
+        {"type": "saved_code", "created_time": "2024-03-01T09:01:00Z", "unit": "p1"},
+        {"type": "saved_code", "created_time": "2024-03-01T09:01:30Z", "unit": "p1"},
+        # the Compile's first Compile.Error gives its type and line; no extra run
+        {
+            "type": "run_code",
+            "created_time": "2024-03-01T09:02:00Z",
+            "unit": "p1",
+            "outcome": "error",
+            "error_type": "SyntaxError",
+            "error_line": 7,
+        },
+        {"type": "run_code", "created_time": "2024-03-01T09:03:00Z", "unit": "p1", "outcome": "ok"},
+        {
+            "type": "run_code",
+            "created_time": "2024-03-01T09:04:00Z",
+            "unit": "p1",
+            "outcome": "error",
+        },
+        {"type": "run_code", "created_time": "2024-03-01T09:05:00Z", "unit": "p1", "outcome": "ok"},
+        # no CompileResult: an error because a Compile.Error names it (a bare number: line)
+        {
+            "type": "run_code",
+            "created_time": "2024-03-01T09:06:00Z",
+            "unit": "p1",
+            "outcome": "error",
+            "error_type": "TypeError",
+            "error_line": 12,
+        },
+        # no CompileResult and no Compile.Error: it compiled
+        {"type": "run_code", "created_time": "2024-03-01T09:07:00Z", "unit": "p1", "outcome": "ok"},
+        {"type": "submission", "created_time": "2024-03-01T09:08:00Z", "unit": "p1", "score": 0.75},
+    ]
+    assert (converted.students, converted.events, converted.ignored) == (1, 9, 3)
+    assert converted.ignored_by == (
+        ("EventType Session.End", 1),
+        ("EventType Session.Start", 1),
+        ("EventType X-HintRequest", 1),
+    )
+
+
+@pytest.mark.parametrize(
+    ("stamp", "zone", "utc"),
+    [
+        ("2024-03-01T10:00:00", "+0100", "2024-03-01T09:00:00Z"),
+        ("2024-03-01T10:00:00", "-05:00", "2024-03-01T15:00:00Z"),
+        ("2024-03-01T10:00:00", "+05", "2024-03-01T05:00:00Z"),
+        ("2024-03-01 10:00:00.250", "0", "2024-03-01T10:00:00.250000Z"),
+        ("2024-07-01T10:00:00", "America/New_York", "2024-07-01T14:00:00Z"),  # EDT
+        ("2024-01-01T10:00:00", "America/New_York", "2024-01-01T15:00:00Z"),  # EST
+        ("2024-03-01T10:00:00+02:00", "-05:00", "2024-03-01T08:00:00Z"),  # its own offset wins
+        ("2024-03-01T10:00:00", "", "2024-03-01T10:00:00Z"),  # no zone at all: UTC
+    ],
+)
+def test_time_zones(stamp: str, zone: str, utc: str) -> None:
+    converted = progsnap2(table(f"1,1,s1,a1,p1,File.Edit,{stamp},{zone},,,,,,"))
+    assert events(converted)[0]["created_time"] == utc
+
+
+def zipped(main: bytes, metadata: bytes | None = None, folder: str = "") -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(folder + "MainTable.csv", main)
+        if metadata is not None:
+            archive.writestr(folder + "DatasetMetadata.csv", metadata)
+    return out.getvalue()
+
+
+METADATA = b"Property,Value\nVersion,6\nIsEventOrderingConsistent,true\nServerTimezone,Asia/Tokyo\n"
+
+
+def test_a_zip_with_the_dataset_metadata_default_zone() -> None:
+    main = table(
+        "1,1,s1,a1,p1,File.Edit,2024-03-01T10:00:00,,,,,,,",  # the metadata's zone
+        "2,2,s1,a1,p1,File.Edit,2024-03-01T10:00:00,+0100,,,,,,",  # its own zone wins
+    )
+    converted = progsnap2(zipped(main, METADATA, "Lab5/"), content_type="application/zip")
+    assert [e["created_time"] for e in events(converted)] == [
+        "2024-03-01T01:00:00Z",
+        "2024-03-01T09:00:00Z",
+    ]
+
+
+def test_problem_id_else_assignment_id_is_the_unit() -> None:
+    converted = progsnap2(
+        table(
+            "1,1,s1,a1,p1,File.Edit,2024-03-01T10:00:00,0,,,,,,",
+            "2,2,s1,a2,,File.Edit,2024-03-01T10:01:00,0,,,,,,",
+        )
+    )
+    assert [e["unit"] for e in events(converted)] == ["p1", "a2"]
+    only_assignment = progsnap2(
+        table(
+            "1,s1,a7,File.Edit,2024-03-01T10:00:00",
+            columns="EventID,SubjectID,AssignmentID,EventType,ServerTimestamp",
+        )
+    )
+    assert events(only_assignment)[0]["unit"] == "a7"
+
+
+def test_scattered_students_are_grouped_and_sorted_by_order() -> None:
+    converted = progsnap2(
+        table(
+            "1,3,s1,a1,p1,File.Edit,2024-03-01T10:00:02,0,,,,,,",
+            "2,1,s2,a1,p1,File.Edit,2024-03-01T10:00:00,0,,,,,,",
+            "3,1,s1,a1,p1,File.Save,2024-03-01T10:00:02,0,,,,,,",  # same time, earlier Order
+            "4,2,s2,a1,p2,File.Edit,2024-03-01T10:00:01,0,,,,,,",
+        )
+    )
+    body = orjson.loads(converted.body)
+    assert [s["student_id"] for s in body] == ["s1", "s2"]  # in order of first appearance
+    assert [e["type"] for e in body[0]["events"]] == ["saved_code", "saved_code"]
+    assert body[0]["events"][0]["created_time"] == body[0]["events"][1]["created_time"]
+    assert [e["unit"] for e in body[1]["events"]] == ["p1", "p2"]
+    assert (
+        orjson.loads(
+            progsnap2(
+                table(
+                    "1,3,s1,a1,p1,File.Save,2024-03-01T10:00:02,0,,,,,,",
+                    "2,1,s1,a1,p1,File.Edit,2024-03-01T10:00:02,0,,,,,,",
+                )
+            ).body
+        )[0]["events"][0]["type"]
+        == "saved_code"
+    )  # File.Edit has Order 1 but type ties
+
+
+def test_without_order_events_are_sorted_by_time() -> None:
+    converted = progsnap2(
+        table(
+            "s1,p1,Submit,2024-03-01T10:05:00,1",
+            "s1,p1,File.Edit,2024-03-01T10:00:00,",
+            columns="SubjectID,ProblemID,EventType,ServerTimestamp,Score",
+        )
+    )
+    assert [e["type"] for e in events(converted)] == ["saved_code", "submission"]
+
+
+def test_the_mapping_overrides_the_defaults() -> None:
+    converted = progsnap2(
+        EVERY_TYPE,
+        mapping={"types": {"X-HintRequest": "hint", "Submit": None}, "unit": "AssignmentID"},
+        namespace="course-7",
+    )
+    body = orjson.loads(converted.body)
+    assert body[0]["namespace"] == "course-7"
+    assert [e["type"] for e in body[0]["events"]][-1] == "hint"
+    assert "submission" not in [e["type"] for e in body[0]["events"]]
+    assert {e["unit"] for e in body[0]["events"]} == {"a1"}
+    assert ("EventType Submit", 1) in converted.ignored_by
+
+
+@pytest.mark.parametrize(
+    ("row", "path"),
+    [
+        ("1,1,s1,a1,p1,File.Edit,yesterday,0,,,,,,", "row 1.ServerTimestamp"),
+        ("1,1,s1,a1,p1,File.Edit,2024-13-01T10:00:00,0,,,,,,", "row 1.ServerTimestamp"),
+        ("1,1,s1,a1,p1,File.Edit,1800-01-01T10:00:00,0,,,,,,", "row 1.ServerTimestamp"),
+        ("1,1,s1,a1,p1,File.Edit,2024-03-01T10:00:00,Mars/Olympus,,,,,,", "row 1.ServerTimezone"),
+        ("1,1,s1,a1,p1,File.Edit,2024-03-01T10:00:00,+2500,,,,,,", "row 1.ServerTimezone"),
+        ("1,1,,a1,p1,File.Edit,2024-03-01T10:00:00,0,,,,,,", "row 1.SubjectID"),
+        ("1,1,s1,,,File.Edit,2024-03-01T10:00:00,0,,,,,,", "row 1.ProblemID"),
+        ("1,x,s1,a1,p1,File.Edit,2024-03-01T10:00:00,0,,,,,,", "row 1.Order"),
+        ("1,1,s1,a1,p1,Submit,2024-03-01T10:00:00,0,,,,,,1.5", "row 1.Score"),
+    ],
+)
+def test_a_bad_row_is_named_by_its_number_and_column(row: str, path: str) -> None:
+    good = "9,9,s1,a1,p1,File.Edit,2024-03-01T10:00:00,0,,,,,,"
+    errors = invalid(table(good, row))
+    assert list(errors) == [path.replace("row 1", "row 2")]
+
+
+def test_every_bad_row_is_named() -> None:
+    errors = invalid(
+        table(
+            "1,1,s1,a1,p1,File.Edit,never,0,,,,,,",
+            "2,2,s1,a1,p1,Session.Start,never,0,,,,,,",  # ignored: its time is not read
+            "3,3,s1,a1,p1,File.Edit,2024-03-01T10:00:00,Nowhere/Land,,,,,,",
+        )
+    )
+    assert list(errors) == ["row 1.ServerTimestamp", "row 3.ServerTimezone"]
+    assert "Unknown time zone 'Nowhere/Land'" in errors["row 3.ServerTimezone"][0]
+
+
+def test_a_missing_required_column() -> None:
+    errors = invalid(
+        table(
+            "1,a1,File.Edit,2024-03-01T10:00:00",
+            columns="EventID,AssignmentID,EventType,ServerTimestamp",
+        )
+    )
+    assert errors == {"columns.SubjectID": ["This column is required."]}
+    errors = invalid(
+        table(
+            "1,s1,File.Edit,2024-03-01T10:00:00",
+            columns="EventID,SubjectID,EventType,ServerTimestamp",
+        )
+    )
+    assert list(errors) == ["columns.ProblemID"]
+
+
+def test_a_bad_mapping_is_named() -> None:
+    assert list(invalid(EVERY_TYPE, mapping={"types": {"Submit": 3}})) == ["mapping.types.Submit"]
+    assert list(invalid(EVERY_TYPE, mapping={"typos": {}})) == ["mapping.typos"]
+    assert list(invalid(EVERY_TYPE, mapping="{not json")) == ["mapping"]
+    assert list(invalid(EVERY_TYPE, mapping={"unit": "Nope"})) == ["mapping.unit"]
+    assert list(invalid(EVERY_TYPE, mapping={"student": "a b"})) == ["mapping.student"]
+
+
+def test_nothing_mapped_is_a_422_naming_the_format_and_the_first() -> None:
+    with pytest.raises(Unprocessable) as caught:
+        progsnap2(table("1,1,s1,a1,p1,Session.Start,2024-03-01T10:00:00,0,,,,,,"))
+    assert caught.value.status_code == 422
+    assert "ProgSnap2" in caught.value.message
+    assert "row 1 (EventType Session.Start)" in caught.value.message
+
+
+def test_zips_checked_before_reading() -> None:
+    bomb = zipped(b"EventID," + b"x" * 5_000_000 + b"\n")
+    assert len(bomb) < 50_000
+    with pytest.raises(PayloadTooLarge) as caught:
+        progsnap2(bomb, content_type="application/zip", max_bytes=1_000_000)
+    assert caught.value.details["max"] == 1_000_000
+    errors = invalid(b"PK\x03\x04 broken", content_type="application/zip")
+    assert list(errors) == ["body"]
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("DatasetMetadata.csv", METADATA)
+    assert "No MainTable.csv" in invalid(out.getvalue(), content_type="application/zip")["body"][0]
+    with pytest.raises(UnsupportedMediaType):
+        progsnap2(EVERY_TYPE, content_type="application/json")
+
+
+def test_not_a_csv_or_not_utf8() -> None:
+    assert list(invalid(b"")) == ["body"]
+    errors = invalid(
+        table("1,1,s1,a1,p1,File.Edit,2024-03-01T10:00:00,0,,,,,,", "\xff,\xfe").replace(
+            b"\xc3\xbf", b"\xff"
+        )
+    )
+    assert list(errors) == ["body"]
