@@ -131,7 +131,7 @@ def test_bad_envelopes() -> None:
     assert list(invalid(b"{")) == ["body"]
     assert list(invalid({"sensor": "x"})) == ["data"]
     assert list(invalid([envelope(event("Started")), {"data": 3}])) == ["[1].data"]
-    assert list(invalid(envelope(7))) == ["data[0]"]
+    assert list(invalid({**envelope(), "data": [7]})) == ["data[0]"]
 
 
 def test_nothing_mapped_is_a_422() -> None:
