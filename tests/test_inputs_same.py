@@ -47,7 +47,9 @@ def utc(minute: int) -> str:
 
 
 def as_json() -> bytes:
-    students = [{"namespace": "course", "student_id": s, "events": []} for s in STUDENTS]
+    students: list[dict] = [
+        {"namespace": "course", "student_id": s, "events": []} for s in STUDENTS
+    ]
     for student, unit, minute, kind, detail in ACTIVITY:
         event: dict = {"created_time": utc(minute), "unit": UNITS[unit]}
         if kind == "save":
