@@ -8,6 +8,8 @@ CompileResult, ExecutionResult, CompileMessageType, SourceLocation, ParentEventI
 from __future__ import annotations
 
 import io
+import time
+import tracemalloc
 import zipfile
 
 import orjson
@@ -306,3 +308,91 @@ def test_not_a_csv_or_not_utf8() -> None:
         )
     )
     assert list(errors) == ["body"]
+
+
+# --- A 100 MB table ----------------------------------------------------------------------
+
+BIG_COLUMNS = (
+    "EventID,Order,SubjectID,AssignmentID,ProblemID,EventType,ServerTimestamp,ServerTimezone,"
+    "CompileResult,CompileMessageType,ParentEventID,Score,CodeStateID"
+)
+BIG_KINDS = ("File.Edit", "Compile", "Compile.Error", "Run.Program", "Submit", "Session.Start")
+
+
+def write_big_table(path, size: int, students: int = 500) -> int:
+    """A MainTable.csv of about ``size`` bytes: ``students`` students' events interleaved
+    (each student's scattered through the whole table), every kind of row; the rows it wrote."""
+    rows = 0
+    with open(path, "w", newline="") as out:
+        out.write(BIG_COLUMNS + "\n")
+        written = len(BIG_COLUMNS) + 1
+        lines = []
+        while written < size:
+            rows += 1
+            kind = BIG_KINDS[rows % len(BIG_KINDS)]
+            student, problem = rows % students, rows // 7919 % 40
+            second = rows // students
+            stamp = (
+                f"2024-03-{1 + second // 86400:02d}T{second // 3600 % 24:02d}:"
+                f"{second // 60 % 60:02d}:{second % 60:02d}"
+            )
+            result = ("Error" if rows % 3 else "Success") if kind == "Compile" else ""
+            result = "Success" if kind == "Run.Program" else result
+            message = "SyntaxError" if kind == "Compile.Error" else ""
+            parent = str(rows - 1) if kind == "Compile.Error" else ""
+            score = "0.5" if kind == "Submit" else ""
+            line = (
+                f"{rows},{rows},student-{student:05d},assignment-{problem // 10},problem-{problem},"
+                f"{kind},{stamp},Europe/Berlin,{result},{message},{parent},{score},cs-{rows}\n"
+            )
+            lines.append(line)
+            written += len(line)
+            if len(lines) == 10_000:
+                out.writelines(lines)
+                lines.clear()
+        out.writelines(lines)
+    return rows
+
+
+def converted_memory(path) -> tuple[Converted, int]:
+    """The conversion of the table at ``path`` and the peak of memory it allocated."""
+    tracemalloc.start()
+    try:
+        with open(path, "rb") as table_file:
+            converted = convert("progsnap2", table_file, content_type="text/csv")
+        return converted, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def bound(converted: Converted) -> int:
+    """The body, plus 64 bytes an event (its columns, its place in a sort, a failed
+    compile's EventID), plus 4 MB (the CSV reader's buffers, the tables of texts)."""
+    return len(converted.body) + 64 * converted.events + 4 * 2**20
+
+
+def test_a_table_converts_in_memory_bounded_by_its_body(tmp_path) -> None:
+    rows = write_big_table(tmp_path / "MainTable.csv", 5 * 2**20)
+    converted, peak = converted_memory(tmp_path / "MainTable.csv")
+    assert converted.events + converted.ignored == rows - rows // len(BIG_KINDS)  # no errors
+    assert converted.students == 500
+    assert peak < bound(converted), (peak, bound(converted))
+
+
+@pytest.mark.slow
+def test_a_100_mb_table_converts_in_memory_bounded_by_its_body(tmp_path) -> None:
+    """Run by hand: ``.venv/bin/python -m pytest tests/test_inputs_progsnap2.py -q -p
+    no:cacheprovider -k 100_mb -s`` (it prints the figures; tracemalloc slows it ~4x)."""
+    path = tmp_path / "MainTable.csv"
+    write_big_table(path, 100 * 2**20)
+    started = time.perf_counter()
+    converted, peak = converted_memory(path)
+    seconds = time.perf_counter() - started
+    size = path.stat().st_size
+    print(
+        f"\n{size / 2**20:.0f} MB table, {converted.events} events, body "
+        f"{len(converted.body) / 2**20:.1f} MB, peak {peak / 2**20:.1f} MB traced, "
+        f"{seconds:.1f} s under tracemalloc"
+    )
+    assert peak < bound(converted), (peak, bound(converted))
+    assert peak < size  # less than the table itself

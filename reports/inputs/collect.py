@@ -24,6 +24,7 @@ from reports.report.events import Extra
 from reports.report.invalid import MAX_REPORTED_ERRORS
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+NAIVE_EPOCH = datetime(1970, 1, 1)
 NO_EXTRA = 0  # index of "no outcome fields" in the extras table
 
 
@@ -179,11 +180,8 @@ def _student_json(
 
 
 def _time_text(at: int) -> bytes:
-    moment = EPOCH + timedelta(microseconds=at)
-    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
-    if moment.microsecond:
-        text += f".{moment.microsecond:06d}"
-    return (text + "Z").encode()
+    """RFC 3339 in UTC: seconds, and microseconds only when there are some."""
+    return (NAIVE_EPOCH + timedelta(microseconds=at)).isoformat().encode() + b"Z"
 
 
 def _extra_json(extra: Extra | None) -> bytes:

@@ -14,7 +14,6 @@ import io
 import re
 import zipfile
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, tzinfo
 from typing import IO, BinaryIO
 
@@ -197,30 +196,37 @@ class _Table:
     def _event(
         self, kind: str, type_: str, row: list[str]
     ) -> tuple[str, datetime, str, str, Extra | None, int | None]:
-        student_column = self.mapping.student or "SubjectID"
-        with _naming(student_column):
-            student = check_text(self._cell(row, student_column), student_column)
-        moment = self._time(row)
-        with _naming(self.unit_name):
-            unit = next((row[i].strip() for i in self.units if i < len(row) and row[i].strip()), "")
-            check_text(unit, self.unit_name)
-        with _naming("Order"):
-            order = self._cell(row, "Order")
+        column = self.mapping.student or "SubjectID"
+        try:
+            student = check_text(self._cell(row, column), column)
+            moment = self._time(row)
+            column = self.unit_name
+            unit = ""
+            for i in self.units:  # the first non-empty one
+                unit = row[i].strip() if i < len(row) else ""
+                if unit:
+                    break
+            check_text(unit, column)
+            column = "Order"
+            order = self._cell(row, column)
             key = int(order) if order else None
-        with _naming("Score"):
+            column = "Score"
             extra = self._extra(kind, type_, row)
+        except ValueError as exc:
+            raise _Bad(column, str(exc)) from None
         return student, moment, unit, type_, extra, key
 
     def _time(self, row: list[str]) -> datetime:
-        with _naming("ServerTimestamp"):
+        try:
             moment = iso_time(self._cell(row, "ServerTimestamp"))
-        if moment.tzinfo is None:
-            text = self._cell(row, "ServerTimezone")
-            tz = self._zone(text) if text else self.default_zone
-            if tz is not None:
-                moment = moment.replace(tzinfo=tz)
-        with _naming("ServerTimestamp"):
+            if moment.tzinfo is None:
+                text = self._cell(row, "ServerTimezone")
+                tz = self._zone(text) if text else self.default_zone
+                if tz is not None:
+                    moment = moment.replace(tzinfo=tz)
             return check_time(moment)
+        except ValueError as exc:
+            raise _Bad("ServerTimestamp", str(exc)) from None
 
     def _zone(self, text: str) -> tzinfo:
         found = self.zones.get(text)
@@ -273,18 +279,9 @@ class _Table:
         self.failed.clear()
 
 
-class _Bad(Exception):
+class _Bad(Exception):  # not a ValueError: it passes through _event's handler
     """A bad field of a row: its column and the message."""
 
     def __init__(self, column: str, message: str) -> None:
         super().__init__(message)
         self.column, self.message = column, message
-
-
-@contextmanager
-def _naming(column: str) -> Iterator[None]:
-    """A ValueError raised inside names ``column``."""
-    try:
-        yield
-    except ValueError as exc:
-        raise _Bad(column, str(exc)) from None
