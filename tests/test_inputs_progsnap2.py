@@ -7,7 +7,9 @@ CompileResult, ExecutionResult, CompileMessageType, SourceLocation, ParentEventI
 
 from __future__ import annotations
 
+import csv
 import io
+import itertools
 import time
 import tracemalloc
 import zipfile
@@ -17,7 +19,9 @@ import pytest
 
 from reports.errors import InvalidInput, PayloadTooLarge, Unprocessable, UnsupportedMediaType
 from reports.inputs import Converted, convert
+from reports.report.analysis import build_report
 from reports.report.contract import decode_students
+from reports.report.events import decode_student_events
 
 COLUMNS = (
     "EventID,Order,SubjectID,AssignmentID,ProblemID,EventType,ServerTimestamp,ServerTimezone,"
@@ -396,3 +400,132 @@ def test_a_100_mb_table_converts_in_memory_bounded_by_its_body(tmp_path) -> None
     )
     assert peak < bound(converted), (peak, bound(converted))
     assert peak < size  # less than the table itself
+
+
+# --- Jadud's Error Quotient: our converter + process.py against a public implementation ---
+#
+# The public implementation compared against: thomaswp/ProgSnap2Analysis, ``eq.py``,
+# ``calculate_eq`` (read at commit 00e83eb7b2bd6064a66c3626db9c1da3bdc551a7; no licence file
+# in the repository, so what follows is a transcription of its algorithm in plain Python, not
+# its code: it uses pandas). Per SubjectID, over the table's ``Compile`` rows in table order
+# (it calls ``sort_values(by=['Order'])`` but discards the result), each consecutive pair is
+# skipped when SessionID, ProblemID or AssignmentID (those present) differ; a pair scores 8
+# when both compiles have at least one ``Compile.Error`` row (by ParentEventID), plus 3 when
+# the two sets of their errors' CompileMessageType share one; the EQ is the score / 11 / the
+# pairs counted; None with at most one compile or no pair counted.
+
+
+def public_eq(rows: list[dict[str, str]], subject: str) -> float | None:
+    mine = [r for r in rows if r["SubjectID"] == subject]
+    compiles = [r for r in mine if r["EventType"] == "Compile"]
+    errors = [r for r in mine if r["EventType"] == "Compile.Error"]
+    if len(compiles) <= 1:
+        return None
+    score = pairs = 0
+    for first, second in itertools.pairwise(compiles):
+        segments = [c for c in ("SessionID", "ProblemID", "AssignmentID") if c in first]
+        if any(first[c] != second[c] for c in segments):
+            continue
+        pairs += 1
+        first_types = {
+            e["CompileMessageType"] for e in errors if e["ParentEventID"] == first["EventID"]
+        }
+        second_types = {
+            e["CompileMessageType"] for e in errors if e["ParentEventID"] == second["EventID"]
+        }
+        if first_types and second_types:
+            score += 8 + (3 if first_types & second_types else 0)
+    return None if pairs == 0 else score / 11 / pairs
+
+
+def our_eq(data: bytes, subject: str) -> float | None:
+    """Ours, pooled as the public one pools: each question's EQ weighted by its pairs."""
+    converted = progsnap2(data)
+    report = build_report(decode_student_events(converted.body), idle_minutes=30)
+    student = next(s for s in report.students if s.student_id == subject)
+    weighted = pairs = 0.0
+    for question in student.questions:
+        outcomes = question.outcomes
+        if outcomes.error_quotient is not None:
+            weighted += outcomes.error_quotient * (outcomes.runs - 1)
+            pairs += outcomes.runs - 1
+    return weighted / pairs if pairs else None
+
+
+EQ_COLUMNS = "EventID,Order,SubjectID,SessionID,ProblemID,EventType,ServerTimestamp,CompileResult,CompileMessageType,ParentEventID"
+
+
+def eq_table(runs: dict[str, list[tuple[str, str, str]]]) -> bytes:
+    """Per subject, its compiles (session, problem, outcome): "ok", or the error types of
+    its Compile.Error rows joined by "+"; table order is time order."""
+    rows, order = [], 0
+    for subject, compiles in runs.items():
+        for session, problem, outcome in compiles:
+            order += 1
+            event_id = order * 10
+            stamp = f"2024-03-01T10:{order // 60:02d}:{order % 60:02d}Z"
+            who = f"{subject},{session},{problem}"
+            result = "Success" if outcome == "ok" else "Error"
+            rows.append(f"{event_id},{order},{who},Compile,{stamp},{result},,")
+            for n, error in enumerate(outcome.split("+") if outcome != "ok" else []):
+                rows.append(
+                    f"{event_id + n + 1},{order},{who},Compile.Error,{stamp},,{error},{event_id}"
+                )
+    return table(*rows, columns=EQ_COLUMNS)
+
+
+def read_rows(data: bytes) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(data.decode())))
+
+
+# Where both count the same pairs the same way: one session, one problem at a time, one error
+# a failed compile. Students A-I are the sessions of tests/test_process.py's JADUD_CASES.
+SAME = {
+    "A": [("1", "p1", "ok"), ("1", "p1", "ok")],
+    "B": [("1", "p1", "x"), ("1", "p1", "ok"), ("1", "p1", "y")],
+    "D": [("1", "p1", "x"), ("1", "p1", "y")],
+    "E": [("1", "p1", "x"), ("1", "p1", "x")],
+    "G": [("1", "p1", "x"), ("1", "p1", "x"), ("1", "p1", "y")],
+    "I": [("1", "p1", "x"), ("1", "p1", "y"), ("1", "p1", "z")],
+    "long": [("1", "p1", e) for e in "x x y ok y y x ok ok x x x y".split()],
+    # two problems one after the other: pairs within each, pooled the same way
+    "two": [
+        ("1", "p1", "x"),
+        ("1", "p1", "x"),
+        ("1", "p1", "ok"),
+        ("1", "p2", "y"),
+        ("1", "p2", "y"),
+        ("1", "p2", "z"),
+    ],
+    "one compile": [("1", "p1", "x")],
+}
+
+
+@pytest.mark.parametrize("subject", SAME)
+def test_the_error_quotient_agrees_with_progsnap2analysis(subject: str) -> None:
+    data = eq_table(SAME)
+    theirs, ours = public_eq(read_rows(data), subject), our_eq(data, subject)
+    assert (theirs is None) == (ours is None)
+    if theirs is not None:
+        assert ours == pytest.approx(theirs, abs=1e-12)
+
+
+# Where they differ, and why (docs/api.md, "Other input formats", ProgSnap2).
+DIFFERENT = {
+    # A new session breaks the public pairs; the service has no sessions: the pair counts.
+    "sessions": ([("1", "p1", "x"), ("2", "p1", "x")], None, 1.0),
+    # Back to a problem: the public one drops the pairs across problems and never pairs
+    # p1's two compiles; the service pairs each question's runs in time order.
+    "back and forth": ([("1", "p1", "x"), ("1", "p2", "ok"), ("1", "p1", "x")], None, 1.0),
+    # Several errors a compile: the public one compares the sets of their types; the service
+    # keeps the first Compile.Error's type as the run's error_type.
+    "several errors": ([("1", "p1", "x+y"), ("1", "p1", "y")], 1.0, 8 / 11),
+}
+
+
+@pytest.mark.parametrize("subject", DIFFERENT)
+def test_where_the_error_quotient_differs_from_progsnap2analysis(subject: str) -> None:
+    compiles, theirs, ours = DIFFERENT[subject]
+    data = eq_table({subject: compiles})
+    assert public_eq(read_rows(data), subject) == theirs
+    assert our_eq(data, subject) == pytest.approx(ours)
