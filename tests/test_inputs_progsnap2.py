@@ -452,7 +452,10 @@ def our_eq(data: bytes, subject: str) -> float | None:
     return weighted / pairs if pairs else None
 
 
-EQ_COLUMNS = "EventID,Order,SubjectID,SessionID,ProblemID,EventType,ServerTimestamp,CompileResult,CompileMessageType,ParentEventID"
+EQ_COLUMNS = (
+    "EventID,Order,SubjectID,SessionID,ProblemID,EventType,ServerTimestamp,CompileResult,"
+    "CompileMessageType,ParentEventID"
+)
 
 
 def eq_table(runs: dict[str, list[tuple[str, str, str]]]) -> bytes:
