@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import itertools
+import struct
 import time
 import tracemalloc
 import zipfile
@@ -295,6 +296,17 @@ def test_zips_checked_before_reading() -> None:
     assert "No MainTable.csv" in invalid(out.getvalue(), content_type="application/zip")["body"][0]
     with pytest.raises(UnsupportedMediaType):
         progsnap2(EVERY_TYPE, content_type="application/json")
+
+
+def test_a_zip_that_lies_about_its_size() -> None:
+    """zipfile inflates no more than the size the zip's directory declares (the size the
+    limit was checked against); the member then fails its CRC: a 400, not a 500."""
+    data = zipped(table(*["1,1,s1,a1,p1,File.Edit,2024-03-01T10:00:00,0,,,,,,"] * 20_000))
+    real = zipfile.ZipFile(io.BytesIO(data)).infolist()[0].file_size
+    lying = data.replace(struct.pack("<I", real), struct.pack("<I", 1000))
+    assert zipfile.ZipFile(io.BytesIO(lying)).infolist()[0].file_size == 1000
+    errors = invalid(lying, content_type="application/zip", max_bytes=10_000)
+    assert "CRC" in errors["body"][0]
 
 
 def test_not_a_csv_or_not_utf8() -> None:

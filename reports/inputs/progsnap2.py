@@ -13,6 +13,7 @@ import csv
 import io
 import re
 import zipfile
+import zlib
 from collections.abc import Iterator
 from datetime import datetime, tzinfo
 from typing import IO, BinaryIO
@@ -48,15 +49,20 @@ def read(
 ) -> Collector:
     media = content_type.split(";")[0].strip().lower()
     default_zone: tzinfo | None = None
-    if media in ZIP_TYPES:
-        archive = _open_zip(source)
-        main_name, metadata_name = _members(archive, max_bytes)
+    if media not in ZIP_TYPES:
+        return _Table(mapping, namespace, None).read(source)
+    archive = _open_zip(source)
+    main_name, metadata_name = _members(archive, max_bytes)
+    # zipfile inflates no more than a member's declared size, and a member that holds
+    # more (or other) bytes fails its CRC: BadZipFile, a 400.
+    try:
         if metadata_name:
             with archive.open(metadata_name) as metadata:
                 default_zone = _metadata_zone(metadata)
         with archive.open(main_name) as main:
             return _Table(mapping, namespace, default_zone).read(main)
-    return _Table(mapping, namespace, None).read(source)
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
+        raise InvalidInput("The zip is invalid.", errors={"body": [str(exc)]}) from None
 
 
 def _open_zip(source: BinaryIO) -> zipfile.ZipFile:
