@@ -179,3 +179,13 @@ def test_nothing_mapped_is_a_422() -> None:
         xapi([statement("terminated"), statement("voided")])
     assert "xAPI" in caught.value.message
     assert f"[0] (verb {ADL}terminated)" in caught.value.message
+
+
+def test_unmapped_reasons_are_bounded() -> None:
+    statements = [statement(f"https://example.org/verbs/v{n}") for n in range(150)]
+    statements += [statement("https://example.org/verbs/" + "x" * 400), statement("answered")]
+    converted = xapi(statements)
+    assert converted.ignored == 151
+    assert len(converted.ignored_by) == 101
+    assert converted.ignored_by[0] == ("other reasons (beyond 100)", 51)
+    assert all(len(reason) <= 256 for reason, _ in converted.ignored_by)

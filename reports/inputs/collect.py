@@ -26,6 +26,8 @@ from reports.report.invalid import MAX_REPORTED_ERRORS
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 NAIVE_EPOCH = datetime(1970, 1, 1)
 NO_EXTRA = 0  # index of "no outcome fields" in the extras table
+MAX_REASONS = 100  # distinct reasons counted apart in ``ignored_by``
+OTHER_REASONS = f"other reasons (beyond {MAX_REASONS})"
 
 
 def micros(moment: datetime) -> int:
@@ -101,8 +103,14 @@ class Collector:
         self.events = 0
 
     def ignore(self, reason: str, where: str) -> None:
+        """Count an unmapped event by its reason (the first ``MAX_REASONS`` reasons each, the
+        rest together: a table of a million invented kinds costs no million counters)."""
+        if len(reason) > MAX_TEXT:
+            reason = reason[:MAX_TEXT] + "…"
         if not self.ignored:
             self.first_ignored = f"{where} ({reason})"
+        if reason not in self.ignored and len(self.ignored) >= MAX_REASONS:
+            reason = OTHER_REASONS
         self.ignored[reason] += 1
 
     def add(
