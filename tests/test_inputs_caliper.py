@@ -5,6 +5,7 @@ and Canvas Live Events' Caliper profile (its ``urn:instructure:canvas:...`` ids)
 from __future__ import annotations
 
 import io
+import tracemalloc
 
 import orjson
 import pytest
@@ -139,3 +140,17 @@ def test_nothing_mapped_is_a_422() -> None:
         caliper(envelope(event("NavigatedTo", type="NavigationEvent")))
     assert "Caliper" in caught.value.message
     assert "data[0] (action NavigatedTo)" in caught.value.message
+
+
+def test_a_big_envelope_is_decoded_an_event_at_a_time() -> None:
+    one = event("Submitted", generated={"type": "Score", "scoreGiven": 1, "maxScore": 2})
+    one["object"]["description"] = "x" * 200
+    body = orjson.dumps(envelope(*[one] * 12_000))
+    tracemalloc.start()
+    try:
+        converted = convert("caliper", io.BytesIO(body), content_type="application/json")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert converted.events == 12_000
+    assert peak < len(converted.body) + 64 * converted.events + 2**20, peak

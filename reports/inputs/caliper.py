@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from typing import Any, BinaryIO, TypeGuard
 
-import orjson
+import msgspec
 
 from reports.errors import InvalidInput
 from reports.inputs.collect import Collector, Errors, check_text, check_time
-from reports.inputs.mapping import MappingIn, iso_time, our_type, text_at
+from reports.inputs.mapping import MappingIn, iso_time, json_item, json_level, our_type, text_at
 from reports.report.contract import MAX_TEXT
 from reports.report.events import Extra
 from reports.report.insight import RUN_TYPES, SUBMISSION_TYPES
@@ -31,33 +31,40 @@ DEFAULT_TYPES: dict[str, str | None] = {
 
 
 def read(source: BinaryIO, *, mapping: MappingIn, namespace: str | None) -> Collector:
-    envelopes = _envelopes(source.read())
+    body = source.read()
+    envelopes = _envelopes(body)
     out, errors = Collector(FORMAT), Errors()
     for prefix, events in envelopes:
-        for index, event in enumerate(events):
-            _event(
-                out, errors, mapping, namespace or DEFAULT_NAMESPACE, f"{prefix}[{index}]", event
-            )
+        for index, raw in enumerate(events):
+            where = f"{prefix}[{index}]"
+            event = json_item(raw)
+            _event(out, errors, mapping, namespace or DEFAULT_NAMESPACE, where, event)
             if errors.full:
                 break
     errors.raise_any(FORMAT)
     return out
 
 
-def _envelopes(body: bytes) -> list[tuple[str, list[Any]]]:
+def _envelopes(body: bytes) -> list[tuple[str, list[msgspec.Raw]]]:
+    """Each envelope's events, undecoded, with the path that names them."""
     try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
+        level = json_level(body)
+        listed = isinstance(level, list)
+        found, errors = [], {}
+        for number, raw in enumerate(level if isinstance(level, list) else [msgspec.Raw(body)]):
+            prefix = f"[{number}].data" if listed else "data"
+            envelope = json_level(raw)
+            events = (
+                json_level(envelope["data"])
+                if isinstance(envelope, dict) and "data" in envelope
+                else None
+            )
+            if not isinstance(events, list):
+                errors[prefix] = ["Expected an envelope with a list of events in `data`."]
+            else:
+                found.append((prefix, events))
+    except msgspec.DecodeError as exc:
         raise InvalidInput("The Caliper input is invalid.", errors={"body": [str(exc)]}) from None
-    listed = isinstance(data, list)
-    found, errors = [], {}
-    for number, envelope in enumerate(data if listed else [data]):
-        prefix = f"[{number}].data" if listed else "data"
-        events = envelope.get("data") if isinstance(envelope, dict) else None
-        if not isinstance(events, list):
-            errors[prefix] = ["Expected an envelope with a list of events in `data`."]
-        else:
-            found.append((prefix, events))
     if errors or not found:
         raise InvalidInput("The Caliper input is invalid.", errors=errors or {"body": ["Empty."]})
     return found

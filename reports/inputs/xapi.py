@@ -9,11 +9,19 @@ from __future__ import annotations
 import hashlib
 from typing import Any, BinaryIO, TypeGuard
 
-import orjson
+import msgspec
 
 from reports.errors import InvalidInput
 from reports.inputs.collect import Collector, Errors, check_text, check_time
-from reports.inputs.mapping import MappingIn, field_at, iso_time, our_type, text_at
+from reports.inputs.mapping import (
+    MappingIn,
+    field_at,
+    iso_time,
+    json_item,
+    json_level,
+    our_type,
+    text_at,
+)
 from reports.report.contract import MAX_TEXT
 from reports.report.events import Extra
 from reports.report.insight import RUN_TYPES, SUBMISSION_TYPES
@@ -42,31 +50,33 @@ DEFAULT_TYPES: dict[str, str | None] = {
 
 
 def read(source: BinaryIO, *, mapping: MappingIn, namespace: str | None) -> Collector:
-    statements = _statements(source.read())
+    body = source.read()
+    statements = _statements(body)
     out, errors = Collector(FORMAT), Errors()
-    for index, statement in enumerate(statements):
-        _statement(out, errors, mapping, namespace, index, statement)
+    for index, raw in enumerate(statements):
+        _statement(out, errors, mapping, namespace, index, json_item(raw))
         if errors.full:
             break
     errors.raise_any(FORMAT)
     return out
 
 
-def _statements(body: bytes) -> list[Any]:
+def _statements(body: bytes) -> list[msgspec.Raw]:
+    """The statements, each undecoded: of a list, an LRS result, or one statement."""
     try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
+        level = json_level(body)
+        if isinstance(level, dict) and "statements" in level:
+            level = json_level(level["statements"])
+        elif isinstance(level, dict):
+            level = [msgspec.Raw(body)]
+    except msgspec.DecodeError as exc:
         raise InvalidInput("The xAPI input is invalid.", errors={"body": [str(exc)]}) from None
-    if isinstance(data, dict) and isinstance(data.get("statements"), list):
-        data = data["statements"]
-    elif isinstance(data, dict):
-        data = [data]
-    if not isinstance(data, list) or not data:
+    if not isinstance(level, list) or not level:
         raise InvalidInput(
             "The xAPI input is invalid.",
             errors={"body": ["Expected a statement, a non-empty list of them or an LRS result."]},
         )
-    return data
+    return level
 
 
 def _statement(
