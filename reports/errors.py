@@ -38,13 +38,6 @@ class PayloadTooLarge(ServiceError):
     code = "TOO_LARGE"
 
 
-class UnsupportedInput(ServiceError):
-    """A body whose media type is not the one its input format is read from."""
-
-    status_code = status.HTTP_415_UNSUPPORTED_MEDIA_TYPE
-    code = "UNSUPPORTED_MEDIA_TYPE"
-
-
 class TooManyJobs(ServiceError):
     status_code = status.HTTP_429_TOO_MANY_REQUESTS
     code = "BUSY"

@@ -20,7 +20,7 @@ from rest_framework import serializers
 from rest_framework.parsers import BaseParser
 from rest_framework.request import Request
 
-from reports.errors import InvalidInput, PayloadTooLarge, UnsupportedInput
+from reports.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from reports.report.contract import (
     AttentionIn,
     CallbackUrl,
@@ -169,7 +169,7 @@ def raw_body(request: Request) -> bytes:
     data = cast(object, request.data)
     if isinstance(data, Upload):
         data.file.close()
-        raise UnsupportedInput(
+        raise UnsupportedMediaType(
             f"A {data.content_type} body needs ?input=progsnap2; this one must be JSON "
             "(application/json)."
         )
