@@ -23,9 +23,10 @@ from reports.cli.common import (
     EXIT_OK,
     CliError,
     print_errors,
-    read_input,
     write_output,
 )
+from reports.cli.inputs import FORMATS as INPUT_FORMATS
+from reports.cli.inputs import INPUT_HELP, converted
 from reports.cli.submit import submit
 
 FORMATS = ["html", "pdf", "json", "csv"]
@@ -48,7 +49,7 @@ def render(args: argparse.Namespace) -> int:
     from reports.report.languages import DEFAULT_LANGUAGE, check_language
     from reports.report.limits import DEFAULT_LIMITS, LimitExceeded, request_shape
 
-    body = read_input(args.events)
+    body, source = converted(args.input, args.events)
     try:
         students = decode_students(body)
     except msgspec.ValidationError as exc:
@@ -82,7 +83,11 @@ def render(args: argparse.Namespace) -> int:
             ) from None
     try:
         report = build_report(
-            students, idle_minutes=idle_minutes, timezone=timezone, language=language
+            students,
+            idle_minutes=idle_minutes,
+            timezone=timezone,
+            language=language,
+            source=source,
         )
     except (ValueError, OverflowError) as exc:
         print_errors(f"the input could not be turned into a report: {exc}", None)
@@ -127,6 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="the IANA time zone the report shows its times in, e.g. Europe/Berlin (default: UTC)",
     )
     offline.add_argument("--language", help=LANGUAGE_HELP)
+    offline.add_argument("--input", choices=INPUT_FORMATS, default="json", help=INPUT_HELP)
     offline.add_argument(
         "--idle-minutes",
         type=_idle_minutes,
@@ -157,6 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--timezone", help="the IANA time zone the report shows its times in (default: UTC)"
     )
     online.add_argument("--language", help=LANGUAGE_HELP)
+    online.add_argument("--input", choices=INPUT_FORMATS, default="json", help=INPUT_HELP)
     online.add_argument("--timeout", type=float, default=600.0, help="seconds to wait at most")
     online.add_argument("--interval", type=float, default=0.3, help="seconds between polls")
     online.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
