@@ -118,7 +118,11 @@ def create_responses(kind: str) -> dict[Any, Any]:
             found=1500,
             path="[3]",
         ),
-        415: _error("UNSUPPORTED_MEDIA_TYPE", 'Unsupported media type "text/plain" in request.'),
+        415: _error(
+            "UNSUPPORTED_MEDIA_TYPE",
+            'Unsupported media type "text/plain" in request (or a media type the ?input= '
+            "format is not read in).",
+        ),
         503: _error("UNAVAILABLE", "The database is unavailable; try again shortly."),
     }
 
@@ -253,6 +257,19 @@ def delete_responses(kind: str) -> dict[Any, Any]:
     }
 
 
+# The other formats' bodies (docs/api.md, "Other input formats"); xAPI's and Caliper's are
+# JSON and part of ReportRequest (schema/types.py).
+TABLE_BODY = {
+    "type": "string",
+    "description": "?input=progsnap2: a ProgSnap2 MainTable.csv (up to REPORT_MAX_CSV_BYTES).",
+}
+ZIP_BODY = {
+    "type": "string",
+    "format": "binary",
+    "description": "?input=progsnap2: a zip of MainTable.csv and DatasetMetadata.csv.",
+}
+
+
 def create_schema(kind: str, *, parameters: Sequence[OpenApiParameter] = ()) -> Any:
     return extend_schema_view(
         post=extend_schema(
@@ -260,7 +277,11 @@ def create_schema(kind: str, *, parameters: Sequence[OpenApiParameter] = ()) -> 
             summary=f"Request a {kind.upper()} report",
             description="Stores the job and answers 202 at once; a worker builds the report.",
             tags=["reports"],
-            request={"application/json": ReportRequestSerializer},
+            request={
+                "application/json": ReportRequestSerializer,
+                "text/csv": TABLE_BODY,
+                "application/zip": ZIP_BODY,
+            },
             parameters=[*CREATE_PARAMETERS, *parameters],
             responses=create_responses(kind),
             examples=REQUEST_EXAMPLES,
