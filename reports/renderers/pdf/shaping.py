@@ -85,12 +85,13 @@ def _kind(char: str) -> str:
 
 
 def _pieces(text: str, font: str) -> list[tuple[str, bool, str]]:
-    """(face, right to left, characters) of each run, in logical order."""
+    """(face, right to left, characters) of each run, in logical order. A space is always
+    DejaVu's, so that a line is as wide as its words and spaces measured one by one."""
     kinds = [_kind(c) for c in text]
     faces: list[str] = []
     for char, kind in zip(text, kinds, strict=True):
-        if faces and (kind == "M" or (not kind and glyph_of(faces[-1], char))):
-            faces.append(faces[-1])  # a mark, a space or punctuation stay in the run
+        if faces and (kind == "M" or (not kind and char != " " and glyph_of(faces[-1], char))):
+            faces.append(faces[-1])  # a mark or punctuation stay in the run
         else:
             faces.append(face_for(font, char))
     rtl, before = [], ""
