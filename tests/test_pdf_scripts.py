@@ -92,14 +92,15 @@ DOCUMENTS = ("ids", "text")
 
 def _drawn(content: bytes) -> list[tuple[str, int]]:
     """(font's BaseFont, code) of every glyph drawn; a Type0 font's code is its glyph id."""
-    out = []
+    out: list[tuple[str, int]] = []
     with pikepdf.open(io.BytesIO(content)) as pdf:
         for pdf_page in pdf.pages:
             fonts = {
                 str(n): (str(f.BaseFont), to_unicode(f)) for n, f in pdf_page.Resources.Font.items()
             }
             current = ("", FontCodes(1, {}))  # set by the first Tf
-            for operands, operator in pikepdf.parse_content_stream(pdf_page):
+            instructions: list[Any] = pikepdf.parse_content_stream(pdf_page)
+            for operands, operator in instructions:
                 op = str(operator)
                 if op == "Tf":
                     current = fonts[str(operands[0])]
