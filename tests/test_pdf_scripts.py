@@ -90,9 +90,9 @@ def document(name: str) -> bytes:
 DOCUMENTS = ("ids", "text")
 
 
-def _drawn(content: bytes) -> list[tuple[str, int]]:
-    """(font's BaseFont, code) of every glyph drawn; a Type0 font's code is its glyph id."""
-    out: list[tuple[str, int]] = []
+def _shown(content: bytes) -> list[tuple[str, tuple[int, ...]]]:
+    """(font's BaseFont, codes) of every Tj and TJ; a Type0 font's codes are glyph ids."""
+    out: list[tuple[str, tuple[int, ...]]] = []
     with pikepdf.open(io.BytesIO(content)) as pdf:
         for pdf_page in pdf.pages:
             fonts = {
@@ -106,8 +106,39 @@ def _drawn(content: bytes) -> list[tuple[str, int]]:
                     current = fonts[str(operands[0])]
                 elif op in ("Tj", "TJ"):
                     base, codes = current
-                    out.extend((base, c) for c in codes.codes(shown_bytes(operands, op)))
+                    out.append((base, tuple(codes.codes(shown_bytes(operands, op)))))
     return out
+
+
+def _drawn(content: bytes) -> list[tuple[str, int]]:
+    return [(base, code) for base, codes in _shown(content) for code in codes]
+
+
+def _harfbuzz(face: str, text: str) -> tuple[int, ...]:
+    buffer = hb.Buffer()
+    buffer.add_str(text)
+    buffer.guess_segment_properties()
+    hb.shape(hb.Font(hb.Face(hb.Blob.from_file_path(str(path(face))))), buffer, {})
+    return tuple(info.codepoint for info in buffer.glyph_infos)
+
+
+def test_the_glyphs_drawn_are_the_shaped_ones() -> None:
+    """The glyph ids HarfBuzz gives (conjuncts, the vowel sign "ि" before its consonant,
+    Arabic's joining forms, right to left), not the characters' own glyphs, are drawn."""
+    shown = _shown(document("ids"))
+    for face, word in [(DEVANAGARI, w) for w in ("छात्र", "क्षेत्र", "कि")] + [(REGULAR, "طالب")]:
+        glyphs = _harfbuzz(face, word)
+        nominal = tuple(
+            hb.Font(hb.Face(hb.Blob.from_file_path(str(path(face))))).get_nominal_glyph(ord(c))
+            for c in word
+        )
+        assert glyphs != nominal, word
+        drawn = [codes for base, codes in shown if base.endswith("+" + face)]
+        assert any(_contains(codes, glyphs) for codes in drawn), word
+
+
+def _contains(codes: tuple[int, ...], part: tuple[int, ...]) -> bool:
+    return any(codes[i : i + len(part)] == part for i in range(len(codes) - len(part) + 1))
 
 
 @pytest.mark.parametrize("name", DOCUMENTS)
