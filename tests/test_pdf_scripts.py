@@ -28,7 +28,7 @@ from reports.renderers import render
 from reports.renderers.pdf.cidfonts import type0_objects
 from reports.renderers.pdf.faces import DEVANAGARI, REGULAR, path
 from reports.renderers.pdf.fonts import register_fonts, subset_objects
-from reports.renderers.pdf.layout import WIDTH, Layout, ellipsis
+from reports.renderers.pdf.layout import WIDTH, Layout, _cut, ellipsis
 from reports.renderers.pdf.shaping import runs
 from reports.renderers.pdf.writer import write_pdf
 from reports.report.analysis import build_report
@@ -258,3 +258,15 @@ def test_wrapping_and_ellipsis_use_the_shaped_widths() -> None:
     cut = ellipsis(SENTENCE, 100, size=SIZE)
     assert cut.endswith("…") and _advance(cut[:-1], SIZE) <= 100
     assert _advance(SENTENCE[: len(cut)], SIZE) > 100 - SIZE  # "…" is about 1 em wide
+
+
+def test_ellipsis_and_long_words_are_cut_between_clusters() -> None:
+    """Never before a vowel sign or after a virama: "कि" and "क्ष" stay whole."""
+    register_fonts()
+    for room in range(20, 200, 3):
+        kept = ellipsis(SENTENCE, room, size=SIZE)[:-1]
+        after = SENTENCE[len(kept)]
+        assert unicodedata.category(after)[0] != "M" and kept[-1:] != "\u094d", (room, kept)
+    pieces = _cut("क्षेत्रकिताबक्षेत्र", REGULAR, SIZE, 25)
+    assert len(pieces) > 1 and "".join(pieces) == "क्षेत्रकिताबक्षेत्र"
+    assert all(p[0] not in "\u093f\u094d\u0947" for p in pieces), pieces

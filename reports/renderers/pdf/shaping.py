@@ -73,6 +73,14 @@ def runs(text: str, font: str) -> tuple[Run, ...]:
     return tuple(out)
 
 
+def can_cut(text: str, at: int) -> bool:
+    """Whether ``text`` may be cut before ``text[at]`` ("…", a word wider than a line):
+    not before a mark or joiner, nor after a virama (inside a conjunct or a cluster)."""
+    if not 0 < at < len(text) or (text[at] < "\u0300" and text[at - 1] < "\u0300"):
+        return True
+    return _kind(text[at]) != "M" and unicodedata.combining(text[at - 1]) != 9
+
+
 def _kind(char: str) -> str:
     """A character's part in a run: R (right to left), L, M (a mark or joiner: goes with
     the character before), or nothing (a space or punctuation: goes with its neighbours)."""
