@@ -26,7 +26,7 @@ from fontTools.ttLib import TTFont
 
 from reports.renderers import render
 from reports.renderers.pdf.cidfonts import type0_objects
-from reports.renderers.pdf.faces import DEVANAGARI, REGULAR, path
+from reports.renderers.pdf.faces import CJK, DEVANAGARI, REGULAR, path
 from reports.renderers.pdf.fonts import register_fonts, subset_objects
 from reports.renderers.pdf.layout import WIDTH, Layout, _cut, ellipsis
 from reports.renderers.pdf.shaping import runs
@@ -183,16 +183,35 @@ def test_the_fonts_are_embedded_subsets(name: str) -> None:
         for font in fonts.values():
             base = str(font.BaseFont)[1:]
             assert base[6] == "+" and base[:6].isupper(), base  # a subset's tag
-            if font.Subtype == "/Type0":
-                assert font.Encoding == "/Identity-H"
-                (cid,) = font.DescendantFonts
-                assert cid.Subtype == "/CIDFontType2" and cid.CIDToGIDMap == "/Identity"
-                descriptor = cid.FontDescriptor
-            else:
-                descriptor = font.FontDescriptor
-            data = descriptor.FontFile2.read_bytes()
+            if font.Subtype != "/Type0":
+                assert len(font.FontDescriptor.FontFile2.read_bytes()) < 100_000
+                continue
+            assert font.Encoding == "/Identity-H"
+            (cid,) = font.DescendantFonts
+            assert cid.Subtype == "/CIDFontType2" and cid.CIDToGIDMap == "/Identity"
+            data = cid.FontDescriptor.FontFile2.read_bytes()
             assert len(data) < 400_000  # the CJK font is 4 MB; its subset is far less
-            TTFont(io.BytesIO(data))  # a TrueType font fontTools reads
+            _same_outlines(TTFont(io.BytesIO(data)), base.split("+")[1], list(cid.W)[::2])
+
+
+def _same_outlines(embedded: TTFont, name: str, drawn: list[int]) -> None:
+    """The glyphs drawn have their outlines, at their own ids; the others are empty."""
+    original = TTFont(str(path({"DroidSansFallback": CJK}.get(name, name))))
+    count = len(original.getGlyphOrder())
+    assert len(embedded.getGlyphOrder()) == count
+
+    def contours(font: TTFont, glyph: int) -> int:
+        return int(font["glyf"][font.getGlyphName(glyph)].numberOfContours)
+
+    parts = set()
+    for glyph in drawn:
+        assert contours(embedded, glyph) == contours(original, glyph), glyph
+        outline = original["glyf"][original.getGlyphName(glyph)]
+        if outline.isComposite():
+            parts |= {original.getGlyphID(c.glyphName) for c in outline.components}
+    assert all(contours(embedded, part) == contours(original, part) for part in parts)
+    others = [g for g in range(1, count) if g not in drawn and g not in parts]
+    assert not any(contours(embedded, g) for g in others), "only the glyphs drawn are kept"
 
 
 @pytest.mark.parametrize("name", DOCUMENTS)

@@ -3,7 +3,7 @@
 A shaped run (shaping.py) is a list of glyph ids, which a simple TrueType font cannot
 address. Each face drawn that way is one Type0 font per document: /Identity-H, so a
 2-byte code is a CID, /CIDToGIDMap /Identity, so the CID is the glyph id, /W the widths of
-the glyphs used, and a TrueType subset keeping those glyphs at their ids (fontTools).
+the glyphs used, and a TrueType subset keeping those glyphs at their ids (truetype.py).
 HarfBuzz's advances and offsets are kept with TJ adjustments (and Ts for a raised mark).
 
 Text extraction: the ToUnicode map gives each glyph the characters it stands for (the
@@ -15,16 +15,13 @@ drawn for other characters before), the run is wrapped in a /Span with /ActualTe
 from __future__ import annotations
 
 import hashlib
-import io
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 
-from fontTools.subset import Options, Subsetter
-from fontTools.ttLib import TTFont
-
-from reports.renderers.pdf.faces import FACES, hb_font, path, upem
+from reports.renderers.pdf.faces import FACES, hb_font, upem
 from reports.renderers.pdf.fonts import FONT_ZLIB, stream
 from reports.renderers.pdf.shaping import Run
+from reports.renderers.pdf.truetype import metrics, subset
 
 _ADJUST = 0.05  # TJ adjustments smaller than this (1/1000 em) are left out
 
@@ -130,46 +127,24 @@ class Type0Objects:
         ]
 
 
-@cache
-def _font_bytes(face: str) -> bytes:
-    return path(face).read_bytes()
-
-
 @lru_cache(maxsize=32)
 def type0_objects(face: str, glyphs: tuple[tuple[int, str], ...]) -> Type0Objects:
-    """The same glyphs give the same bytes (no time stamp, the tag from the glyph ids)."""
+    """The same glyphs give the same bytes (the subset's tag is made from the glyph ids)."""
     ids = [glyph for glyph, _text in glyphs]
-    font = TTFont(io.BytesIO(_font_bytes(face)), recalcTimestamp=False, lazy=False)
-    postscript = font["name"].getDebugName(6) or face
-    options = Options()
-    options.retain_gids = True  # a glyph keeps its id, which is its CID
-    options.notdef_outline = True
-    options.hinting = False
-    options.layout_features = []
-    options.drop_tables += ["GSUB", "GPOS", "GDEF", "BASE", "JSTF", "kern", "vhea", "vmtx", "FFTM"]
-    subsetter = Subsetter(options)
-    subsetter.populate(gids=[0, *ids])
-    subsetter.subset(font)
-    data = io.BytesIO()
-    font.save(data)
+    data = subset(face, ids)
     digest = hashlib.md5(repr((face, ids)).encode(), usedforsecurity=False).digest()
-    name = "".join(chr(65 + b % 26) for b in digest[:6]) + "+" + postscript
-    scale = 1000 / font["head"].unitsPerEm
-    head, hhea, os2 = font["head"], font["hhea"], font["OS/2"]
-    bbox = " ".join(f"{v * scale:.0f}" for v in (head.xMin, head.yMin, head.xMax, head.yMax))
-    cap = getattr(os2, "sCapHeight", 0) or hhea.ascent
+    facts = metrics(face)
+    name = "".join(chr(65 + b % 26) for b in digest[:6]) + "+" + str(facts["name"])
     descriptor = (
-        f"<< /Type /FontDescriptor /FontName /{name} /Flags 4 /FontBBox [{bbox}] "
-        f"/ItalicAngle {font['post'].italicAngle:g} /Ascent {hhea.ascent * scale:.0f} "
-        f"/Descent {hhea.descent * scale:.0f} /CapHeight {cap * scale:.0f} /StemV 80"
+        f"<< /Type /FontDescriptor /FontName /{name} /Flags 4 /FontBBox [{facts['bbox']}] "
+        f"/ItalicAngle {facts['italic']:g} /Ascent {facts['ascent']} "
+        f"/Descent {facts['descent']} /CapHeight {facts['cap']} /StemV 80"
     )
-    widths = " ".join(f"{g} [{advance(face, g):g}]" for g in ids)
-    raw = data.getvalue()
     return Type0Objects(
         name=name,
-        widths=widths,
+        widths=" ".join(f"{g} [{advance(face, g):g}]" for g in ids),
         descriptor=descriptor,
-        font_file=stream(raw, f" /Length1 {len(raw)}", FONT_ZLIB),
+        font_file=stream(data, f" /Length1 {len(data)}", FONT_ZLIB),
         to_unicode=stream(_cmap(glyphs), zlib_args=FONT_ZLIB),
     )
 
