@@ -17,10 +17,11 @@ from typing import cast
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont, TTFontFace
 
-from reports.renderers.pdf.faces import BOLD, FONT_DIR, REGULAR
+from reports.renderers.pdf.faces import BOLD as BOLD  # the renderer's two font names
+from reports.renderers.pdf.faces import FONT_DIR
+from reports.renderers.pdf.faces import REGULAR as REGULAR
 from reports.renderers.pdf.shaping import plain, runs
 
-__all__ = ["BOLD", "REGULAR"]
 _FILES = {REGULAR: "DejaVuSans.ttf", BOLD: "DejaVuSans-Bold.ttf"}
 _PREFIX = {REGULAR: "R", BOLD: "B"}  # resource names: /R0 is the regular base subset
 # Page contents are compressed per document: level 3 costs half of zlib's default level for
