@@ -290,3 +290,18 @@ def test_ellipsis_and_long_words_are_cut_between_clusters() -> None:
     pieces = _cut("क्षेत्रकिताबक्षेत्र", REGULAR, SIZE, 25)
     assert len(pieces) > 1 and "".join(pieces) == "क्षेत्रकिताबक्षेत्र"
     assert all(p[0] not in "\u093f\u094d\u0947" for p in pieces), pieces
+
+
+def test_a_character_no_font_has_is_the_replacement_character_and_reads_back() -> None:
+    """Thai and emoji are in none of the fonts: "�" is drawn (not .notdef, which PDF/UA
+    forbids), and text extraction still gives the characters themselves."""
+    register_fonts()
+    layout = Layout()
+    layout.new_page()
+    layout.heading("Scripts", 18, level=1)
+    layout.paragraph("ไทย 😀 ok".split(" "), " ")
+    content = write_pdf(layout.pages, title="Scripts", date="D:20240721030000+00'00'")
+    assert [d for d in _drawn(content) if d[1] == 0] == []
+    assert "ไทย 😀 ok" in _pdftotext(content)
+    report = page.validate_pdf_bytes(content, profile="ua1")
+    assert [f"{f.rule_id}: {f.message}" for f in report.failures] == []

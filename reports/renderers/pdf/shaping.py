@@ -66,7 +66,7 @@ def runs(text: str, font: str) -> tuple[Run, ...]:
     """``text`` (not plain) as runs drawn one after the other, left to right."""
     out = []
     for face, rtl, chars in _pieces(text, font):
-        if face == font and not rtl and not COMPLEX.search(chars):
+        if face == font and not rtl and not _not_plain(font).search(chars):
             out.append(Run(face, chars, shaped=False))
         else:
             out.append(_shape(face, chars, rtl))
@@ -98,8 +98,9 @@ def _pieces(text: str, font: str) -> list[tuple[str, bool, str]]:
     kinds = [_kind(c) for c in text]
     faces: list[str] = []
     for char, kind in zip(text, kinds, strict=True):
-        if faces and (kind == "M" or (not kind and char != " " and glyph_of(faces[-1], char))):
-            faces.append(faces[-1])  # a mark or punctuation stay in the run
+        joins = kind == "M" or (not kind and char != " ")  # a mark, punctuation
+        if faces and joins and (glyph_of(faces[-1], char) or char in "\u200c\u200d"):
+            faces.append(faces[-1])  # stay in the run, if its font has them
         else:
             faces.append(face_for(font, char))
     rtl, before = [], ""
@@ -132,6 +133,11 @@ def _shape(face: str, text: str, rtl: bool) -> Run:
     scale = 1000 / upem(face)
     moves = tuple((p.x_advance * scale, p.x_offset * scale, p.y_offset * scale) for p in positions)
     glyphs = tuple(info.codepoint for info in infos)
+    replacement = glyph_of(face, "\ufffd")
+    if 0 in glyphs and replacement:  # a character no font has: "�", not the missing box
+        wide = hb_font(face).get_glyph_h_advance(replacement) * scale
+        moves = tuple((wide, 0.0, 0.0) if g == 0 else m for g, m in zip(glyphs, moves, strict=True))
+        glyphs = tuple(replacement if g == 0 else g for g in glyphs)
     clusters = [info.cluster for info in infos]
     texts = _glyph_texts(face, text, glyphs, clusters)
     return Run(face, text, True, glyphs, moves, texts, sum(m[0] for m in moves), rtl)
