@@ -107,6 +107,13 @@ def _idle_minutes(value: str) -> float:
     return minutes
 
 
+def _what_and_how(command: argparse.ArgumentParser) -> None:
+    """What both commands read: the events file, its format and the report's language."""
+    command.add_argument("events", help="the events file, or - for stdin")
+    command.add_argument("--input", choices=INPUT_FORMATS, default="json", help=INPUT_HELP)
+    command.add_argument("--language", help=LANGUAGE_HELP)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="report-task",
@@ -117,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     offline = commands.add_parser(
         "render", help="render a report here, offline (no database, broker or server)"
     )
-    offline.add_argument("events", help="the events JSON file, or - for stdin")
+    _what_and_how(offline)
     offline.add_argument(
         "--format",
         "-f",
@@ -131,8 +138,6 @@ def build_parser() -> argparse.ArgumentParser:
         default="UTC",
         help="the IANA time zone the report shows its times in, e.g. Europe/Berlin (default: UTC)",
     )
-    offline.add_argument("--language", help=LANGUAGE_HELP)
-    offline.add_argument("--input", choices=INPUT_FORMATS, default="json", help=INPUT_HELP)
     offline.add_argument(
         "--idle-minutes",
         type=_idle_minutes,
@@ -143,7 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     offline.set_defaults(handler=render)
 
     online = commands.add_parser("submit", help="submit the events to a running service")
-    online.add_argument("events", help="the events JSON file, or - for stdin")
+    _what_and_how(online)
     online.add_argument(
         "--url",
         default=os.environ.get("REPORT_TASK_URL", "http://localhost:8000"),
@@ -162,8 +167,6 @@ def build_parser() -> argparse.ArgumentParser:
     online.add_argument(
         "--timezone", help="the IANA time zone the report shows its times in (default: UTC)"
     )
-    online.add_argument("--language", help=LANGUAGE_HELP)
-    online.add_argument("--input", choices=INPUT_FORMATS, default="json", help=INPUT_HELP)
     online.add_argument("--timeout", type=float, default=600.0, help="seconds to wait at most")
     online.add_argument("--interval", type=float, default=0.3, help="seconds between polls")
     online.add_argument("--quiet", "-q", action="store_true", help="no progress bar")

@@ -27,6 +27,7 @@ from reports.api.bodies import (
 )
 from reports.api.request_body import ReportRequestSerializer
 from reports.api.schema.parameters import CREATE_PARAMETERS
+from reports.api.schema.types import TABLE_BODY, ZIP_BODY
 
 # --- Examples from the seed ----------------------------------------------------------------
 
@@ -255,19 +256,6 @@ def delete_responses(kind: str) -> dict[Any, Any]:
             examples=[OpenApiExample("Not found", value=_without_report(kind, _NOT_FOUND))],
         ),
     }
-
-
-# The other formats' bodies (docs/api.md, "Other input formats"); xAPI's and Caliper's are
-# JSON and part of ReportRequest (schema/types.py).
-TABLE_BODY = {
-    "type": "string",
-    "description": "?input=progsnap2: a ProgSnap2 MainTable.csv (up to REPORT_MAX_CSV_BYTES).",
-}
-ZIP_BODY = {
-    "type": "string",
-    "format": "binary",
-    "description": "?input=progsnap2: a zip of MainTable.csv and DatasetMetadata.csv.",
-}
 
 
 def create_schema(kind: str, *, parameters: Sequence[OpenApiParameter] = ()) -> Any:

@@ -170,3 +170,15 @@ class StructShapeExtension(OpenApiSerializerExtension):
         own.pop("title", None)
         _register_components(auto_schema, components)
         return dict(own)
+
+
+# ProgSnap2's bodies: a table, or a zip (xAPI's and Caliper's are JSON, in ReportRequest).
+TABLE_BODY = {
+    "type": "string",
+    "description": "?input=progsnap2: a ProgSnap2 MainTable.csv (up to REPORT_MAX_CSV_BYTES).",
+}
+ZIP_BODY = {
+    "type": "string",
+    "format": "binary",
+    "description": "?input=progsnap2: a zip of MainTable.csv and DatasetMetadata.csv.",
+}
