@@ -29,7 +29,7 @@ from bench.procs import TreePeak, children, cpu_count
 from bench.service import Scratch, Service
 
 RESULTS = Path(__file__).resolve().parent / "results"
-SCENARIOS = ("latency", "requests", "throughput", "big", "class", "huge", "slow")
+SCENARIOS = ("latency", "requests", "throughput", "big", "class", "huge", "slow", "table")
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -226,7 +226,9 @@ def _processes(args: argparse.Namespace, ctx: scenarios.Context) -> dict[str, An
 
 
 # Scenario names in the order the table reads; html then pdf within each.
-ORDER = ["latency", "requests", "throughput", "big_10k", "big_100k", "class", "huge", "slow"]
+ORDER = [
+    "latency", "requests", "throughput", "big_10k", "big_100k", "class", "huge", "slow", "table"
+]  # fmt: skip
 
 
 def _plan(
@@ -234,6 +236,7 @@ def _plan(
 ) -> list[tuple[str, str, Callable[[str], dict[str, Any]]]]:
     counts = ctx.counts
     huge_body = payloads.student_body(counts.huge_events) if "huge" in chosen else b""
+    table_body = payloads.progsnap2_table(100) if "table" in chosen else b""
     actions: dict[str, Callable[[str], dict[str, Any]]] = {
         "latency": lambda k: scenarios.latency(ctx, k),
         "requests": lambda k: scenarios.requests(ctx, k),
@@ -243,6 +246,7 @@ def _plan(
         "class": lambda k: scenarios.klass(ctx, k),
         "huge": lambda k: scenarios.huge(ctx, k, huge_body),
         "slow": lambda k: scenarios.slow(ctx, k),
+        "table": lambda k: scenarios.table(ctx, k, table_body),
     }
     wanted = {
         name for name in ORDER if name in chosen or (name.startswith("big_") and "big" in chosen)

@@ -107,11 +107,15 @@ class Client:
         timeout: float = 600,
         track_progress: bool = False,
         interval: float = POLL_INTERVAL,
+        query: str = "",
+        content_type: str = "application/json",
     ) -> JobResult:
         """POST, then poll every ``interval`` until the finished report is in hand:
         the JSON with SUCCESS for html, the PDF bytes for pdf."""
         start = time.perf_counter()
-        answer = self.post_json(f"/assignment/{kind}", body)
+        answer = self.request(
+            "POST", f"/assignment/{kind}{query}", body, {"Content-Type": content_type}
+        )
         posted = time.perf_counter()
         result = JobResult(kind, answer.status, posted - start)
         if answer.status != 202:

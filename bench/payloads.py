@@ -77,3 +77,35 @@ def class_body(students: int, events_each: int, *, seed: int = SEED) -> bytes:
 def event_count(body: bytes) -> int:
     """Events in a body (a cheap count for reports, not validation)."""
     return body.count(b'"created_time"')
+
+
+def progsnap2_table(megabytes: int, *, students: int = 500) -> bytes:
+    """A ProgSnap2 MainTable.csv of about ``megabytes`` MB (issue 22): edits, compiles (a
+    third failing, each failure with its Compile.Error row), runs and submissions of
+    ``students`` students on 40 problems, the students' rows interleaved as a class's are,
+    every row with columns the report does not read (a CodeStateID, a ClientTimestamp)."""
+    kinds = ("File.Edit", "Compile", "Compile.Error", "Run.Program", "Submit", "Session.Start")
+    header = (
+        "EventID,Order,SubjectID,AssignmentID,ProblemID,EventType,ServerTimestamp,"
+        "ServerTimezone,CompileResult,CompileMessageType,ParentEventID,Score,CodeStateID,"
+        "ClientTimestamp\n"
+    )
+    lines, size, row = [header], len(header), 0
+    while size < megabytes * 2**20:
+        row += 1
+        kind = kinds[row % len(kinds)]
+        second = row // students
+        day, hour, minute = 1 + second // 86400, second // 3600 % 24, second // 60 % 60
+        stamp = f"2024-03-{day:02d}T{hour:02d}:{minute:02d}:{second % 60:02d}"
+        problem = row // 7919 % 40
+        result = ("Error" if row % 3 else "Success") if kind == "Compile" else ""
+        message = "SyntaxError" if kind == "Compile.Error" else ""
+        parent = str(row - 1) if kind == "Compile.Error" else ""
+        score = "0.5" if kind == "Submit" else ""
+        line = (
+            f"{row},{row},student-{row % students:05d},a{problem // 10},p{problem},{kind},"
+            f"{stamp},Europe/Berlin,{result},{message},{parent},{score},cs-{row},{stamp}\n"
+        )
+        lines.append(line)
+        size += len(line)
+    return "".join(lines).encode()

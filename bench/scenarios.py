@@ -224,6 +224,32 @@ def huge(ctx: Context, kind: str, body: bytes) -> dict[str, Any]:
     return result
 
 
+def table(ctx: Context, kind: str, body: bytes) -> dict[str, Any]:
+    """Scenario 7: a 100 MB ProgSnap2 table (``?input=progsnap2``), from fresh processes:
+    converted row by row in the web process, then the same job as any JSON body."""
+    if ctx.restart is not None:
+        ctx.restart()
+    with ctx.sampler() as sampler:
+        run = ctx.client().run_job(
+            kind,
+            body,
+            timeout=ctx.counts.timeout,
+            query="?input=progsnap2",
+            content_type="text/csv",
+        )
+    return {
+        "kind": kind,
+        "body_bytes": len(body),
+        "accepted": run.post_status == 202,
+        "post_status": run.post_status,
+        "final_status": run.final_status,
+        "post_s": stats([run.post_seconds] if run.post_status == 202 else []),
+        "end_to_end_s": stats([run.end_to_end_seconds] if run.end_to_end_seconds else []),
+        "api_peak_rss_bytes": sampler.peaks.get("api"),
+        "worker_peak_rss_bytes": sampler.peaks.get("worker"),
+    }
+
+
 def slow(ctx: Context, kind: str) -> dict[str, Any]:
     """Scenario 6 (bench/slow.py): slow clients and open long polls beside normal work."""
     from bench import slow as slow_module

@@ -27,6 +27,19 @@ def test_payloads_are_deterministic_and_valid() -> None:
     assert sample.student_id == "00a9a76518624b02b0ed57263606fc26"
 
 
+def test_the_progsnap2_table_converts_with_its_session_rows_ignored() -> None:
+    import io
+
+    from reports.inputs import convert
+
+    table = payloads.progsnap2_table(1)
+    assert 2**20 <= len(table) < 2**20 + 200
+    done = convert("progsnap2", io.BytesIO(table), content_type="text/csv")
+    assert done.students == 500
+    assert dict(done.ignored_by) == {"EventType Session.Start": done.ignored}
+    assert done.events + done.ignored > 5000
+
+
 def test_micro_benchmarks_run_on_tiny_sizes() -> None:
     rows = micro.run(sizes=(200,), repeat=1, pdf=True)
     names = [r["name"] for r in rows]
