@@ -52,13 +52,13 @@ def _chart(report: Report, student: StudentReport, sid: str) -> list[str]:
     colours = student_type_colours(report, student)
     # The PDF's Figure /Alt, word for word: the caption and the chart's description.
     alt = escape(timeline_alt(report, student))
-    names = {"student": student.student_id}
+    chart_title = _("Timeline chart: %(student)s") % {"student": student.student_id}
     out = [
         '<figure class="timeline">',
         f'<svg viewBox="0 0 {_W:.0f} {_TOP + scale.plot_h + _AXIS:.0f}" role="img" '
         f'aria-labelledby="{sid}-tt" aria-describedby="{sid}-td" '
         'xmlns="http://www.w3.org/2000/svg">',
-        f'<title id="{sid}-tt">{escape(_("Timeline chart: %(student)s") % names)}</title>',
+        f'<title id="{sid}-tt">{escape(chart_title)}</title>',
     ]
     out += _plot_area(tl, scale)
     out += _question_labels(student, scale)
@@ -114,12 +114,12 @@ def _ticks(tl: Timeline, scale: Scale, zone: ZoneInfo) -> list[str]:
 
 def _breaks(tl: Timeline, scale: Scale) -> list[str]:
     """Each compressed idle stretch: a white gap with a dashed zigzag, labelled with its length."""
-    out, plot_h = [], scale.plot_h
+    out, plot_h, idle = [], scale.plot_h, _("Idle for %(gap)s")
     for brk in tl.breaks:
         x = scale.x(brk.x)
         gap = fmt_gap(brk.seconds)
         out.append(
-            f'<g class="break"><title>{escape(_("Idle for %(gap)s") % {"gap": gap})}</title>'
+            f'<g class="break"><title>{escape(idle % {"gap": gap})}</title>'
             f'<rect x="{x - 4:.1f}" y="{_TOP - 2:.1f}" width="8" '
             f'height="{plot_h + 4:.1f}" fill="#fff"/>'
             f'<path d="M{x - 3:.1f} {_TOP - 2:.1f}l6 {plot_h / 2 + 2:.1f}l-6 {plot_h / 2 + 2:.1f}" '
@@ -152,7 +152,8 @@ def _marks(tl: Timeline, scale: Scale, colours: list[str]) -> list[str]:
 
 
 def _legend(student: StudentReport, colours: list[str]) -> list[str]:
-    out = [f'<ul class="legend" aria-label="{escape(_("Event types"))}">']
+    label = _("Event types")
+    out = [f'<ul class="legend" aria-label="{escape(label)}">']
     for name, colour in zip(student.event_types, colours, strict=True):
         out.append(
             f'<li><svg width="12" height="12" aria-hidden="true"><circle cx="6" cy="6" r="5" '
@@ -162,29 +163,33 @@ def _legend(student: StudentReport, colours: list[str]) -> list[str]:
     return out
 
 
+def _h3(text: str) -> str:
+    return f"<h3>{escape(text)}</h3>"
+
+
 def _student(report: Report, student: StudentReport, index: int) -> list[str]:
-    names = {"namespace": student.namespace}
+    namespace = _("Namespace: %(namespace)s") % {"namespace": student.namespace}
     header, rows = question_table(student, report.zone, report.carried)
     numeric = set(numeric_columns(student, report.carried))
     out = [
         f'<section class="student" id="s{index + 1}" aria-labelledby="s{index + 1}-h">',
         f'<h2 id="s{index + 1}-h">{escape(student_heading(student))}</h2>',
-        f'<p class="meta">{escape(_("Namespace: %(namespace)s") % names)}</p>',
+        f'<p class="meta">{escape(namespace)}</p>',
         '<dl class="facts">',
     ]
     for label, value in student_facts(student, report.zone):
         out.append(f"<dt>{escape(label)}</dt><dd>{escape(value)}</dd>")
     out.append("</dl>")
-    out.append(f"<h3>{escape(_('Timeline'))}</h3>")
+    out.append(_h3(_("Timeline")))
     out.extend(_chart(report, student, f"s{index + 1}"))
-    out.append(f"<h3>{escape(_('Event order'))}</h3>")
+    out.append(_h3(_("Event order")))
     # Only generated aliases and " -> " here, nothing from the user; left unescaped so the
     # contract line "Event Order: Q1 -> Q2" is found verbatim in the raw HTML too.
     out.append(f'<p class="order">{student.event_order_line}</p>')
-    out.append(f"<h3>{escape(_('Visits'))}</h3>")
+    out.append(_h3(_("Visits")))
     out.append(f'<p class="path">{escape(visit_path(student))}</p>')
     out.extend(student_insight(report, index))
-    out.append(f"<h3>{escape(_('Questions'))}</h3>")
+    out.append(_h3(_("Questions")))
     out.extend(table(header, rows, numeric))
     out.append("</section>")
     return out

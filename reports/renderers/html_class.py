@@ -46,9 +46,10 @@ def table(
 
 def class_section(report: Report) -> list[str]:
     header, rows = class_table(report)
+    title = _("Class overview")
     out = [
         '<section class="class" aria-labelledby="class-h">',
-        f'<h2 id="class-h">{escape(_("Class overview"))}</h2>',
+        f'<h2 id="class-h">{escape(title)}</h2>',
     ]
     caption = _("One row per student")
     out.extend(scroll_box(caption, table(header, rows, {1, 2}, caption)))
@@ -67,10 +68,10 @@ def heat_map(summary: ClassSummary) -> list[str]:
     """One row per student, one column per unit, each cell shaded by its count."""
     assert summary.counts is not None
     scale = heat_scale(summary)
-    out = []
+    out, student, per_cell = [], _("Student"), _("Events per cell:")
     for n, group in enumerate(unit_groups(summary), 1):
         table = ['<table class="heat">', f"<caption>{escape(group.caption)}</caption>"]
-        table.append(f'<thead><tr><th scope="col">{escape(_("Student"))}</th>')
+        table.append(f'<thead><tr><th scope="col">{escape(student)}</th>')
         table.extend(f'<th scope="col">{escape(summary.units[u])}</th>' for u in group.columns)
         table.append("</tr></thead><tbody>")
         for student, counts in zip(summary.students, summary.counts, strict=True):
@@ -86,7 +87,7 @@ def heat_map(summary: ClassSummary) -> list[str]:
         out.append("</figure>")
     label = escape(_("Shades: events per cell"))
     out.append(f'<ul class="legend heat-legend" aria-label="{label}">')
-    out.append(f"<li>{escape(_('Events per cell:'))}</li>")
+    out.append(f"<li>{escape(per_cell)}</li>")
     for label, shade in scale.legend():
         out.append(f'<li><span class="h{shade}" aria-hidden="true"></span>{label}</li>')
     out.append("</ul>")
