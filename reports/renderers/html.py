@@ -10,7 +10,7 @@ from reports.renderers import i18n
 from reports.renderers.formats import counted, fmt_gap, fmt_tick
 from reports.renderers.geometry import ChartSize, Scale, chart_marks, chart_scale
 from reports.renderers.heatmap import HEAT_COLOURS, HeatScale
-from reports.renderers.html_class import class_section, table
+from reports.renderers.html_class import class_section, escape_words, table
 from reports.renderers.html_insight import class_opening, student_insight
 from reports.renderers.i18n import gettext as _
 from reports.renderers.i18n import ngettext
@@ -153,7 +153,7 @@ def _marks(tl: Timeline, scale: Scale, colours: list[str]) -> list[str]:
 
 def _legend(student: StudentReport, colours: list[str]) -> list[str]:
     label = _("Event types")
-    out = [f'<ul class="legend" aria-label="{escape(label)}">']
+    out = [f'<ul class="legend" aria-label="{escape_words(label)}">']
     for name, colour in zip(student.event_types, colours, strict=True):
         out.append(
             f'<li><svg width="12" height="12" aria-hidden="true"><circle cx="6" cy="6" r="5" '
@@ -164,7 +164,7 @@ def _legend(student: StudentReport, colours: list[str]) -> list[str]:
 
 
 def _h3(text: str) -> str:
-    return f"<h3>{escape(text)}</h3>"
+    return f"<h3>{escape_words(text)}</h3>"
 
 
 def _student(report: Report, student: StudentReport, index: int) -> list[str]:

@@ -49,18 +49,26 @@ def override(language: str) -> Iterator[None]:
         _language.reset(token)
 
 
+# English, the msgids' own language, skips the catalogs: its report costs what it did.
+
+
 def gettext(message: str) -> str:
-    return catalog(_language.get()).gettext(message)
+    language = _language.get()
+    return message if language == DEFAULT_LANGUAGE else catalog(language).gettext(message)
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:
     """The form for ``n`` by the language's plural rule (the catalog's Plural-Forms)."""
-    return catalog(_language.get()).ngettext(singular, plural, n)
+    language = _language.get()
+    if language == DEFAULT_LANGUAGE:
+        return singular if n == 1 else plural
+    return catalog(language).ngettext(singular, plural, n)
 
 
 def pgettext(context: str, message: str) -> str:
     """``message`` in ``context``: one English word with two meanings in another language."""
-    return catalog(_language.get()).pgettext(context, message)
+    language = _language.get()
+    return message if language == DEFAULT_LANGUAGE else catalog(language).pgettext(context, message)
 
 
 def gettext_noop(message: str) -> str:
