@@ -23,8 +23,8 @@ from reports.renderers.formats import fmt_duration, fmt_int, fmt_number, fmt_per
 from reports.renderers.pdf import layout_pdf
 from reports.renderers.pdf.document import render_pdf
 from reports.report.analysis import build_report
-from reports.report.contract import decode_students
 from reports.report.attention import AttentionRules
+from reports.report.contract import decode_students
 from reports.report.model import Report
 from tests.test_attention import the_class
 from tests.test_process import event, run, stuck, student
@@ -95,7 +95,7 @@ def english_sentences() -> list[str]:
         if set(ids) & set(strings):
             continue
         for text in ids:
-            for piece in re.split(r"%\(\w+\)s", text):
+            for piece in re.split(r"%\(\w+\)s", str(text)):
                 piece = piece.strip(" .,:;()")
                 if len(piece.split()) >= 2 and piece != "Error Quotient":
                     pieces.add(piece)

@@ -94,14 +94,14 @@ def fmt_number(value: float, digits: int, trim: bool = False) -> str:
     if s.plain and -1000 < value < 1000:
         text = f"{value:.{digits}f}"
         return text.rstrip("0").rstrip(".") if trim and "." in text else text
-    return _decimals(s.language, digits, trim).apply(value, s.locale)
+    return str(_decimals(s.language, digits, trim).apply(value, s.locale))
 
 
 @cache
 def _decimals(language: str, digits: int, trim: bool) -> NumberPattern:
     """The language's decimal pattern (its grouping: hi groups by two above the
     thousands) with ``digits`` decimals, or up to them with ``trim``."""
-    pattern = copy(_style(language).locale.decimal_formats[None])
+    pattern: NumberPattern = copy(_style(language).locale.decimal_formats[None])
     pattern.frac_prec = (0 if trim else digits, digits)
     return pattern
 
