@@ -3,7 +3,8 @@ concept for the HTML, the PDF and the CSV (docs/report.md, "Languages").
 
 Every function formats for the active Django language (the renderers run inside
 ``i18n.override(report.language)``). English keeps the report's established
-forms (ISO times, ``1 h 05 min``) on a fast path of plain Python; the other languages
+forms (ISO times, ``1 h 05 min``, counts ungrouped but in a few sentences) on a fast
+path of plain Python; the other languages
 take Babel's (CLDR's) patterns: their decimal sign and grouping (de ``1.234,5``, hi
 ``1,23,456``), their percent sign and their medium date and time.
 """
@@ -80,18 +81,23 @@ def style() -> Style:
     return _style(get_language())
 
 
-def fmt_int(n: int) -> str:
-    """A count with the language's grouping: '1,234', '1.234', '1,23,456'."""
+def fmt_int(n: int, group: bool = False) -> str:
+    """A count with the language's grouping: '1.234' (de), '1,23,456' (hi); English
+    groups only with ``group`` (a sentence's '20,000 cells'), its tables and the CSV as
+    they always were ('1234')."""
     if -1000 < n < 1000:  # every report language writes these with ASCII digits as they are
         return str(n)
-    return format_decimal(n, locale=style().locale)
+    s = style()
+    if s.plain:
+        return f"{n:,}" if group else str(n)
+    return format_decimal(n, locale=s.locale)
 
 
 def fmt_number(value: float, digits: int, trim: bool = False) -> str:
     """``value`` with ``digits`` decimals ('0.73', '0,73'); ``trim``: up to that many,
     a whole number without them ('2.5', '3')."""
     s = style()
-    if s.plain and -1000 < value < 1000:
+    if s.plain:
         text = f"{value:.{digits}f}"
         return text.rstrip("0").rstrip(".") if trim and "." in text else text
     return str(_decimals(s.language, digits, trim).apply(value, s.locale))

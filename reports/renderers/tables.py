@@ -253,8 +253,8 @@ def heat_map_omitted(report: Report) -> str:
         "student's events per unit are in their own section and in the report's data "
         "(…/data)."
     ) % {
-        "limit": fmt_int(summary.heat_map_cells),
-        "students": fmt_int(len(summary.students)),
-        "units": fmt_int(len(summary.units)),
-        "cells": fmt_int(summary.cells),
+        "limit": fmt_int(summary.heat_map_cells, group=True),
+        "students": fmt_int(len(summary.students), group=True),
+        "units": fmt_int(len(summary.units), group=True),
+        "cells": fmt_int(summary.cells, group=True),
     }
