@@ -321,3 +321,15 @@ def test_the_check_finds_a_mo_that_is_not_its_po(tmp_path: Path) -> None:
     found = _doctored(tmp_path, retranslated)
     assert any("django.mo does not match the .po" in line for line in found), found
     assert len(found) == 1, found
+
+
+def test_every_heat_map_table_heads_its_students_column_in_the_language() -> None:
+    """20 units: two heat-map tables, each with its own header row."""
+    events = [
+        {"type": "run", "created_time": f"2024-01-01T10:{u:02d}:00Z", "unit": u} for u in range(20)
+    ]
+    body = [{"namespace": "n", "student_id": f"s{k}", "events": events} for k in range(3)]
+    report = in_language(build_report(decode_students(orjson.dumps(body)), idle_minutes=30), "de")
+    page = render(report, "html").content.decode()
+    assert page.count('<thead><tr><th scope="col">Studierende</th>') == 2
+    assert "Ereignisse pro Person und Einheit (Einheiten 17\u201320 von 20)" in page  # en dash
