@@ -17,6 +17,7 @@ application = front_for(
     django_application,
     job_listener,
     max_body=settings.REPORT_MAX_BODY_BYTES,
+    max_csv=settings.REPORT_MAX_CSV_BYTES,
     body_timeout=settings.REPORT_BODY_TIMEOUT,
     max_waits_per_key=settings.REPORT_MAX_WAITS_PER_KEY,
     hold_seconds=settings.REPORT_STATUS_HOLD,

@@ -22,6 +22,7 @@ from config import broker
 from config.api_keys import api_keys
 from config.attention import attention_settings
 from config.env import env_bool, env_float, env_int, env_list, env_str
+from config.input_mappings import input_mappings
 from config.secret_key import secret_key
 from config.storage import report_storage
 from reports.report.languages import LANGUAGES as REPORT_LANGUAGES
@@ -171,6 +172,12 @@ SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0, minimum=0)
 # Bodies above this are answered 413 before anything reads them.
 REPORT_MAX_BODY_BYTES = env_int("REPORT_MAX_BODY_BYTES", 64 * 1024 * 1024, minimum=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = REPORT_MAX_BODY_BYTES
+# A ProgSnap2 table (?input=progsnap2: a MainTable.csv, or a zip of one) is read row by row
+# into the service's JSON, which REPORT_MAX_BODY_BYTES still bounds; the table itself may be
+# larger (its rows carry columns the report does not use).
+REPORT_MAX_CSV_BYTES = env_int("REPORT_MAX_CSV_BYTES", 256 * 1024 * 1024, minimum=1024)
+# Named mappings of other formats' verbs and fields (?mapping=<name>): JSON, name → mapping.
+REPORT_INPUT_MAPPINGS = input_mappings()
 # What a report costs grows with these counts, not with its bytes (reports/report/limits.py;
 # docs/guarantees.md, "Bounded work"): a request over one is refused with 413 at submit.
 REPORT_MAX_EVENTS = env_int("REPORT_MAX_EVENTS", DEFAULT_LIMITS.events, minimum=1)
@@ -408,7 +415,11 @@ LOGGING = {
 
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["reports.api.request_body.RawJSONParser"],
+    "DEFAULT_PARSER_CLASSES": [
+        "reports.api.request_body.RawJSONParser",
+        "reports.api.request_body.TableParser",
+        "reports.api.request_body.ZipParser",
+    ],
     # Every answer is JSON whatever the Accept header (no 406); the status views serve the
     # finished HTML/PDF report themselves, by reports/api/negotiation.py.
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "reports.api.negotiation.JsonOnly",

@@ -48,6 +48,18 @@ class Conflict(ServiceError):
     code = "CONFLICT"
 
 
+class UnsupportedMediaType(ServiceError):
+    status_code = status.HTTP_415_UNSUPPORTED_MEDIA_TYPE
+    code = "UNSUPPORTED_MEDIA_TYPE"
+
+
+class Unprocessable(ServiceError):
+    """A well-formed input of another format of which no event maps to the report's."""
+
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    code = "UNPROCESSABLE"
+
+
 class Unavailable(ServiceError):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     code = "UNAVAILABLE"

@@ -71,6 +71,12 @@ class ReportJob(models.Model):
     # over the body's own and the service's settings. A database default too: a web
     # process of the release before (a rolling upgrade) inserts jobs without it.
     attention = models.TextField(blank=True, default="", db_default="")
+    # The language of the report's words and formats (a code of report.languages.LANGUAGES,
+    # checked at submit); a database default for the same reason as ``attention``.
+    language = models.CharField(max_length=8, default="en", db_default="en")
+    # Where the events came from when the body was in another format (?input=): the
+    # format and what mapped to nothing, as JSON (report.model.Source; "" the own JSON).
+    source = models.TextField(blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["-created_at"]

@@ -275,3 +275,39 @@ def test_render_shows_the_outcome_figures_and_the_stuck_in_errors_flag() -> None
     assert lines[1].endswith(",1.00,3.20")  # five NameErrors: EQ 1, RED 4^2/5
     as_json = json.loads(run("render", "-", "-f", "json", stdin=body).stdout)
     assert [f["rule"] for f in as_json["students"][0]["attention"]] == ["stuck_in_errors"]
+
+
+def test_render_other_formats_offline(tmp_path) -> None:
+    """``--input``: the file converted as the service converts it; what was ignored said."""
+    from tests.test_inputs_api import BAD_ROW
+    from tests.test_inputs_same import as_json, as_progsnap2
+
+    table = tmp_path / "MainTable.csv"
+    table.write_bytes(as_progsnap2())
+    result = run("render", "--input", "progsnap2", str(table), "--format", "csv")
+    assert result.returncode == 0, result.stderr
+    assert b"1 event ignored: 1 with EventType Session.Start" in result.stderr
+    own = tmp_path / "events.json"
+    own.write_bytes(as_json())
+    assert result.stdout == run("render", str(own), "--format", "csv").stdout.replace(
+        b"course,", b"progsnap2,"
+    )  # the same figures; the namespace is the format's default
+    table.write_bytes(BAD_ROW)
+    bad = run("render", "--input", "progsnap2", str(table))
+    assert bad.returncode == 2
+    assert b"row 2.ServerTimestamp" in bad.stderr, bad.stderr
+
+
+@pytest.mark.integration
+def test_submit_a_progsnap2_table(stack: Stack, tmp_path) -> None:
+    from tests.test_inputs_same import as_progsnap2
+
+    table = tmp_path / "MainTable.csv"
+    table.write_bytes(as_progsnap2())
+    out = tmp_path / "report.html"
+    result = run(
+        "submit", str(table), "--input", "progsnap2", "--url", stack.base_url, "--wait",
+        "-o", str(out),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "https://example.edu/users/ada" in out.read_text()

@@ -97,17 +97,40 @@ class PageContent:
     untagged: list[str] = field(default_factory=list)  # operators outside both
 
 
-def _to_unicode(font: Any) -> dict[int, str]:
+@dataclass(frozen=True)
+class FontCodes:
+    """A font's ToUnicode map and its code length: 1 byte, or 2 (a Type0 font's glyph ids)."""
+
+    size: int
+    text: dict[int, str]
+
+    def codes(self, data: bytes) -> list[int]:
+        return [int.from_bytes(data[i : i + self.size]) for i in range(0, len(data), self.size)]
+
+    def decode(self, data: bytes) -> str:
+        return "".join(self.text[code] for code in self.codes(data))
+
+
+def to_unicode(font: Any) -> FontCodes:
     cmap = font.ToUnicode.read_bytes().decode("latin-1")
-    return {
-        int(code, 16): bytes.fromhex(text).decode("utf-16-be")
-        for code, text in re.findall(r"<([0-9A-F]{2})> <([0-9A-F]{4,})>", cmap)
-    }
+    size = 2 if font.Subtype == "/Type0" else 1
+    pairs = re.findall(rf"<([0-9A-F]{{{2 * size}}})> <([0-9A-F]{{4,}})>", cmap)
+    return FontCodes(size, {int(c, 16): bytes.fromhex(t).decode("utf-16-be") for c, t in pairs})
+
+
+def shown_bytes(operands: Any, op: str) -> bytes:
+    """The string a Tj shows, or a TJ array's strings (its numbers only move the pen)."""
+    if op == "TJ":
+        return b"".join(bytes(item) for item in operands[0] if isinstance(item, pikepdf.String))
+    return bytes(operands[0])
 
 
 def read_page(pdf_page: pikepdf.Page) -> PageContent:
-    fonts = {name: _to_unicode(font) for name, font in pdf_page.Resources.Font.items()}
-    out, stack, font = PageContent(), list[tuple[str, int | None]](), {}
+    """The text drawn, by the fonts' ToUnicode maps; a shaped run's /Span /ActualText is
+    its text in the structure (its glyphs may be reordered or stand for several characters)."""
+    fonts = {name: to_unicode(font) for name, font in pdf_page.Resources.Font.items()}
+    out, stack, font = PageContent(), list[tuple[str, int | None]](), FontCodes(1, {})
+    actual: list[str | None] = []  # per open sequence: the ActualText it says, if any
     instructions: list[Any] = pikepdf.parse_content_stream(pdf_page)
     for operands, operator in instructions:
         op = str(operator)
@@ -115,20 +138,31 @@ def read_page(pdf_page: pikepdf.Page) -> PageContent:
             tag = str(operands[0])[1:]
             props = operands[1] if op == "BDC" else None
             mcid = int(props.MCID) if props is not None and "/MCID" in props else None
-            # Neither tagged content nor artifacts are nested in the other.
-            assert not any(t == "Artifact" or m is not None for t, m in stack), (tag, stack)
+            # Neither tagged content nor artifacts are nested in the other; a shaped run's
+            # span (no MCID) is nested in either.
+            nested = tag == "Span" and mcid is None
+            assert nested or not any(t == "Artifact" or m is not None for t, m in stack), (
+                tag,
+                stack,
+            )
             stack.append((tag, mcid))
+            said = props.get("/ActualText") if props is not None else None
+            actual.append(None if said is None else str(said))
             if mcid is not None:
                 assert mcid not in out.tagged, f"MCID {mcid} used twice"
                 out.tagged[mcid] = ""
         elif op == "EMC":
             stack.pop()
+            actual.pop()
         elif op == "Tf":
             font = fonts[str(operands[0])]
         elif op in _PAINT:
-            text = "".join(font[b] for b in bytes(operands[0])) if op == "Tj" else f"<{op}>"
+            text = font.decode(shown_bytes(operands, op)) if op in _TEXT else f"<{op}>"
             if op in _TEXT:
                 out.texts.append(text)
+                spans = [i for i, a in enumerate(actual) if a is not None]
+                if spans:  # the span's text, once, in the place of its glyphs
+                    text, actual[spans[-1]] = actual[spans[-1]] or "", ""
             owner = next(
                 ((t, m) for t, m in reversed(stack) if t == "Artifact" or m is not None), None
             )

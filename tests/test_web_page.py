@@ -46,8 +46,27 @@ def test_page_offers_a_time_zone_and_the_data_of_a_finished_job(client) -> None:
     assert 'id="data-json"' in html and 'id="data-csv"' in html
     script = client.get("/static/reports/app.js")
     code = b"".join(script.streaming_content if script.streaming else [script.content])
-    assert b'"?timezone=" + encodeURIComponent(zone)' in code
+    assert b'query.set("timezone", zone)' in code
     assert b'job.status_url + "/data"' in code
+
+
+def test_page_offers_the_reports_language_and_the_events_format(client) -> None:
+    html = client.get("/").content.decode()
+    languages = re.findall(r'<option value="(\w+)" lang="(\w+)">([^<]+)</option>', html)
+    assert [(code, name) for code, same, name in languages if code == same] == [
+        ("en", "English"),
+        ("de", "Deutsch"),
+        ("es", "Español"),
+        ("hi", "हिन्दी"),
+    ]
+    formats = re.findall(
+        r'<option value="(\w+)">', html.split('id="input"')[1].split("</select>")[0]
+    )
+    assert formats == ["json", "xapi", "caliper", "progsnap2"]
+    script = client.get("/static/reports/app.js")
+    code = b"".join(script.streaming_content if script.streaming else [script.content])
+    assert b'query.set("language", language)' in code
+    assert b'query.set("input", input)' in code
 
 
 @pytest.mark.parametrize(

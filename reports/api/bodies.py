@@ -13,6 +13,8 @@ from rest_framework import serializers
 
 from reports.errors import ErrorBody
 from reports.models import JobStatus, WebhookState
+from reports.report.model import Source
+from reports.report.source import INPUT_FORMATS, ignored_note
 
 # Every status a body may carry: the job's, and the two the service adds for a job that is
 # not there (NOT_FOUND) or whose report file is (GONE). The schema names this enum
@@ -27,6 +29,7 @@ Url = Annotated[str, msgspec.Meta(extra_json_schema={"format": "uri"})]
 UNSET = msgspec.UNSET
 _WEBHOOK_HELP = "Only for a job created with a callback_url: where its event's delivery stands."
 _PROGRESS_HELP = "Only with several students."
+_SOURCE_HELP = "Only for a job whose body was in another format (?input=)."
 
 
 class Accepted(msgspec.Struct):
@@ -56,6 +59,39 @@ class Webhook(msgspec.Struct):
     ]
 
 
+class Ignored(msgspec.Struct):
+    reason: Annotated[
+        str,
+        msgspec.Meta(
+            description='What the events had that maps to nothing: "verb <IRI>", '
+            '"EventType <name>", "action <name>", ...'
+        ),
+    ]
+    count: Annotated[int, msgspec.Meta(ge=1)]
+
+
+class SourceBody(msgspec.Struct):
+    """Where a job's events came from when its body was in another format (``?input=``)."""
+
+    format: Annotated[str, msgspec.Meta(extra_json_schema={"enum": list(INPUT_FORMATS)})]
+    events: Annotated[int, msgspec.Meta(ge=0, description="The events it became.")]
+    ignored: Annotated[int, msgspec.Meta(ge=0, description="Those that mapped to nothing.")]
+    ignored_by: list[Ignored]
+    note: Annotated[
+        str, msgspec.Meta(description='e.g. "12 events ignored: 12 with verb <IRI>"; "" none.')
+    ]
+
+
+def source_body(source: Source) -> SourceBody:
+    return SourceBody(
+        format=source.format,
+        events=source.events,
+        ignored=source.ignored,
+        ignored_by=[Ignored(reason, count) for reason, count in source.ignored_by],
+        note=ignored_note(source),
+    )
+
+
 class HtmlReport(msgspec.Struct):
     id: Uuid
     created_at: Annotated[str, msgspec.Meta(extra_json_schema={"format": "date-time"})]
@@ -79,6 +115,9 @@ class HtmlStatus(msgspec.Struct, omit_defaults=True):
         UNSET
     )
     webhook: Annotated[Webhook, msgspec.Meta(description=_WEBHOOK_HELP)] | msgspec.UnsetType = UNSET
+    source: Annotated[SourceBody, msgspec.Meta(description=_SOURCE_HELP)] | msgspec.UnsetType = (
+        UNSET
+    )
 
 
 class PdfStatus(msgspec.Struct, omit_defaults=True):
@@ -99,6 +138,9 @@ class PdfStatus(msgspec.Struct, omit_defaults=True):
         UNSET
     )
     webhook: Annotated[Webhook, msgspec.Meta(description=_WEBHOOK_HELP)] | msgspec.UnsetType = UNSET
+    source: Annotated[SourceBody, msgspec.Meta(description=_SOURCE_HELP)] | msgspec.UnsetType = (
+        UNSET
+    )
 
 
 class FileStatus(msgspec.Struct):

@@ -3,7 +3,8 @@
 gunicorn's ``asgi`` worker reads requests on an event loop; this ASGI application then
 
 - reads the whole body on the loop (within REPORT_BODY_TIMEOUT; no more than
-  REPORT_MAX_BODY_BYTES are buffered), so a slow client holds no thread;
+  REPORT_MAX_BODY_BYTES, or a ProgSnap2 table's REPORT_MAX_CSV_BYTES, are buffered), so
+  a slow client holds no thread;
 - runs Django's WSGI handler for the complete request on a thread of a fixed pool
   (WEB_THREADS), the same request cycle and middleware as under a WSGI server;
 - holds a status answer that the view marked (``hold.py``) on the loop, not on a thread,
@@ -28,6 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import IO
 
+from reports.api.body_limit import body_limit
 from reports.api.waits import HELD, LEFT, Listener, Waits
 from reports.api.wsgi_bridge import (
     Answer,
@@ -55,6 +57,7 @@ class Front:
     max_body: int
     body_timeout: float
     waits: Waits
+    max_csv: int = 0  # a ProgSnap2 table's limit (body_limit.py); 0: max_body
     _pool: ThreadPoolExecutor | None = None
 
     @property
@@ -122,7 +125,12 @@ class Front:
         read past the limit and gets the same answer."""
         spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)
         declared = content_length(scope)
-        if declared is not None and declared > self.max_body:
+        limit = body_limit(
+            scope.get("query_string", b"").decode("latin-1"),
+            json_bytes=self.max_body,
+            csv_bytes=self.max_csv or self.max_body,
+        )
+        if declared is not None and declared > limit:
             return Body(spool, declared)
         size = 0
         try:
@@ -135,7 +143,7 @@ class Front:
                         return None
                     chunk = message.get("body", b"")
                     size += len(chunk)
-                    if size <= self.max_body:
+                    if size <= limit:
                         spool.write(chunk)
                     else:
                         break
@@ -153,6 +161,7 @@ def front_for(
     listener: Callable[[], Listener | None] = lambda: None,
     *,
     max_body: int = 64 * 1024 * 1024,
+    max_csv: int = 0,
     body_timeout: float = 60.0,
     max_waits_per_key: int = 1000,
     hold_seconds: float = 0.25,
@@ -163,6 +172,7 @@ def front_for(
         app=app,
         threads=int(os.environ.get("WEB_THREADS") or 16),
         max_body=max_body,
+        max_csv=max_csv,
         body_timeout=body_timeout,
         waits=Waits(listener, max_waits_per_key, hold_seconds),
     )

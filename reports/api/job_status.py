@@ -19,6 +19,7 @@ from reports.api.hold import FRONT, HOLD, Hold
 from reports.errors import InvalidInput
 from reports.jobs import selectors
 from reports.models import ACTIVE_STATUSES, JobKind
+from reports.report.model import Source
 
 # Retry-After on a pending answer: when a client that polls should come back.
 PENDING_RETRY_AFTER = "1"
@@ -45,12 +46,23 @@ def status_body(
     """The status answer's body (docs/api.md): ``data`` only on the HTML endpoint,
     ``report_url`` only on the PDF one."""
     hook: bodies.Webhook | msgspec.UnsetType = msgspec.UNSET
+    source: bodies.SourceBody | msgspec.UnsetType = msgspec.UNSET
     if job is not None and job.has_callback:
         hook = bodies.webhook(selectors.webhook_view(job=job))
+    if job is not None and job.source:
+        source = bodies.source_body(msgspec.json.decode(job.source, type=Source))
     if kind == JobKind.HTML:
-        return bodies.HtmlStatus(task_id, state, data, message, progress=progress, webhook=hook)
+        return bodies.HtmlStatus(
+            task_id, state, data, message, progress=progress, webhook=hook, source=source
+        )
     return bodies.PdfStatus(
-        task_id, state, message, report_url=report_url, progress=progress, webhook=hook
+        task_id,
+        state,
+        message,
+        report_url=report_url,
+        progress=progress,
+        webhook=hook,
+        source=source,
     )
 
 

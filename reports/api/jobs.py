@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 from reports.api.auth import request_owner
 from reports.api.bodies import Accepted, HtmlReport
 from reports.api.hold import CREATED, FRONT
+from reports.api.inputs import request_received
 from reports.api.job_status import (
     answer,
     job_read,
@@ -25,7 +26,7 @@ from reports.api.job_status import (
 )
 from reports.api.negotiation import HTML, PDF, finished_report_format
 from reports.api.report_file import file_response, html_document, report_gone
-from reports.api.request_body import raw_body, request_limits
+from reports.api.request_body import request_limits
 from reports.api.schema import jobs as schema
 from reports.jobs import erase, selectors, submit
 from reports.models import JobKind, JobStatus
@@ -40,7 +41,8 @@ class ReportCreateApi(APIView):
     kind: ClassVar[str]
 
     def post(self, request: Request) -> HttpResponse:
-        body = raw_body(request)
+        received = request_received(request)
+        body = received.body
         owner = request_owner(request) or ""
         wanted = request_parse(
             body=body,
@@ -56,9 +58,14 @@ class ReportCreateApi(APIView):
             idempotency_key=request.headers.get("Idempotency-Key"),
             student_count=wanted.student_count,
             event_count=wanted.event_count,
-            idle_minutes=wanted.idle_minutes,
-            timezone=wanted.timezone,
-            attention=wanted.attention,
+            options=submit.JobOptions(
+                idle_minutes=wanted.idle_minutes,
+                timezone=wanted.timezone,
+                attention=wanted.attention,
+                language=wanted.language,
+                source=received.source,
+                received=received.fingerprint,
+            ),
             callback=None
             if wanted.callback_url is None
             else Callback(url=wanted.callback_url, origin=origin),

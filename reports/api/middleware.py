@@ -9,6 +9,7 @@ from django.contrib.sessions.middleware import SessionMiddleware
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.utils.deprecation import MiddlewareMixin
 
+from reports.api.body_limit import body_limit
 from reports.errors import error_body
 
 
@@ -19,7 +20,11 @@ class BodySizeLimitMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        limit = settings.REPORT_MAX_BODY_BYTES
+        limit = body_limit(
+            request.META.get("QUERY_STRING", ""),
+            json_bytes=settings.REPORT_MAX_BODY_BYTES,
+            csv_bytes=settings.REPORT_MAX_CSV_BYTES,
+        )
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:

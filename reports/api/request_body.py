@@ -8,7 +8,10 @@ schema, their fields drawn from the same msgspec types (``schema/types.py``).
 
 from __future__ import annotations
 
+import hashlib
+import tempfile
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import IO, Annotated, Any, cast
 
 import msgspec
@@ -17,7 +20,7 @@ from rest_framework import serializers
 from rest_framework.parsers import BaseParser
 from rest_framework.request import Request
 
-from reports.errors import InvalidInput, PayloadTooLarge
+from reports.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from reports.report.contract import (
     AttentionIn,
     CallbackUrl,
@@ -107,11 +110,69 @@ class RawJSONParser(BaseParser):
         return body
 
 
+@dataclass(frozen=True)
+class Upload:
+    """A table body (``?input=progsnap2``), copied as it arrives into a spooled temporary
+    file (over ``SPOOL_BYTES`` it is on disk), with its sha256 (the idempotency fingerprint
+    counts the bytes received, not only what they became)."""
+
+    file: IO[bytes]
+    content_type: str
+    sha256: str
+
+
+SPOOL_BYTES = 1024 * 1024
+_CHUNK = 256 * 1024
+
+
+class TableParser(BaseParser):
+    """Accepts text/csv (a ProgSnap2 ``MainTable.csv``) and hands the view an ``Upload``;
+    held to ``REPORT_MAX_CSV_BYTES``, never read whole into memory."""
+
+    media_type = "text/csv"
+
+    def parse(  # type: ignore[override]  # an Upload, where DRF's parsers give a mapping
+        self,
+        stream: IO[bytes] | None,
+        media_type: str | None = None,
+        parser_context: Mapping[str, Any] | None = None,
+    ) -> Upload:
+        if stream is None:
+            raise InvalidInput("The request body is empty.")
+        limit = settings.REPORT_MAX_CSV_BYTES
+        spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)
+        digest, size = hashlib.sha256(), 0
+        while chunk := stream.read(_CHUNK):
+            size += len(chunk)
+            if size > limit:
+                spool.close()
+                raise PayloadTooLarge(f"The request body is larger than {limit} bytes.")
+            digest.update(chunk)
+            spool.write(chunk)
+        if not size:
+            spool.close()
+            raise InvalidInput("The request body is empty.")
+        spool.seek(0)
+        return Upload(spool, self.media_type, digest.hexdigest())
+
+
+class ZipParser(TableParser):
+    """Accepts application/zip (a ProgSnap2 ``MainTable.csv`` and ``DatasetMetadata.csv``)."""
+
+    media_type = "application/zip"
+
+
 def raw_body(request: Request) -> bytes:
     """The body of a request to a view that parses with ``RawJSONParser`` (the only parser,
     REST_FRAMEWORK in config/settings.py): ``request.data`` is typed as a parsed mapping,
     and is an empty one when the request has no body to parse."""
     data = cast(object, request.data)
+    if isinstance(data, Upload):
+        data.file.close()
+        raise UnsupportedMediaType(
+            f"A {data.content_type} body needs ?input=progsnap2; this one must be JSON "
+            "(application/json)."
+        )
     if not isinstance(data, bytes):
         raise InvalidInput("The request body must be JSON.")
     return data
@@ -132,6 +193,9 @@ __all__ = [
     "RawJSONParser",
     "ReportRequestSerializer",
     "StudentSerializer",
+    "TableParser",
+    "Upload",
+    "ZipParser",
     "raw_body",
     "request_limits",
 ]

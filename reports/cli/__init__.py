@@ -23,12 +23,17 @@ from reports.cli.common import (
     EXIT_OK,
     CliError,
     print_errors,
-    read_input,
     write_output,
 )
+from reports.cli.inputs import FORMATS as INPUT_FORMATS
+from reports.cli.inputs import INPUT_HELP, converted
 from reports.cli.submit import submit
 
 FORMATS = ["html", "pdf", "json", "csv"]
+LANGUAGE_HELP = (
+    "the language of the report's words and formats: en (the default), de, es or hi "
+    "(a BCP 47 tag such as de-AT is German)"
+)
 
 
 # --- render: offline -------------------------------------------------------------------------
@@ -41,9 +46,10 @@ def render(args: argparse.Namespace) -> int:
     from reports.renderers import render as render_report
     from reports.report.analysis import build_report
     from reports.report.contract import check_timezone, decode_students, split_error
+    from reports.report.languages import DEFAULT_LANGUAGE, check_language
     from reports.report.limits import DEFAULT_LIMITS, LimitExceeded, request_shape
 
-    body = read_input(args.events)
+    body, source = converted(args.input, args.events)
     try:
         students = decode_students(body)
     except msgspec.ValidationError as exc:
@@ -62,6 +68,11 @@ def render(args: argparse.Namespace) -> int:
         timezone = check_timezone(args.timezone)
     except ValueError as exc:
         raise CliError(f"--timezone: {exc}", EXIT_INVALID) from None
+    own = students[0].language if body.lstrip()[:1] == b"{" else None  # as the service does
+    try:
+        language = check_language(args.language or own or DEFAULT_LANGUAGE)
+    except ValueError as exc:
+        raise CliError(f"--language: {exc}", EXIT_INVALID) from None
     idle_minutes = args.idle_minutes
     if idle_minutes is None:
         try:
@@ -71,7 +82,13 @@ def render(args: argparse.Namespace) -> int:
                 "REPORT_IDLE_MINUTES must be a number of 0 or more", EXIT_INVALID
             ) from None
     try:
-        report = build_report(students, idle_minutes=idle_minutes, timezone=timezone)
+        report = build_report(
+            students,
+            idle_minutes=idle_minutes,
+            timezone=timezone,
+            language=language,
+            source=source,
+        )
     except (ValueError, OverflowError) as exc:
         print_errors(f"the input could not be turned into a report: {exc}", None)
         return EXIT_INVALID
@@ -90,6 +107,13 @@ def _idle_minutes(value: str) -> float:
     return minutes
 
 
+def _what_and_how(command: argparse.ArgumentParser) -> None:
+    """What both commands read: the events file, its format and the report's language."""
+    command.add_argument("events", help="the events file, or - for stdin")
+    command.add_argument("--input", choices=INPUT_FORMATS, default="json", help=INPUT_HELP)
+    command.add_argument("--language", help=LANGUAGE_HELP)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="report-task",
@@ -100,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     offline = commands.add_parser(
         "render", help="render a report here, offline (no database, broker or server)"
     )
-    offline.add_argument("events", help="the events JSON file, or - for stdin")
+    _what_and_how(offline)
     offline.add_argument(
         "--format",
         "-f",
@@ -124,7 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     offline.set_defaults(handler=render)
 
     online = commands.add_parser("submit", help="submit the events to a running service")
-    online.add_argument("events", help="the events JSON file, or - for stdin")
+    _what_and_how(online)
     online.add_argument(
         "--url",
         default=os.environ.get("REPORT_TASK_URL", "http://localhost:8000"),

@@ -41,6 +41,12 @@ def write_output(path: str | None, content: bytes, *, binary: bool) -> None:
 
 
 def print_errors(message: str, errors: dict[str, list[str]] | None) -> None:
-    print(f"report-task: {message}", file=sys.stderr)
-    for path, messages in (errors or {}).items():
-        print(f"  {path}: {' '.join(str(m) for m in messages)}", file=sys.stderr)
+    print(f"report-task: {message}{explained(errors)}", file=sys.stderr)
+
+
+def explained(errors: dict[str, list[str]] | None) -> str:
+    """Every bad field on a line of its own, by its path."""
+    lines = [
+        f"\n  {path}: {' '.join(map(str, messages))}" for path, messages in (errors or {}).items()
+    ]
+    return "".join(lines)

@@ -20,6 +20,7 @@ from reports.cli.common import (
     read_input,
     write_output,
 )
+from reports.cli.inputs import OWN, media_type
 
 USER_AGENT = "report-task-cli"
 
@@ -32,10 +33,11 @@ def _request(
     body: bytes | None = None,
     timeout: float = 60,
     accept: str = "application/json",
+    content_type: str = "application/json",
 ) -> tuple[int, str, bytes]:
     headers = {"Accept": accept, "User-Agent": USER_AGENT}
     if body is not None:
-        headers["Content-Type"] = "application/json"
+        headers["Content-Type"] = content_type
     if api_key:
         headers["Authorization"] = f"Bearer {api_key}"
     if not url.startswith(("http://", "https://")):
@@ -102,9 +104,14 @@ def submit(args: argparse.Namespace) -> int:
     body = read_input(args.events)
     base = args.url.rstrip("/")
     url = f"{base}/assignment/{args.format}"
-    if args.timezone:
-        url += "?" + urllib.parse.urlencode({"timezone": args.timezone})
-    status, _, answer = _request("POST", url, api_key=args.api_key, body=body)
+    query = {"timezone": args.timezone, "language": args.language}
+    if args.input != OWN:
+        query["input"] = args.input
+    given = {name: value for name, value in query.items() if value}
+    if given:
+        url += "?" + urllib.parse.urlencode(given)
+    kind = media_type(args.input, args.events)
+    status, _, answer = _request("POST", url, api_key=args.api_key, body=body, content_type=kind)
     accepted = _json(answer)
     if status != 202:
         print_errors(

@@ -133,6 +133,8 @@ def job_build(*, claim: Claim, body: bytes) -> tuple[model.Report, Rendered]:
         each_student,
         idle_minutes=claim.idle_minutes,
         timezone=claim.timezone,
+        language=claim.language,
+        source=msgspec.json.decode(claim.source, type=model.Source) if claim.source else None,
         on_student=_progress_writer(claim),
         heat_map_cells=settings.REPORT_HEATMAP_MAX_CELLS,
         attention=rules,

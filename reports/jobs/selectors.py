@@ -208,11 +208,12 @@ class JobView:
     progress_done: int
     has_callback: bool
     report: ReportView | None
+    source: str = ""  # report.model.Source as JSON; "" for the service's own JSON
 
 
 _JOB_VIEW = f"""
 SELECT j.id, j.kind, j.status, j.message, j.student_count, j.progress_done, j.has_callback,
-    r.id, r.created_at, r.html, r.file, r.content_type, r.student_id, r.student_ids
+    j.source, r.id, r.created_at, r.html, r.file, r.content_type, r.student_id, r.student_ids
 FROM {ReportJob._meta.db_table} j LEFT JOIN {Report._meta.db_table} r ON r.job_id = j.id
 WHERE j.id = %s AND j.kind = %s
 """  # noqa: S608
@@ -234,7 +235,7 @@ def job_get(*, task_id: str, kind: str, owner: str | None = None) -> JobView | N
     row = db.read_one(sql, params)
     if row is None:
         return None
-    job_id, kind, state, message, students, done, has_callback, report_id, *report = row
+    job_id, kind, state, message, students, done, has_callback, source, report_id, *report = row
     view = None
     if report_id is not None:
         created_at, html, file, content_type, student_id, student_ids = report
@@ -247,7 +248,9 @@ def job_get(*, task_id: str, kind: str, owner: str | None = None) -> JobView | N
             student_id,
             json.loads(student_ids) if isinstance(student_ids, str) else student_ids,
         )
-    return JobView(_uuid(job_id), kind, state, message, students, done, bool(has_callback), view)
+    return JobView(
+        _uuid(job_id), kind, state, message, students, done, bool(has_callback), view, source
+    )
 
 
 def report_data(*, job_id: uuid.UUID, data_format: str) -> bytes | None:

@@ -7,7 +7,7 @@ import json
 import logging
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from django.conf import settings
@@ -19,6 +19,7 @@ from reports.jobs import states
 from reports.jobs.publish import job_publish
 from reports.models import ACTIVE_STATUSES, ReportJob
 from reports.report.contract import DEFAULT_TIMEZONE
+from reports.report.languages import DEFAULT_LANGUAGE
 from reports.webhooks.callback import Callback, webhook_row
 
 logger = logging.getLogger(__name__)
@@ -32,6 +33,20 @@ class Submitted:
     replayed: bool  # True: an Idempotency-Key replay, no new job was made
 
 
+@dataclass(frozen=True, slots=True)
+class JobOptions:
+    """What a request sets of its report besides the body (each None or "": the default)."""
+
+    idle_minutes: float | None = None  # None: REPORT_IDLE_MINUTES
+    timezone: str | None = None  # None: UTC
+    attention: str = ""  # the query's attention thresholds as JSON
+    language: str = DEFAULT_LANGUAGE
+    source: str = ""  # report.model.Source as JSON, for a body in another format
+    # sha256 of the body as received, when it was converted from another format (with the
+    # format and its mapping): two bodies that became the same JSON are two requests.
+    received: str = ""
+
+
 def job_create(
     *,
     kind: str,
@@ -40,26 +55,23 @@ def job_create(
     event_count: int,
     owner: str = "",
     idempotency_key: str | None = None,
-    idle_minutes: float | None = None,
-    timezone: str | None = None,
     callback: Callback | None = None,
-    attention: str = "",
+    options: JobOptions = JobOptions(),
 ) -> Submitted:
     """Store the job and its input; publish it once the transaction has committed.
 
     With an ``idempotency_key``, a request that repeats an earlier one (same owner, key,
-    kind, body, idle minutes, time zone, callback URL and the query's attention thresholds
-    (``attention``, their JSON): ``request_fingerprint``, within
+    kind, body, callback URL and effective options: ``request_fingerprint``, within
     ``REPORT_IDEMPOTENCY_TTL_SECONDS``) gets the earlier job back; the same key with any of
     them changed is a ``Conflict``. Concurrent twins meet at the unique constraint: the
     loser reads the winner's job.
     """
-    timezone = timezone or DEFAULT_TIMEZONE
-    idle = float(settings.REPORT_IDLE_MINUTES if idle_minutes is None else idle_minutes)
+    timezone = options.timezone or DEFAULT_TIMEZONE
+    idle = options.idle_minutes
+    idle = float(settings.REPORT_IDLE_MINUTES if idle is None else idle)
     url = None if callback is None else callback.url
-    fingerprint = request_fingerprint(
-        body=body, idle_minutes=idle, timezone=timezone, callback_url=url, attention=attention
-    )
+    effective = replace(options, idle_minutes=idle, timezone=timezone)
+    fingerprint = request_fingerprint(body=body, callback_url=url, options=effective)
     if idempotency_key is not None:
         if not _IDEMPOTENCY_KEY.fullmatch(idempotency_key):
             raise InvalidInput("Idempotency-Key must be 1-255 visible ASCII characters.")
@@ -82,7 +94,9 @@ def job_create(
         body_sha256=fingerprint,  # the request's fingerprint, not the body's alone: see there
         has_callback=callback is not None,
         timezone=timezone,
-        attention=attention,
+        attention=options.attention,
+        language=options.language,
+        source=options.source,
     )
     submitted = _insert_or_replay(job=job, body=body, callback=callback)
     if not submitted.replayed:
@@ -119,23 +133,21 @@ def _job_insert(*, job: ReportJob, body: bytes, callback: Callback | None = None
     transaction.on_commit(lambda: job_publish(job_id=job.id, kind=job.kind))
 
 
-def request_fingerprint(
-    *,
-    body: bytes,
-    idle_minutes: float,
-    timezone: str,
-    callback_url: str | None,
-    attention: str = "",
-) -> str:
+def request_fingerprint(*, body: bytes, callback_url: str | None, options: JobOptions) -> str:
     """What an Idempotency-Key replay must repeat besides the endpoint: the body and every
     parameter that changes the job, as its effective value (query or body field, or the
     default: ``?idle_minutes=5`` and a body's ``"idle_minutes": 5`` are the same request).
     sha256 of the body's sha256 and the parameters as JSON, 64 hex digits: it is stored in
     the job's ``body_sha256`` column (its name from when the body alone counted; kept,
     so no migration). A new parameter that changes the job belongs here."""
-    effective: list[object] = [idle_minutes, timezone, callback_url]
-    if attention:  # appended only when given: earlier fingerprints stay the same
-        effective.append(attention)
+    effective: list[object] = [options.idle_minutes, options.timezone, callback_url]
+    # Appended only when given: earlier fingerprints stay the same.
+    if options.attention:
+        effective.append(options.attention)
+    if options.language != DEFAULT_LANGUAGE:
+        effective.append({"language": options.language})
+    if options.received:
+        effective.append({"received": options.received})
     parameters = json.dumps(effective).encode()
     return hashlib.sha256(hashlib.sha256(body).digest() + parameters).hexdigest()
 

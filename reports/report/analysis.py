@@ -24,12 +24,14 @@ from reports.report.insight import (
     build_insight,
     question_process,
 )
+from reports.report.languages import DEFAULT_LANGUAGE
 from reports.report.limits import HEAT_MAP_CELLS
 from reports.report.model import (
     Carried,
     ClassSummary,
     QuestionSummary,
     Report,
+    Source,
     StudentReport,
     Visit,
     display_text,
@@ -216,12 +218,16 @@ def build_report(
     *,
     idle_minutes: float,
     timezone: str = UTC_NAME,
+    language: str = DEFAULT_LANGUAGE,
+    source: Source | None = None,
     on_student: Callable[[int], None] | None = None,
     heat_map_cells: int = HEAT_MAP_CELLS,
     attention: AttentionRules = AttentionRules(),  # noqa: B008 (frozen: shared safely)
 ) -> Report:
     """The report of every student, in input order; ``on_student(n)`` after each one.
     ``timezone`` (a name ``contract.check_timezone`` accepts) is where its times are shown;
+    ``language`` (a code of ``languages.LANGUAGES``) the one its renderers write in;
+    ``source`` where the events came from, when not the service's own JSON;
     ``heat_map_cells`` bounds the class heat map (``build_class_summary``); ``attention``
     holds the attention rules' thresholds.
 
@@ -242,6 +248,8 @@ def build_report(
         event_types=tuple(types),
         class_summary=build_class_summary(built, heat_map_cells=heat_map_cells),
         timezone=timezone,
+        language=language,
+        source=source,
         insight=insight,
         attention=attention_flags(built, insight, attention),
         carried=Carried(

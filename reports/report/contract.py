@@ -17,6 +17,8 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from reports.report.languages import LanguageTag
+
 MAX_TEXT = 255
 
 # Identifiers end up in headers, file names and PostgreSQL text/JSON (which cannot hold
@@ -203,6 +205,8 @@ class StudentIn(msgspec.Struct, frozen=True):
     timezone: TimezoneName | None = None
     # Likewise: the attention rules' thresholds over the service's settings.
     attention: AttentionIn | None = None
+    # Likewise: the language of the report's words and formats (``?language=`` wins).
+    language: LanguageTag | None = None
 
 
 StudentList = Annotated[list[StudentIn], msgspec.Meta(min_length=1)]

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import msgspec
+
 from reports.report.contract import DEFAULT_TIMEZONE
 from reports.report.insight import ClassInsight
 from reports.report.process import NO_OUTCOMES, Outcomes
@@ -145,6 +147,18 @@ class Carried:
     scores: bool = False  # a submission with a ``score``: first correct, ever correct
 
 
+class Source(msgspec.Struct, frozen=True):
+    """Where a report's events came from when they were not the service's own JSON
+    (docs/api.md, "Other input formats"): the format, the events it became and those that
+    mapped to nothing, by reason (``"verb <IRI>"``, most first). Stored with the job as
+    JSON (its ``source`` column), shown by the status answer and the report."""
+
+    format: str  # progsnap2 | xapi | caliper
+    events: int  # the events it became (the report's)
+    ignored: int
+    ignored_by: tuple[tuple[str, int], ...] = ()
+
+
 @dataclass(frozen=True, slots=True)
 class Report:
     students: tuple[StudentReport, ...]
@@ -162,6 +176,7 @@ class Report:
     # Each student's attention flags, as ``students`` (docs/report.md, "Attention flags").
     attention: tuple[tuple[Flag, ...], ...] = ()
     carried: Carried = Carried()
+    source: Source | None = None  # None: the service's own JSON
 
     @property
     def zone(self) -> ZoneInfo:

@@ -3,7 +3,7 @@
 Every rule of a POST is applied here, once, in this order (the first broken one answers):
 ``?idle_minutes=``, the body (``contract.decode_students``; every bad field named by
 ``invalid.explain_invalid``), the counts against the limits (``limits.request_shape``, a
-413), the callback URL, the time zone. A query parameter wins over the same field of a
+413), the callback URL, the time zone, the language. A query parameter wins over the same field of a
 one-object body; a list body's fields are not read. Plain Python, no Django: the caller
 passes the limits and the callback URL's check (it needs the settings and the API key).
 """
@@ -26,6 +26,7 @@ from reports.report.contract import (
     parse_idle_minutes,
 )
 from reports.report.invalid import explain_invalid
+from reports.report.languages import DEFAULT_LANGUAGE, check_language
 from reports.report.limits import LimitExceeded, Limits, RequestShape, request_shape
 
 
@@ -40,6 +41,7 @@ class ReportRequest:
     timezone: str | None  # an IANA name; None: UTC
     callback_url: str | None  # normalised by the check; None: no callback
     attention: str = ""  # ?attention[<name>]= thresholds as JSON (AttentionIn); "" none
+    language: str = DEFAULT_LANGUAGE  # a code of languages.LANGUAGES
 
 
 def request_parse(
@@ -72,6 +74,9 @@ def request_parse(
         timezone = own.timezone
     if timezone is not None:
         timezone = _checked_timezone(timezone)
+    language = query.get("language")
+    if language is None and own is not None:
+        language = own.language
     return ReportRequest(
         student_count=len(students),
         event_count=events,
@@ -79,6 +84,7 @@ def request_parse(
         timezone=timezone,
         callback_url=callback_url,
         attention=query_attention(query),
+        language=DEFAULT_LANGUAGE if language is None else _checked_language(language),
     )
 
 
@@ -156,3 +162,10 @@ def _checked_timezone(name: str) -> str:
         return check_timezone(name)
     except ValueError as exc:
         raise InvalidInput("The time zone is not known.", errors={"timezone": [str(exc)]}) from None
+
+
+def _checked_language(tag: str) -> str:
+    try:
+        return check_language(tag)
+    except ValueError as exc:
+        raise InvalidInput("The language is not known.", errors={"language": [str(exc)]}) from None

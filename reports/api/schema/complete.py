@@ -28,7 +28,8 @@ SERVICE_REFUSALS = {
 }
 CREATE_REFUSALS = {
     "408": "The body did not arrive within REPORT_BODY_TIMEOUT seconds of the headers.",
-    "422": "The Idempotency-Key was used with another request.",
+    "422": "The Idempotency-Key was used with another request (CONFLICT); or, for a body in "
+    "another format (?input=), none of its events maps to the report's (UNPROCESSABLE).",
     "429": "REPORT_MAX_QUEUED_JOBS jobs are already waiting or running (Retry-After).",
 }
 

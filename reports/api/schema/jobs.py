@@ -27,6 +27,7 @@ from reports.api.bodies import (
 )
 from reports.api.request_body import ReportRequestSerializer
 from reports.api.schema.parameters import CREATE_PARAMETERS
+from reports.api.schema.types import TABLE_BODY, ZIP_BODY
 
 # --- Examples from the seed ----------------------------------------------------------------
 
@@ -118,7 +119,11 @@ def create_responses(kind: str) -> dict[Any, Any]:
             found=1500,
             path="[3]",
         ),
-        415: _error("UNSUPPORTED_MEDIA_TYPE", 'Unsupported media type "text/plain" in request.'),
+        415: _error(
+            "UNSUPPORTED_MEDIA_TYPE",
+            'Unsupported media type "text/plain" in request (or a media type the ?input= '
+            "format is not read in).",
+        ),
         503: _error("UNAVAILABLE", "The database is unavailable; try again shortly."),
     }
 
@@ -260,7 +265,11 @@ def create_schema(kind: str, *, parameters: Sequence[OpenApiParameter] = ()) -> 
             summary=f"Request a {kind.upper()} report",
             description="Stores the job and answers 202 at once; a worker builds the report.",
             tags=["reports"],
-            request={"application/json": ReportRequestSerializer},
+            request={
+                "application/json": ReportRequestSerializer,
+                "text/csv": TABLE_BODY,
+                "application/zip": ZIP_BODY,
+            },
             parameters=[*CREATE_PARAMETERS, *parameters],
             responses=create_responses(kind),
             examples=REQUEST_EXAMPLES,

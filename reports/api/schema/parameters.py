@@ -7,6 +7,8 @@ from __future__ import annotations
 from drf_spectacular.utils import OpenApiParameter
 
 from reports.report.contract import ATTENTION_RANGES, CALLBACK_URL_PATTERN, MAX_IDLE_MINUTES
+from reports.report.languages import LANGUAGE_PATTERN
+from reports.report.source import INPUT_FORMATS
 
 CALLBACK_PARAMETER = OpenApiParameter(
     "callback_url",
@@ -62,6 +64,19 @@ TIMEZONE_PARAMETER = OpenApiParameter(
     ),
 )
 
+LANGUAGE_PARAMETER = OpenApiParameter(
+    "language",
+    type={"type": "string", "minLength": 1, "maxLength": 35, "pattern": LANGUAGE_PATTERN},
+    location=OpenApiParameter.QUERY,
+    required=False,
+    description=(
+        "The language of the report's words (HTML, PDF, the CSV's header row) and of its "
+        "number and date formats: a BCP 47 tag whose language is `en` (the default), `de`, "
+        "`es` or `hi` (`de-AT` is German). Works for every body and wins over the body's "
+        "`language`; JSON keys stay English. Another language is a 400 naming `language`."
+    ),
+)
+
 ATTENTION_PARAMETER = OpenApiParameter(
     "attention",
     type={
@@ -90,10 +105,47 @@ ATTENTION_PARAMETER = OpenApiParameter(
 )
 
 
+INPUT_PARAMETER = OpenApiParameter(
+    "input",
+    type={"type": "string", "enum": ["json", *INPUT_FORMATS]},
+    location=OpenApiParameter.QUERY,
+    required=False,
+    description=(
+        "The body's format: `json` (this service's, the default), `progsnap2` (text/csv or "
+        "application/zip), `xapi` or `caliper` (application/json); an "
+        '`X-Experience-API-Version` header selects `xapi` too (docs/api.md, "Other input '
+        "formats\"). The body is converted into this service's JSON before anything is "
+        "stored; a media type the format is not read in is a 415, a body of which nothing "
+        "maps a 422."
+    ),
+)
+MAPPING_PARAMETER = OpenApiParameter(
+    "mapping",
+    type={"type": "string", "minLength": 1, "maxLength": 8192},
+    location=OpenApiParameter.QUERY,
+    required=False,
+    description=(
+        "With ?input=: a mapping of the format's event kinds and fields as JSON, e.g. "
+        '`{"types": {"Graded": null}}`, or the name of one of the service\'s '
+        "REPORT_INPUT_MAPPINGS. A bad one is a 400 naming `mapping` or `mapping.<key>`."
+    ),
+)
+NAMESPACE_PARAMETER = OpenApiParameter(
+    "namespace",
+    type={"type": "string", "minLength": 1, "maxLength": 255},
+    location=OpenApiParameter.QUERY,
+    required=False,
+    description="With ?input=: every student's namespace (default: the format's).",
+)
+
 CREATE_PARAMETERS = [
     ATTENTION_PARAMETER,
     CALLBACK_PARAMETER,
     IDLE_MINUTES_PARAMETER,
     IDEMPOTENCY_KEY_PARAMETER,
+    INPUT_PARAMETER,
+    LANGUAGE_PARAMETER,
+    MAPPING_PARAMETER,
+    NAMESPACE_PARAMETER,
     TIMEZONE_PARAMETER,
 ]

@@ -101,9 +101,52 @@ class ReportRequestExtension(OpenApiSerializerExtension):
 
         student = auto_schema.resolve_serializer(StudentSerializer, direction).ref
         return {
-            "oneOf": [student, {"type": "array", "items": student, "minItems": 1}],
-            "description": "One student object, or a non-empty list of them.",
+            "anyOf": [
+                student,
+                {"type": "array", "items": student, "minItems": 1},
+                XAPI_STATEMENTS,
+                CALIPER_ENVELOPE,
+            ],
+            "description": "One student object, or a non-empty list of them; with "
+            "?input=xapi, xAPI statements; with ?input=caliper, a Caliper envelope "
+            '(docs/api.md, "Other input formats").',
         }
+
+
+# The other JSON formats, as far as the service reads them (docs/api.md, "Other input formats").
+_STATEMENT = {
+    "type": "object",
+    "required": ["actor", "verb", "object"],
+    "properties": {
+        "actor": {"type": "object"},
+        "verb": {"type": "object", "properties": {"id": {"type": "string"}}},
+        "object": {"type": "object", "properties": {"id": {"type": "string"}}},
+        "timestamp": {"type": "string", "format": "date-time"},
+        "result": {"type": "object"},
+    },
+}
+XAPI_STATEMENTS = {
+    "description": "?input=xapi: a list of xAPI statements, one statement, or an LRS result.",
+    "anyOf": [
+        {"type": "array", "items": _STATEMENT},
+        {
+            "type": "object",
+            "required": ["statements"],
+            "properties": {"statements": {"type": "array", "items": _STATEMENT}},
+        },
+    ],
+}
+CALIPER_ENVELOPE = {
+    "description": "?input=caliper: a Caliper envelope.",
+    "type": "object",
+    "required": ["data"],
+    "properties": {
+        "sensor": {"type": "string"},
+        "sendTime": {"type": "string", "format": "date-time"},
+        "dataVersion": {"type": "string"},
+        "data": {"type": "array", "items": {"type": "object"}},
+    },
+}
 
 
 # --- Responses ----------------------------------------------------------------------------
@@ -127,3 +170,15 @@ class StructShapeExtension(OpenApiSerializerExtension):
         own.pop("title", None)
         _register_components(auto_schema, components)
         return dict(own)
+
+
+# ProgSnap2's bodies: a table, or a zip (xAPI's and Caliper's are JSON, in ReportRequest).
+TABLE_BODY = {
+    "type": "string",
+    "description": "?input=progsnap2: a ProgSnap2 MainTable.csv (up to REPORT_MAX_CSV_BYTES).",
+}
+ZIP_BODY = {
+    "type": "string",
+    "format": "binary",
+    "description": "?input=progsnap2: a zip of MainTable.csv and DatasetMetadata.csv.",
+}

@@ -41,7 +41,8 @@ WHERE id = %(id)s AND attempts < %(attempts)s AND crashes + {_CRASHED} < %(crash
     status IN (%(pending)s, %(retry)s)
     OR (status = %(started)s AND (lease_expires_at < %(now)s OR fence = %(released)s)))
 RETURNING fence, attempts, kind, idle_minutes, student_count,
-    (SELECT body FROM {_INPUT} WHERE job_id = {_JOB}.id), has_callback, timezone, attention
+    (SELECT body FROM {_INPUT} WHERE job_id = {_JOB}.id), has_callback, timezone, attention,
+    language, source
 """  # noqa: S608
 _WIN = f"""
 UPDATE {_JOB} SET status = %s, finished_at = %s,

@@ -41,6 +41,8 @@ class Claim:
     has_callback: bool = False  # its end is delivered to a callback_url (reports.webhooks)
     timezone: str = "UTC"  # where the report shows its times
     attention: str = ""  # the request's ?attention[...] thresholds, JSON ("" none)
+    language: str = "en"  # the report's language (reports.report.languages)
+    source: str = ""  # where the events came from: report.model.Source as JSON ("" own JSON)
 
 
 def job_claim(
@@ -56,18 +58,11 @@ def job_claim(
     now = timezone.now()
     row = claim_row(job_id=job_id, holder=holder, released=released, now=now, until=now + lease())
     if row is not None:
-        fence, attempt, kind, idle_minutes, students, body, callback, zone, attention = row
+        fence, attempt, kind, idle_minutes, students, body, callback, *options = row
+        # The rest of the row is the job's report settings, in Claim's order: time zone,
+        # attention thresholds, language, source.
         claim = Claim(
-            job_id,
-            fence,
-            attempt,
-            kind,
-            idle_minutes,
-            students,
-            holder,
-            bool(callback),
-            zone,
-            attention,
+            job_id, fence, attempt, kind, idle_minutes, students, holder, bool(callback), *options
         )
         return claim, None if body is None else bytes(body)
     job_end_if_exhausted(job_id=job_id, released=released)

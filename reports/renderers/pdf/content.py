@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from reports.renderers.pdf.cidfonts import DocumentGlyphs
 from reports.renderers.pdf.fonts import DocumentFonts
+from reports.renderers.pdf.shaping import plain, runs
 from reports.renderers.pdf.tags import Elem
 
 Colour = tuple[float, float, float]
@@ -22,6 +24,7 @@ class Painter:
 
     def __init__(self, fonts: DocumentFonts) -> None:
         self.fonts = fonts
+        self.glyphs = DocumentGlyphs()  # the shaped text's fonts
         self.out: list[str] = []
         self.fill: Colour | None = None
         self.stroke: Colour | None = None
@@ -79,10 +82,26 @@ class Painter:
             self.line_width = width
 
     def _show(self, font: str, size: float, s: str) -> None:
+        if not plain(s, font):
+            for run in runs(s, font):
+                if run.shaped:
+                    resource, ops = self.glyphs.show(run, size)
+                    self._select(resource, size)
+                    self.out.extend(ops)
+                else:
+                    self._bytes(font, size, run.text)
+            return
+        self._bytes(font, size, s)
+
+    def _select(self, resource: str, size: float) -> None:
+        if (resource, size) != self.font:
+            self.out.append(f"/{resource} {size:g} Tf")
+            self.font = (resource, size)
+
+    def _bytes(self, font: str, size: float, s: str) -> None:
+        """``s`` a byte per character, in DejaVu's simple TrueType subsets."""
         for resource, data in self.fonts.runs(font, s):
-            if (resource, size) != self.font:
-                self.out.append(f"/{resource} {size:g} Tf")
-                self.font = (resource, size)
+            self._select(resource, size)
             if "(" in data or ")" in data or "\\" in data or "\r" in data:
                 data = data.translate(_ESCAPE)
             self.out.append(f"({data}) Tj")

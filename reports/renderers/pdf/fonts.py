@@ -1,4 +1,9 @@
-"""DejaVu Sans for the PDF: metrics, per-document character codes, and cached font subsets."""
+"""DejaVu Sans for the PDF: metrics, per-document character codes, and cached font subsets.
+
+This is the byte path, a glyph per character, for the plain text most reports are made
+of; text that needs shaping or another face is measured here from shaping.py's runs and
+drawn by cidfonts.py.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +12,16 @@ import threading
 import zlib
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
-from pathlib import Path
 from typing import cast
 
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont, TTFontFace
 
-FONT_DIR = Path(__file__).resolve().parent.parent / "fonts"
-REGULAR, BOLD = "DejaVuSans", "DejaVuSans-Bold"
+from reports.renderers.pdf.faces import BOLD as BOLD  # the renderer's two font names
+from reports.renderers.pdf.faces import FONT_DIR
+from reports.renderers.pdf.faces import REGULAR as REGULAR
+from reports.renderers.pdf.shaping import plain, runs
+
 _FILES = {REGULAR: "DejaVuSans.ttf", BOLD: "DejaVuSans-Bold.ttf"}
 _PREFIX = {REGULAR: "R", BOLD: "B"}  # resource names: /R0 is the regular base subset
 # Page contents are compressed per document: level 3 costs half of zlib's default level for
@@ -41,7 +48,13 @@ def register_fonts() -> None:
 
 
 def width(text: str, font: str, size: float) -> float:
-    return float(pdfmetrics.stringWidth(text, font, size))
+    """The advance of ``text``: shaped text's is the sum of its glyphs' shaped advances."""
+    if plain(text, font):
+        return float(pdfmetrics.stringWidth(text, font, size))
+    return sum(
+        run.width * size / 1000 if run.shaped else pdfmetrics.stringWidth(run.text, font, size)
+        for run in runs(text, font)
+    )
 
 
 def _face(font: str) -> TTFontFace:

@@ -8,6 +8,7 @@ from typing import Any
 
 from reports.renderers.geometry import ChartSize
 from reports.renderers.pdf.fonts import BOLD, REGULAR, width
+from reports.renderers.pdf.shaping import can_cut
 from reports.renderers.pdf.tags import Elem
 
 PAGE_W, PAGE_H = 595.2755905511812, 841.8897637795277  # A4 in points
@@ -242,11 +243,13 @@ def wrap_words(words: list[str], sep: str, font: str, size: float, room: float) 
 
 
 def _cut(word: str, font: str, size: float, room: float) -> list[str]:
-    pieces, start = [], 0
+    pieces, start, last = [], 0, 0  # last: where a piece may end (not inside a cluster)
     for end in range(1, len(word) + 1):
-        if width(word[start:end], font, size) > room and end - 1 > start:
-            pieces.append(word[start : end - 1])
-            start = end - 1
+        if width(word[start:end], font, size) > room and last > start:
+            pieces.append(word[start:last])
+            start = last
+        if can_cut(word, end):
+            last = end
     pieces.append(word[start:])
     return pieces
 
@@ -262,6 +265,8 @@ def ellipsis(text: str, room: float, font: str = REGULAR, size: float = 7.5) -> 
             low = mid
         else:
             high = mid - 1
+    while not can_cut(text, low):  # not inside a cluster ("कि", "क्ष")
+        low -= 1
     return text[:low] + "…"
 
 
@@ -274,6 +279,7 @@ def ellipsis_middle(text: str, room: float, font: str, size: float) -> str:
     while keep > 1:
         keep -= 1
         head, tail = text[: (keep + 1) // 2], text[len(text) - keep // 2 :]
-        if width(head + "…" + tail, font, size) <= room:
+        whole = can_cut(text, len(head)) and can_cut(text, len(text) - len(tail))
+        if whole and width(head + "…" + tail, font, size) <= room:
             return head + "…" + tail
     return "…"

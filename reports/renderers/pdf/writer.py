@@ -12,8 +12,9 @@ import struct
 from collections.abc import Sequence
 from xml.sax.saxutils import escape
 
+from reports.renderers.pdf.cidfonts import Type0Objects
 from reports.renderers.pdf.content import Painter
-from reports.renderers.pdf.fonts import DocumentFonts, stream
+from reports.renderers.pdf.fonts import DocumentFonts, SubsetObjects, stream
 from reports.renderers.pdf.layout import PAGE_H, PAGE_W, Page
 from reports.renderers.pdf.tags import Tree, build_tree, text_string
 
@@ -55,7 +56,8 @@ def write_pdf(
         )
         bodies.append(content)
     names, first_font = [], len(bodies) + 1
-    for resource, objects in fonts.subsets():
+    subsets: list[tuple[str, SubsetObjects | Type0Objects]] = [*fonts.subsets()]
+    for resource, objects in [*subsets, *painter.glyphs.fonts()]:
         names.append(f"/{resource} {len(bodies) + 1} 0 R")
         bodies.extend(objects.bodies(len(bodies) + 1))
     bodies[_RESOURCES - 1] = f"<< /ProcSet [/PDF /Text] /Font << {' '.join(names)} >> >>".encode()

@@ -253,19 +253,37 @@
     }
   }
 
+  // A .csv or .zip upload is sent as it is (a ProgSnap2 table), not pasted as text.
+  var upload = null;
+
+  function requestBody(text, input) {
+    if (upload && input === "progsnap2") {
+      var zip = /\.zip$/i.test(upload.name);
+      return { body: upload, type: zip ? "application/zip" : "text/csv" };
+    }
+    return { body: text, type: input === "progsnap2" ? "text/csv" : "application/json" };
+  }
+
   function submit(event) {
     event.preventDefault();
     clearError();
     var text = el("events").value.trim();
-    if (!text) {
-      showError("Paste events, upload a JSON file, or load the sample first.");
+    var input = el("input").value;
+    if (!text && !(upload && input === "progsnap2")) {
+      showError("Paste events, upload a file, or load the sample first.");
       return;
     }
+    var sent = requestBody(text, input);
     var form = el("report-form");
     var kind = form.querySelector("input[name=format]:checked").value;
     var url = kind === "pdf" ? form.dataset.pdfUrl : form.dataset.htmlUrl;
+    var query = new URLSearchParams();
     var zone = el("timezone").value.trim();
-    if (zone) url += "?timezone=" + encodeURIComponent(zone);
+    if (zone) query.set("timezone", zone);
+    var language = el("language").value;
+    if (language && language !== "en") query.set("language", language);
+    if (input !== "json") query.set("input", input);
+    if (query.toString()) url += "?" + query.toString();
     var button = el("submit");
     button.disabled = true;
     stopPolling();
@@ -276,8 +294,8 @@
     button.textContent = "Submitting…";
     fetch(url, {
       method: "POST",
-      headers: authHeaders({ "Content-Type": "application/json" }),
-      body: text,
+      headers: authHeaders({ "Content-Type": sent.type }),
+      body: sent.body,
     })
       .then(function (response) {
         return response.json().catch(function () { return {}; }).then(function (body) {
@@ -291,7 +309,7 @@
             task_id: body.task_id,
             status_url: body.status_url,
             kind: kind,
-            students: countStudents(text),
+            students: input === "json" ? countStudents(text) : "?",
             status: body.status,
             submitted: new Date().toISOString(),
           };
@@ -313,17 +331,32 @@
     el("report-form").addEventListener("submit", submit);
     el("load-sample").addEventListener("click", function () {
       el("events").value = JSON.stringify(SAMPLE, null, 2);
+      el("input").value = "json";
+      upload = null;
       clearError();
     });
     el("file").addEventListener("change", function () {
       var file = el("file").files[0];
       if (!file) return;
-      file.text().then(function (text) { el("events").value = text; clearError(); });
+      clearError();
+      if (/\.(csv|zip)$/i.test(file.name)) {  // a ProgSnap2 table: sent as it is
+        upload = file;
+        el("input").value = "progsnap2";
+        el("events").value = "";
+        el("events").placeholder = file.name + " (" + file.size + " bytes) is sent as it is.";
+        return;
+      }
+      upload = null;
+      file.text().then(function (text) { el("events").value = text; });
     });
     el("clear-recent").addEventListener("click", function () { saveRecent([]); });
     try {  // the browser's own zone as a starting point: instructors read their own clock
       el("timezone").value = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
     } catch (e) { /* no Intl: leave it empty (UTC) */ }
+    var wanted = (navigator.language || "en").slice(0, 2).toLowerCase();  // the reader's own
+    Array.prototype.forEach.call(el("language").options, function (option) {
+      if (option.value === wanted) el("language").value = wanted;
+    });
     renderRecent();
   }
 
