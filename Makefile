@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
 .PHONY: install axe run worker web beat flower superuser test test-fast lint check-packaging format bench \
-	bench-micro clean
+	bench-micro messages compilemessages clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -50,6 +50,21 @@ flower: install
 ## An admin account for /admin/ (asks for a name and a password).
 superuser: install
 	$(PY) manage.py createsuperuser
+
+## The report's translation catalogs (docs/report.md, "Languages"): `make messages` brings
+## reports/locale/*/LC_MESSAGES/django.po up to date with the code (needs GNU gettext);
+## translate, then `make compilemessages` writes the .mo files, which are committed (the
+## image has no gettext tools); checks/test_catalogs.py fails on anything missing.
+MESSAGE_LANGUAGES := -l de -l es -l hi
+
+messages: install
+	SECRET_KEY=$${SECRET_KEY:-messages} $(PY) manage.py makemessages $(MESSAGE_LANGUAGES) \
+		--no-location --no-obsolete -i ".venv/*" -i ".tools/*" \
+		-i "tests/*" -i "bench/*" -i "checks/*" -i "scripts/*" -i "docs/*"
+
+compilemessages: install
+	SECRET_KEY=$${SECRET_KEY:-messages} $(PY) manage.py compilemessages $(MESSAGE_LANGUAGES) \
+		-i ".venv" -i ".tools"
 
 ## Every test. Integration tests need REPORT_TEST_POSTGRES and REPORT_TEST_REDIS (see CONTRIBUTING.md).
 # pytest keeps its last three temporary folders per user and deletes older ones: a folder of

@@ -31,6 +31,7 @@ FOREIGN = {
     "PRECONDITION_FAILED": "RabbitMQ's own error, quoted in docs/operations.md",
     "RLIMIT_DATA": "the kernel's resource limit a job's memory ceiling is (docs/operations.md)",
     "RLIMIT_AS": "the kernel's other memory limit, which docs/operations.md says why not",
+    "LC_MESSAGES": "gettext's folder of a language's catalogs (reports/locale/*/LC_MESSAGES)",
 }
 PYTHON = re.compile(r"(^|/)python3?$")
 WRAPPERS = {"env", "poetry", "uv", "run", "exec", "sudo", "/usr/bin/time", "-v"}

@@ -25,6 +25,7 @@ from config.env import env_bool, env_float, env_int, env_list, env_str
 from config.input_mappings import input_mappings
 from config.secret_key import secret_key
 from config.storage import report_storage
+from reports.report.languages import LANGUAGES as REPORT_LANGUAGES
 from reports.report.limits import DEFAULT_LIMITS, HEAT_MAP_CELLS
 
 # Django's generic classes (admin.ModelAdmin[ReportJob], ...) subscriptable, as typed.
@@ -126,9 +127,14 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-LANGUAGE_CODE = "en-us"
+# The reports are written in the request's language (docs/report.md, "Languages"): the
+# renderers translate inside translation.override(report.language); no middleware
+# activates a language, so the API and the admin speak LANGUAGE_CODE.
+LANGUAGE_CODE = "en"
+LANGUAGES = list(REPORT_LANGUAGES.items())
+LOCALE_PATHS = [BASE_DIR / "reports" / "locale"]
 TIME_ZONE = "UTC"
-USE_I18N = False
+USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"

@@ -35,9 +35,11 @@ def _pdf(report: Report) -> Rendered:
 
 
 def _json(report: Report) -> Rendered:
+    from reports.renderers import i18n
     from reports.renderers.data import JSON_TYPE, report_json
 
-    return Rendered("json", JSON_TYPE, report_json(report))
+    with i18n.override("en"):  # data: English keys and texts, whatever the language
+        return Rendered("json", JSON_TYPE, report_json(report))
 
 
 def _csv(report: Report) -> Rendered:

@@ -16,8 +16,11 @@ from zoneinfo import ZoneInfo
 
 import orjson
 
+from reports.renderers import i18n
+from reports.renderers.formats import fmt_duration, local
+from reports.renderers.i18n import gettext as _
 from reports.renderers.questions import process_note, question_header, question_table
-from reports.renderers.tables import fmt_duration, local, visit_path
+from reports.renderers.tables import visit_path
 from reports.report.insight import Cohort, UnitStats
 from reports.report.model import Carried, ClassSummary, Flag, Report, StudentReport
 from reports.report.process import Outcomes
@@ -247,7 +250,7 @@ def neutralise(cell: str) -> str:
 
 def csv_header(report: Report) -> list[str]:
     header = question_header(report.event_types, report.zone, report.carried)
-    return ["Namespace", "Student ID", *header]
+    return [_("Namespace"), _("Student ID"), *header]
 
 
 def csv_rows(report: Report) -> list[list[str]]:
@@ -268,10 +271,12 @@ def csv_rows(report: Report) -> list[list[str]]:
 
 
 def report_csv(report: Report) -> bytes:
-    """RFC 4180: a header row, CRLF line ends, quotes only where a cell needs them."""
+    """RFC 4180: a header row, CRLF line ends, quotes only where a cell needs them; the
+    header and the cells in ``report.language`` (the HTML table's words and formats)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([neutralise(cell) for cell in csv_header(report)])
-    for row in csv_rows(report):
-        writer.writerow([neutralise(cell) for cell in row])
+    with i18n.override(report.language):
+        writer.writerow([neutralise(cell) for cell in csv_header(report)])
+        for row in csv_rows(report):
+            writer.writerow([neutralise(cell) for cell in row])
     return buffer.getvalue().encode("utf-8")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from bisect import bisect_left
 from dataclasses import dataclass
 
+from reports.renderers.formats import fmt_int
+from reports.renderers.i18n import gettext as _
 from reports.report.model import ClassSummary
 
 # ColorBrewer "Blues": one hue, lighter to darker, so the order of the shades reads the same
@@ -41,7 +43,7 @@ class HeatScale:
         """(label, shade) for every range: ("0", 0), ("1-3", 2), ..."""
         out, low = [("0", 0)], 1
         for high, shade in zip(self.highs, self.shades, strict=True):
-            out.append((str(high) if high == low else f"{low}-{high}", shade))
+            out.append((fmt_int(high) if high == low else f"{fmt_int(low)}-{fmt_int(high)}", shade))
             low = high + 1
         return out
 
@@ -64,12 +66,12 @@ class UnitGroup:
 def unit_groups(summary: ClassSummary, per_table: int = UNITS_PER_GRID) -> list[UnitGroup]:
     """Many units are split into tables of ``per_table`` columns, each with every student."""
     n = len(summary.units)
-    caption = "Events per student and unit"
     if n <= per_table:
-        return [UnitGroup(caption, range(n))]
+        return [UnitGroup(_("Events per student and unit"), range(n))]
+    part = _("Events per student and unit (units %(first)s-%(last)s of %(total)s)")
     return [
         UnitGroup(
-            f"{caption} (units {a + 1}-{min(a + per_table, n)} of {n})",
+            part % {"first": a + 1, "last": min(a + per_table, n), "total": fmt_int(n)},
             range(a, min(a + per_table, n)),
         )
         for a in range(0, n, per_table)

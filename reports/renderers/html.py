@@ -6,24 +6,24 @@ from html import escape
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from reports.renderers import i18n
+from reports.renderers.formats import counted, fmt_gap, fmt_tick
 from reports.renderers.geometry import ChartSize, Scale, chart_marks, chart_scale
-from reports.renderers.heatmap import HEAT_COLOURS, HeatScale, heat_scale, unit_groups
+from reports.renderers.heatmap import HEAT_COLOURS, HeatScale
+from reports.renderers.html_class import class_section, escape_words, table
 from reports.renderers.html_insight import class_opening, student_insight
+from reports.renderers.i18n import gettext as _
+from reports.renderers.i18n import ngettext
 from reports.renderers.questions import numeric_columns, process_note, question_table
 from reports.renderers.tables import (
-    class_table,
-    fmt_gap,
-    fmt_tick,
-    heat_map_alt,
-    heat_map_omitted,
     report_summary,
     student_facts,
+    student_heading,
     student_type_colours,
     timeline_alt,
-    unit_table,
     visit_path,
 )
-from reports.report.model import ClassSummary, Report, StudentReport
+from reports.report.model import Report, StudentReport
 from reports.report.timeline import Timeline
 
 # Served with a CSP that forbids scripts; styles are inline in <style>.
@@ -41,39 +41,6 @@ _HEAT_CSS = "".join(
 _CSS = (Path(__file__).parent / "report.css").read_text(encoding="utf-8") + _HEAT_CSS
 
 
-def _scroll_box(caption: str, table: list[str]) -> list[str]:
-    """A long table in a box that scrolls, keeping its header row in view."""
-    label = escape(caption)
-    return [
-        f'<div class="scroll" tabindex="0" role="region" aria-label="{label}">',
-        *table,
-        "</div>",
-    ]
-
-
-def _table(
-    header: list[str], rows: list[list[str]], numeric: set[int], caption: str = ""
-) -> list[str]:
-    out = ["<table>"]
-    if caption:
-        out.append(f"<caption>{escape(caption)}</caption>")
-    out.append("<thead><tr>")
-    out.extend(f'<th scope="col">{escape(h)}</th>' for h in header)
-    out.append("</tr></thead><tbody>")
-    for row in rows:
-        out.append("<tr>")
-        for index, cell in enumerate(row):
-            if index == 0:
-                out.append(f'<th scope="row">{escape(cell)}</th>')
-            elif index in numeric:
-                out.append(f'<td class="num">{escape(cell)}</td>')
-            else:
-                out.append(f"<td>{escape(cell)}</td>")
-        out.append("</tr>")
-    out.append("</tbody></table>")
-    return out
-
-
 # The chart's geometry, in SVG user units (the SVG scales to the page width).
 _W, _LEFT, _RIGHT, _TOP, _AXIS = 1000.0, 52.0, 40.0, 30.0, 34.0
 _SIZE = ChartSize(row=18.0, plot_h=300.0, label=11.0, radius=(1.2, 4.0), bar_w=2.5)
@@ -85,12 +52,13 @@ def _chart(report: Report, student: StudentReport, sid: str) -> list[str]:
     colours = student_type_colours(report, student)
     # The PDF's Figure /Alt, word for word: the caption and the chart's description.
     alt = escape(timeline_alt(report, student))
+    chart_title = _("Timeline chart: %(student)s") % {"student": student.student_id}
     out = [
         '<figure class="timeline">',
         f'<svg viewBox="0 0 {_W:.0f} {_TOP + scale.plot_h + _AXIS:.0f}" role="img" '
         f'aria-labelledby="{sid}-tt" aria-describedby="{sid}-td" '
         'xmlns="http://www.w3.org/2000/svg">',
-        f'<title id="{sid}-tt">Timeline chart: {escape(student.student_id)}</title>',
+        f'<title id="{sid}-tt">{escape(chart_title)}</title>',
     ]
     out += _plot_area(tl, scale)
     out += _question_labels(student, scale)
@@ -146,12 +114,12 @@ def _ticks(tl: Timeline, scale: Scale, zone: ZoneInfo) -> list[str]:
 
 def _breaks(tl: Timeline, scale: Scale) -> list[str]:
     """Each compressed idle stretch: a white gap with a dashed zigzag, labelled with its length."""
-    out, plot_h = [], scale.plot_h
+    out, plot_h, idle = [], scale.plot_h, _("Idle for %(gap)s")
     for brk in tl.breaks:
         x = scale.x(brk.x)
         gap = fmt_gap(brk.seconds)
         out.append(
-            f'<g class="break"><title>Idle for {gap}</title>'
+            f'<g class="break"><title>{escape(idle % {"gap": gap})}</title>'
             f'<rect x="{x - 4:.1f}" y="{_TOP - 2:.1f}" width="8" '
             f'height="{plot_h + 4:.1f}" fill="#fff"/>'
             f'<path d="M{x - 3:.1f} {_TOP - 2:.1f}l6 {plot_h / 2 + 2:.1f}l-6 {plot_h / 2 + 2:.1f}" '
@@ -184,7 +152,8 @@ def _marks(tl: Timeline, scale: Scale, colours: list[str]) -> list[str]:
 
 
 def _legend(student: StudentReport, colours: list[str]) -> list[str]:
-    out = ['<ul class="legend" aria-label="Event types">']
+    label = _("Event types")
+    out = [f'<ul class="legend" aria-label="{escape_words(label)}">']
     for name, colour in zip(student.event_types, colours, strict=True):
         out.append(
             f'<li><svg width="12" height="12" aria-hidden="true"><circle cx="6" cy="6" r="5" '
@@ -194,88 +163,59 @@ def _legend(student: StudentReport, colours: list[str]) -> list[str]:
     return out
 
 
-def _class_section(report: Report) -> list[str]:
-    header, rows = class_table(report)
-    out = [
-        '<section class="class" aria-labelledby="class-h">',
-        '<h2 id="class-h">Class overview</h2>',
-    ]
-    caption = "One row per student"
-    out.extend(_scroll_box(caption, _table(header, rows, {1, 2}, caption)))
-    if report.class_summary.counts is None:  # over the heat map's budget: a row per unit
-        header, rows = unit_table(report)
-        out.append(f'<p class="meta">{escape(heat_map_omitted(report))}</p>')
-        out.extend(_scroll_box("Events per unit", _table(header, rows, {1, 2}, "Events per unit")))
-    else:
-        out.extend(_heat_map(report.class_summary))
-    out.append("</section>")
-    return out
-
-
-def _heat_map(summary: ClassSummary) -> list[str]:
-    """One row per student, one column per unit, each cell shaded by its count."""
-    assert summary.counts is not None
-    scale = heat_scale(summary)
-    out = []
-    for n, group in enumerate(unit_groups(summary), 1):
-        table = ['<table class="heat">', f"<caption>{escape(group.caption)}</caption>"]
-        table.append('<thead><tr><th scope="col">Student</th>')
-        table.extend(f'<th scope="col">{escape(summary.units[u])}</th>' for u in group.columns)
-        table.append("</tr></thead><tbody>")
-        for student, counts in zip(summary.students, summary.counts, strict=True):
-            table.append(f'<tr><th scope="row">{escape(student)}</th>')
-            for u in group.columns:
-                table.append(f'<td class="h{scale.shade(counts[u])}">{counts[u]}</td>')
-            table.append("</tr>")
-        table.append("</tbody></table>")
-        alt = escape(heat_map_alt(summary, group.columns))  # the PDF's Figure /Alt
-        out.append(f'<figure class="heat-map" aria-labelledby="heat-{n}">')
-        out.append(f'<figcaption id="heat-{n}">{alt}</figcaption>')
-        out.extend(_scroll_box(group.caption, table))
-        out.append("</figure>")
-    out.append('<ul class="legend heat-legend" aria-label="Shades: events per cell">')
-    out.append("<li>Events per cell:</li>")
-    for label, shade in scale.legend():
-        out.append(f'<li><span class="h{shade}" aria-hidden="true"></span>{label}</li>')
-    out.append("</ul>")
-    return out
+def _h3(text: str) -> str:
+    return f"<h3>{escape_words(text)}</h3>"
 
 
 def _student(report: Report, student: StudentReport, index: int) -> list[str]:
-    sid = escape(student.student_id)
+    namespace = _("Namespace: %(namespace)s") % {"namespace": student.namespace}
     header, rows = question_table(student, report.zone, report.carried)
     numeric = set(numeric_columns(student, report.carried))
     out = [
         f'<section class="student" id="s{index + 1}" aria-labelledby="s{index + 1}-h">',
-        f'<h2 id="s{index + 1}-h">Student ID: {sid}</h2>',
-        f'<p class="meta">Namespace: {escape(student.namespace)}</p>',
+        f'<h2 id="s{index + 1}-h">{escape(student_heading(student))}</h2>',
+        f'<p class="meta">{escape(namespace)}</p>',
         '<dl class="facts">',
     ]
     for label, value in student_facts(student, report.zone):
         out.append(f"<dt>{escape(label)}</dt><dd>{escape(value)}</dd>")
     out.append("</dl>")
-    out.append("<h3>Timeline</h3>")
+    out.append(_h3(_("Timeline")))
     out.extend(_chart(report, student, f"s{index + 1}"))
-    out.append("<h3>Event order</h3>")
+    out.append(_h3(_("Event order")))
     # Only generated aliases and " -> " here, nothing from the user; left unescaped so the
     # contract line "Event Order: Q1 -> Q2" is found verbatim in the raw HTML too.
     out.append(f'<p class="order">{student.event_order_line}</p>')
-    out.append("<h3>Visits</h3>")
+    out.append(_h3(_("Visits")))
     out.append(f'<p class="path">{escape(visit_path(student))}</p>')
     out.extend(student_insight(report, index))
-    out.append("<h3>Questions</h3>")
-    out.extend(_table(header, rows, numeric))
+    out.append(_h3(_("Questions")))
+    out.extend(table(header, rows, numeric))
     out.append("</section>")
     return out
 
 
 def render_html(report: Report) -> str:
+    """The document, every word in ``report.language``."""
+    with i18n.override(report.language):
+        return _document(report)
+
+
+def _document(report: Report) -> str:
     students = report.students
-    one = len(students) == 1
-    title = f"Activity report: {students[0].student_id if one else f'{len(students)} students'}"
+    n = len(students)
+    if n == 1:
+        title = _("Activity report: %(student)s") % {"student": students[0].student_id}
+    else:
+        title = counted(
+            ngettext(
+                "Activity report: %(count)s student", "Activity report: %(count)s students", n
+            ),
+            n,
+        )
     parts = [
         "<!DOCTYPE html>",
-        '<html lang="en">',
+        f'<html lang="{report.language}">',
         "<head>",
         '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
@@ -292,7 +232,7 @@ def render_html(report: Report) -> str:
     ]
     parts.extend(class_opening(report))
     if len(students) > 1:
-        parts.extend(_class_section(report))
+        parts.extend(class_section(report))
     for index, student in enumerate(students):
         parts.extend(_student(report, student, index))
     parts.extend(["</main>", "</body>", "</html>", ""])

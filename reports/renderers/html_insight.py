@@ -5,18 +5,22 @@ from __future__ import annotations
 
 from html import escape
 
-from reports.renderers.insight import (
+from reports.renderers.flags import (
     ATTENTION_NOTE,
     ATTENTION_TITLE,
-    COHORT_NOTE,
-    COHORT_TITLE,
     NO_ATTENTION,
+    flag_texts,
+    flagged,
+)
+from reports.renderers.html_class import escape_words
+from reports.renderers.i18n import gettext as _
+from reports.renderers.insight import (
+    COHORT_TITLE,
     QUESTIONS_NOTE,
     QUESTIONS_TITLE,
     SINGLE_NOTE,
+    cohort_note,
     cohort_table,
-    flag_texts,
-    flagged,
     questions_table,
 )
 from reports.report.model import Report
@@ -51,12 +55,12 @@ def needs_attention(report: Report) -> list[str]:
     """The flagged students, each linked to their section, with their flags' reasons."""
     out = [
         '<section class="attention" id="attention" aria-labelledby="attention-h">',
-        f'<h2 id="attention-h">{ATTENTION_TITLE}</h2>',
-        f'<p class="meta">{escape(ATTENTION_NOTE)}</p>',
+        f'<h2 id="attention-h">{escape_words(_(ATTENTION_TITLE))}</h2>',
+        f'<p class="meta">{escape_words(_(ATTENTION_NOTE))}</p>',
     ]
     students = flagged(report)
     if not students:
-        out.append(f"<p>{escape(NO_ATTENTION)}</p>")
+        out.append(f"<p>{escape_words(_(NO_ATTENTION))}</p>")
     else:
         out.append("<ul>")
         for index, student_id, texts in students:
@@ -73,9 +77,9 @@ def class_questions(report: Report) -> list[str]:
     header, rows = questions_table(report)
     return [
         '<section class="questions" id="questions" aria-labelledby="questions-h">',
-        f'<h2 id="questions-h">{QUESTIONS_TITLE}</h2>',
-        f'<p class="meta">{escape(QUESTIONS_NOTE)}</p>',
-        *_table("One row per unit", header, rows),
+        f'<h2 id="questions-h">{escape_words(_(QUESTIONS_TITLE))}</h2>',
+        f'<p class="meta">{escape_words(_(QUESTIONS_NOTE))}</p>',
+        *_table(_("One row per unit"), header, rows),
         "</section>",
     ]
 
@@ -85,7 +89,7 @@ def student_insight(report: Report, index: int) -> list[str]:
     texts = flag_texts(report, index)
     out = []
     if texts:
-        out.append(f"<h3>{ATTENTION_TITLE}</h3>")
+        out.append(f"<h3>{escape_words(_(ATTENTION_TITLE))}</h3>")
         out.append('<ul class="flags">')
         out.extend(f"<li>{escape(text)}</li>" for text in texts)
         out.append("</ul>")
@@ -95,7 +99,8 @@ def student_insight(report: Report, index: int) -> list[str]:
 def student_cohort(report: Report, index: int) -> list[str]:
     """A student's questions beside the class; for one student, why there is nothing."""
     if report.insight is None:
-        return [f'<p class="meta">{escape(SINGLE_NOTE)}</p>']
+        return [f'<p class="meta">{escape_words(_(SINGLE_NOTE))}</p>']
     header, rows = cohort_table(report, index)
-    out = [f"<h3>{COHORT_TITLE}</h3>", f'<p class="meta">{escape(COHORT_NOTE)}</p>']
-    return out + (_table(COHORT_TITLE, header, rows) if rows else [])
+    title = _(COHORT_TITLE)
+    out = [f"<h3>{escape_words(title)}</h3>", f'<p class="meta">{escape(cohort_note())}</p>']
+    return out + (_table(title, header, rows) if rows else [])

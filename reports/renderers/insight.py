@@ -2,35 +2,37 @@
 
 from __future__ import annotations
 
-from reports.renderers.tables import fmt_duration
+from reports.renderers.formats import fmt_duration, fmt_int, fmt_number, fmt_percent
+from reports.renderers.i18n import gettext as _
+from reports.renderers.i18n import gettext_noop
 from reports.report.insight import Cohort, Spread
 from reports.report.model import Report, StudentReport
 
-QUESTIONS_TITLE = "Questions"
-QUESTIONS_NOTE = (
+# The English texts (tests compare them); the report shows their translations (``_``).
+QUESTIONS_TITLE = gettext_noop("Questions")
+QUESTIONS_NOTE = gettext_noop(
     "Per unit: the students who opened it (any event), ran code on it and submitted it; "
     "not submitted is the share who opened it but never submitted it. Medians and 90th "
     "percentiles are over the students who opened it; runs and saves count those before "
     "the first submission."
 )
-COHORT_TITLE = "Compared with the class"
+COHORT_TITLE = gettext_noop("Compared with the class")
 NOTABLE = 75.0  # a question is listed where the student is above this share of the class
-COHORT_NOTE = (
-    f"The questions where this student spent more time, ran or saved more than {NOTABLE:g}% "
+COHORT_NOTE = gettext_noop(
+    "The questions where this student spent more time, ran or saved more than %(share)s "
     "of the other students who opened them; every question's standing is in the report's "
     "data (…/data)."
 )
-SINGLE_NOTE = "Figures relative to the class need a class report (several students)."
+SINGLE_NOTE = gettext_noop("Figures relative to the class need a class report (several students).")
 
 
-def fmt_percent(share: float) -> str:
-    """0..1 as a whole percentage: '33%'."""
-    return f"{round(share * 100)}%"
+def cohort_note() -> str:
+    return _(COHORT_NOTE) % {"share": fmt_percent(NOTABLE / 100)}
 
 
 def fmt_count(value: float) -> str:
     """A count's median or percentile: '3', '2.5'."""
-    return f"{value:.1f}".removesuffix(".0")
+    return fmt_number(value, 1, trim=True)
 
 
 def _spread(spread: Spread) -> str:
@@ -44,22 +46,22 @@ def _time_spread(spread: Spread) -> str:
 def questions_table(report: Report) -> tuple[list[str], list[list[str]]]:
     """One row per unit of the class (unit order); empty rows without a class."""
     header = [
-        "Unit",
-        "Opened",
-        "Ran code",
-        "Submitted",
-        "Not submitted",
-        "Active time (median / 90th)",
-        "Runs (median / 90th)",
-        "Saves (median / 90th)",
+        _("Unit"),
+        _("Opened"),
+        _("Ran code"),
+        _("Submitted"),
+        _("Not submitted"),
+        _("Active time (median / 90th)"),
+        _("Runs (median / 90th)"),
+        _("Saves (median / 90th)"),
     ]
     insight = report.insight
     rows = [
         [
             u.unit,
-            str(u.opened),
-            str(u.ran),
-            str(u.submitted),
+            fmt_int(u.opened),
+            fmt_int(u.ran),
+            fmt_int(u.submitted),
             fmt_percent(u.difficulty),
             _time_spread(u.active_seconds),
             _spread(u.runs),
@@ -71,17 +73,18 @@ def questions_table(report: Report) -> tuple[list[str], list[list[str]]]:
 
 
 def standing(share: float | None, more: str) -> str:
-    """'slower than 92% of the class'; 'only student' when nobody else opened it."""
+    """'slower than 92% of the class' (``more``: a translated sentence with ``%(share)s``);
+    'only student' when nobody else opened it."""
     if share is None:
-        return "only student"
-    return f"{more} than {round(share)}% of the class"
+        return _("only student")
+    return more % {"share": fmt_percent(round(share) / 100)}
 
 
 def cohort_text(cohort: Cohort) -> tuple[str, str, str]:
     return (
-        standing(cohort.active_seconds, "slower"),
-        standing(cohort.runs, "more runs"),
-        standing(cohort.saves, "more saves"),
+        standing(cohort.active_seconds, _("slower than %(share)s of the class")),
+        standing(cohort.runs, _("more runs than %(share)s of the class")),
+        standing(cohort.saves, _("more saves than %(share)s of the class")),
     )
 
 
@@ -95,14 +98,15 @@ def cohort_table(report: Report, index: int) -> tuple[list[str], list[list[str]]
     share of the other students who opened the question with less (no rows without a
     class)."""
     student: StudentReport = report.students[index]
+    compared = _("Compared")
     header = [
-        "Question",
-        "Active time",
-        "Compared",
-        "Runs before submitting",
-        "Compared",
-        "Saves before submitting",
-        "Compared",
+        _("Question"),
+        _("Active time"),
+        compared,
+        _("Runs before submitting"),
+        compared,
+        _("Saves before submitting"),
+        compared,
     ]
     if report.insight is None:
         return header, []
@@ -116,41 +120,10 @@ def cohort_table(report: Report, index: int) -> tuple[list[str], list[list[str]]
                 q.alias,
                 fmt_duration(q.active_seconds),
                 time,
-                str(q.runs_before_submission),
+                fmt_int(q.runs_before_submission),
                 runs,
-                str(q.saves_before_submission),
+                fmt_int(q.saves_before_submission),
                 saves,
             ]
         )
     return header, rows
-
-
-ATTENTION_TITLE = "Needs attention"
-ATTENTION_NOTE = (
-    "Students an attention rule flagged, with the reason; each rule and its threshold is "
-    "defined in the report's documentation (docs/report.md, 'Attention flags')."
-)
-NO_ATTENTION = "No student meets any attention rule."
-RULE_NAMES = {
-    "struggling": "Struggling",
-    "stuck_in_runs": "Stuck in runs",
-    "stuck_in_errors": "Stuck in errors",
-    "opened_never_submitted": "Opened, never submitted",
-    "late_burst": "Late burst",
-    "long_gap": "Long gap mid-question",
-}
-
-
-def flag_texts(report: Report, index: int) -> list[str]:
-    """A student's flags as the report words them: 'Stuck in runs: 15 runs on Q3 …'."""
-    flags = report.attention[index] if report.attention else ()
-    return [f"{RULE_NAMES[f.rule]}: {f.reason}" for f in flags]
-
-
-def flagged(report: Report) -> list[tuple[int, str, list[str]]]:
-    """The flagged students in input order: index, id and their flags' texts."""
-    return [
-        (k, s.student_id, flag_texts(report, k))
-        for k, s in enumerate(report.students)
-        if report.attention and report.attention[k]
-    ]

@@ -7,18 +7,29 @@ from __future__ import annotations
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
-from reports.renderers.tables import fmt_duration, fmt_time, time_header
+from reports.renderers.formats import fmt_duration, fmt_int, fmt_number, fmt_time
+from reports.renderers.i18n import gettext as _
+from reports.renderers.i18n import gettext_noop, pgettext
+from reports.renderers.tables import first_header, last_header
 from reports.report.model import Carried, QuestionSummary, StudentReport
 
 NONE = Carried()
 NO_FIGURE = "—"  # a figure the question's events cannot give (not a zero)
-OUTCOME_COLUMNS = ("Error Quotient", "Repeated error density")
-SCORE_COLUMNS = ("First correct", "Ever correct")
+# The English texts (tests compare them); the report shows their translations.
+OUTCOME_COLUMNS = (gettext_noop("Error Quotient"), gettext_noop("Repeated error density"))
+SCORE_COLUMNS = (gettext_noop("First correct"), gettext_noop("Ever correct"))
 # Each in one line of the PDF: a seed report's student still fits on one page.
 NEEDS_OUTCOMES = "Error Quotient and Repeated Error Density need outcome and error_type on runs"
-NEEDS_SCORES = "Correctness (first and ever correct) needs score on submissions."
-DASH_NOTE = (
-    f"An outcome column shows {NO_FIGURE} where the question's events lack what its figure "
+_OUTCOMES_ONLY = gettext_noop(
+    "Error Quotient and Repeated Error Density need outcome and error_type on runs."
+)
+_NEITHER = gettext_noop(
+    "Error Quotient and Repeated Error Density need outcome and error_type on runs; "
+    "correctness needs score."
+)
+NEEDS_SCORES = gettext_noop("Correctness (first and ever correct) needs score on submissions.")
+DASH_NOTE = gettext_noop(
+    "An outcome column shows %(dash)s where the question's events lack what its figure "
     "needs (docs/report.md, 'Errors and correctness')."
 )
 
@@ -28,26 +39,28 @@ def question_header(
 ) -> list[str]:
     """The per-question table's columns (the CSV puts namespace and student id first)."""
     return [
-        "Question",
-        "Unit",
-        "Events",
+        _("Question"),
+        _("Unit"),
+        _("Events"),
         *event_types,
-        "Visits",
-        time_header("First", zone),
-        time_header("Last", zone),
-        "Active time",
-        *(OUTCOME_COLUMNS if carried.outcomes else ()),
-        *(SCORE_COLUMNS if carried.scores else ()),
+        _("Visits"),
+        first_header(zone),
+        last_header(zone),
+        _("Active time"),
+        *(_(c) for c in (OUTCOME_COLUMNS if carried.outcomes else ())),
+        *(_(c) for c in (SCORE_COLUMNS if carried.scores else ())),
     ]
 
 
 def fmt_measure(value: float | None) -> str:
     """An Error Quotient or a Repeated Error Density: '0.73'; '—' when there is none."""
-    return NO_FIGURE if value is None else f"{value:.2f}"
+    return NO_FIGURE if value is None else fmt_number(value, 2)
 
 
 def fmt_yes(value: bool | None) -> str:
-    return NO_FIGURE if value is None else ("yes" if value else "no")
+    if value is None:
+        return NO_FIGURE
+    return pgettext("a cell: correct", "yes") if value else pgettext("a cell: correct", "no")
 
 
 def outcome_cells(q: QuestionSummary, carried: Carried) -> list[str]:
@@ -70,9 +83,9 @@ def question_table(
         [
             q.alias,
             q.unit,
-            str(q.events),
-            *(str(n) for n in q.by_type),
-            str(q.visits),
+            fmt_int(q.events),
+            *(fmt_int(n) for n in q.by_type),
+            fmt_int(q.visits),
             fmt_time(q.first, zone),
             fmt_time(q.last, zone),
             fmt_duration(q.active_seconds),
@@ -95,7 +108,7 @@ def process_note(carried: Carried) -> str:
     """What the report says of its outcome figures: which need which fields the events
     lack (none of them: one line), and what a dash in an outcome column means."""
     if not carried.outcomes and not carried.scores:
-        return f"{NEEDS_OUTCOMES}; correctness needs score."
-    parts = [] if carried.outcomes else [f"{NEEDS_OUTCOMES}."]
-    parts += [] if carried.scores else [NEEDS_SCORES]
-    return " ".join([*parts, DASH_NOTE])
+        return _(_NEITHER)
+    parts = [] if carried.outcomes else [_(_OUTCOMES_ONLY)]
+    parts += [] if carried.scores else [_(NEEDS_SCORES)]
+    return " ".join([*parts, _(DASH_NOTE) % {"dash": NO_FIGURE}])

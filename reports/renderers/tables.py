@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from reports.renderers.formats import (
+    counted,
+    fmt_duration,
+    fmt_gap,
+    fmt_int,
+    fmt_minutes,
+    fmt_moment,
+    fmt_time,
+)
+from reports.renderers.i18n import gettext as _
+from reports.renderers.i18n import ngettext, pgettext
 from reports.report.model import ClassSummary, Report, StudentReport
-from reports.report.timeline import Mark, Timeline
+from reports.report.timeline import Mark
 
 # Okabe-Ito: distinguishable with every common colour-vision deficiency. Yellow is last
 # because it is the hardest to see on white. Both renderers colour event types from here.
@@ -58,62 +68,64 @@ UTC_ZONE = ZoneInfo("UTC")
 ALT_QUESTIONS = 12  # questions named in a chart's text alternative; the table has them all
 
 
-def local(moment: datetime, zone: ZoneInfo) -> datetime:
-    """The moment on the zone's clock (the model keeps UTC); at the very ends of the
-    calendar, where the zone's clock would leave year 1-9999, it stays in UTC."""
-    try:
-        return moment.astimezone(zone)
-    except OverflowError:
-        return moment
-
-
-def fmt_tick(moment: datetime, timeline: Timeline, zone: ZoneInfo) -> str:
-    """Axis labels: the time on the zone's clock, with the date when the chart spans more
-    than one day there."""
-    first, last = timeline.segments[0].start, timeline.segments[-1].end
-    shown = local(moment, zone)
-    if local(first, zone).date() == local(last, zone).date():
-        return shown.strftime("%H:%M")
-    return shown.strftime("%d %b %H:%M")
-
-
-def count(n: int, word: str, plural: str | None = None) -> str:
-    """'1 event', '2 events'."""
-    return f"{n} {word if n == 1 else (plural or word + 's')}"
-
-
 def report_summary(report: Report) -> str:
     """The sentence under the title, the same in both formats."""
     zone = report.zone
-    return (
-        f"{count(report.event_count, 'event')}, last activity "
-        f"{fmt_moment(report.last_activity, zone)}. All times are in the time zone "
-        f"{zone.key}. Active time counts the gaps between events of at most "
-        f"{fmt_minutes(report.idle_minutes)}."
-    )
+    return _(
+        "%(events)s, last activity %(moment)s. All times are in the time zone %(zone)s. "
+        "Active time counts the gaps between events of at most %(minutes)s."
+    ) % {
+        "events": _events(report.event_count),
+        "moment": fmt_moment(report.last_activity, zone),
+        "zone": zone.key,
+        "minutes": fmt_minutes(report.idle_minutes),
+    }
+
+
+def _events(n: int) -> str:
+    return counted(ngettext("%(count)s event", "%(count)s events", n), n)
+
+
+def _students(n: int) -> str:
+    return counted(ngettext("%(count)s student", "%(count)s students", n), n)
 
 
 def timeline_summary(student: StudentReport, idle_minutes: float, zone: ZoneInfo) -> str:
     """The chart's text alternative."""
-    tl = student.timeline
+    tl, n = student.timeline, len(student.questions)
     parts = [
-        f"Timeline of {count(student.event_count, 'event')} on "
-        f"{count(len(student.questions), 'question')} "
-        f"from {fmt_time(student.first, zone)} to {fmt_moment(student.last, zone)}."
+        _("Timeline of %(events)s on %(questions)s from %(start)s to %(end)s.")
+        % {
+            "events": _events(student.event_count),
+            "questions": counted(ngettext("%(count)s question", "%(count)s questions", n), n),
+            "start": fmt_time(student.first, zone),
+            "end": fmt_moment(student.last, zone),
+        }
     ]
     if tl.breaks:
-        longest = max(b.seconds for b in tl.breaks)
-        stretches = "1 idle stretch" if len(tl.breaks) == 1 else f"{len(tl.breaks)} idle stretches"
-        verb = "is" if len(tl.breaks) == 1 else "are"
+        stretches = len(tl.breaks)
         parts.append(
-            f"{stretches} longer than {fmt_minutes(idle_minutes)} {verb} compressed and marked "
-            f"with its length (longest {fmt_gap(longest)})."
+            ngettext(
+                "%(count)s idle stretch longer than %(minutes)s is compressed and marked "
+                "with its length (longest %(longest)s).",
+                "%(count)s idle stretches longer than %(minutes)s are compressed and marked "
+                "with its length (longest %(longest)s).",
+                stretches,
+            )
+            % {
+                "count": fmt_int(stretches),
+                "minutes": fmt_minutes(idle_minutes),
+                "longest": fmt_gap(max(b.seconds for b in tl.breaks)),
+            }
         )
     if tl.max_events_per_mark > 1:
         parts.append(
-            f"Nearby events on one question are drawn as one bar "
-            f"({len(tl.marks)} marks, up to {tl.max_events_per_mark} events each; "
-            "taller bars hold more events, their colours show the mix of types)."
+            _(
+                "Nearby events on one question are drawn as one bar (%(marks)s marks, up to "
+                "%(most)s events each; taller bars hold more events, their colours show the "
+                "mix of types)."
+            )
+            % {"marks": fmt_int(len(tl.marks)), "most": fmt_int(tl.max_events_per_mark)}
         )
     return " ".join(parts)
 
@@ -121,17 +133,22 @@ def timeline_summary(student: StudentReport, idle_minutes: float, zone: ZoneInfo
 def timeline_alt(report: Report, student: StudentReport) -> str:
     """What the timeline shows, in words: ``timeline_summary``, then the events per
     question, the longest gap and the event types (the PDF's Figure /Alt)."""
-    per = ", ".join(f"{q.alias} {q.events}" for q in student.questions[:ALT_QUESTIONS])
+    per = ", ".join(f"{q.alias} {fmt_int(q.events)}" for q in student.questions[:ALT_QUESTIONS])
     more = len(student.questions) - ALT_QUESTIONS
     if more > 0:
-        per += f" and {count(more, 'more question')} (in the Questions table)"
+        per = ngettext(
+            "%(list)s and %(count)s more question (in the Questions table)",
+            "%(list)s and %(count)s more questions (in the Questions table)",
+            more,
+        ) % {"list": per, "count": fmt_int(more)}
     parts = [
         timeline_summary(student, report.idle_minutes, report.zone),
-        f"Events per question: {per}.",
-        f"Event types by colour: {', '.join(student.event_types)}.",
+        _("Events per question: %(list)s.") % {"list": per},
+        _("Event types by colour: %(types)s.") % {"types": ", ".join(student.event_types)},
     ]
     if student.event_count > 1:
-        parts.insert(2, f"Longest gap between two events: {fmt_gap(student.longest_idle_seconds)}.")
+        gap = fmt_gap(student.longest_idle_seconds)
+        parts.insert(2, _("Longest gap between two events: %(gap)s.") % {"gap": gap})
     return " ".join(parts)
 
 
@@ -140,46 +157,22 @@ def heat_map_alt(summary: ClassSummary, columns: range) -> str:
     busiest and quietest units (the PDF's Figure /Alt)."""
     totals, people = summary.unit_totals, summary.unit_students
     ends = [max(columns, key=totals.__getitem__), min(columns, key=totals.__getitem__)]
-    text = (
-        f"Heat map of events per student and unit: {count(len(summary.students), 'student')} "
-        f"in rows, {count(len(columns), 'unit')} in columns, each cell shaded by its count "
-        "(darker is more) and showing it."
+    units = len(columns)
+    text = _(
+        "Heat map of events per student and unit: %(students)s in rows, %(units)s in "
+        "columns, each cell shaded by its count (darker is more) and showing it."
+    ) % {
+        "students": _students(len(summary.students)),
+        "units": counted(ngettext("%(count)s unit", "%(count)s units", units), units),
+    }
+    labels = (
+        _("Busiest unit: %(unit)s (%(events)s, %(students)s)."),
+        _("Quietest unit: %(unit)s (%(events)s, %(students)s)."),
     )
-    for label, u in zip(("Busiest", "Quietest"), ends[: 1 + (ends[0] != ends[1])], strict=False):
-        events, students = count(totals[u], "event"), count(people[u], "student")
-        text += f" {label} unit: {summary.units[u]} ({events}, {students})."
+    for label, u in zip(labels, ends[: 1 + (ends[0] != ends[1])], strict=False):
+        values = {"unit": summary.units[u], "events": _events(totals[u])}
+        text += " " + label % {**values, "students": _students(people[u])}
     return text
-
-
-def fmt_gap(seconds: float) -> str:
-    """A long idle stretch: '2 d 03 h', '5 h 10 min'."""
-    if seconds >= 86400:
-        days, rest = divmod(round(seconds), 86400)
-        return f"{days} d {rest // 3600:02d} h"
-    return fmt_duration(seconds)
-
-
-def fmt_minutes(minutes: float) -> str:
-    return f"{minutes:g} min"
-
-
-def fmt_time(moment: datetime, zone: ZoneInfo) -> str:
-    """The moment on the zone's clock, to the millisecond when it has a fraction. Outside
-    UTC it carries the zone's abbreviation (CET, CEST), which tells the offsets on either
-    side of a daylight-saving change apart, and the two 02:30s of an autumn night."""
-    shown = local(moment, zone)
-    text = shown.strftime("%Y-%m-%d %H:%M:%S")
-    if shown.microsecond:
-        text += f".{shown.microsecond // 1000:03d}"
-    if zone.key != "UTC":
-        text += f" {shown.tzname()}"
-    return text
-
-
-def fmt_moment(moment: datetime, zone: ZoneInfo) -> str:
-    """``fmt_time`` for a sentence: always says which clock (``… UTC`` in UTC)."""
-    text = fmt_time(moment, zone)
-    return f"{text} UTC" if zone.key == "UTC" else text
 
 
 def time_header(label: str, zone: ZoneInfo) -> str:
@@ -187,25 +180,27 @@ def time_header(label: str, zone: ZoneInfo) -> str:
     return f"{label} ({zone.key})"
 
 
-def fmt_duration(seconds: float) -> str:
-    total = round(seconds)
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours} h {minutes:02d} min"
-    if minutes:
-        return f"{minutes} min {secs:02d} s"
-    return f"{secs} s"
+def first_header(zone: ZoneInfo) -> str:
+    return time_header(pgettext("column: the time of the first event", "First"), zone)
+
+
+def last_header(zone: ZoneInfo) -> str:
+    return time_header(pgettext("column: the time of the last event", "Last"), zone)
+
+
+def student_heading(student: StudentReport) -> str:
+    """A student's section heading, and the PDF's footer on their pages."""
+    return _("Student ID: %(student)s") % {"student": student.student_id}
 
 
 def student_facts(student: StudentReport, zone: ZoneInfo) -> list[tuple[str, str]]:
     """The student's totals, label and value."""
     return [
-        ("Events", str(student.event_count)),
-        ("Questions", str(len(student.questions))),
-        ("Active time", fmt_duration(student.active_seconds)),
-        ("First activity", fmt_moment(student.first, zone)),
-        ("Last activity", fmt_moment(student.last, zone)),
+        (_("Events"), fmt_int(student.event_count)),
+        (_("Questions"), fmt_int(len(student.questions))),
+        (_("Active time"), fmt_duration(student.active_seconds)),
+        (_("First activity"), fmt_moment(student.first, zone)),
+        (_("Last activity"), fmt_moment(student.last, zone)),
     ]
 
 
@@ -213,7 +208,7 @@ def visit_path(student: StudentReport, arrow: str = " → ") -> str:
     """Consecutive events on one question folded into one visit: 'Q1 (3) → Q2 → Q1 (2)'."""
     aliases = [q.alias for q in student.questions]
     return arrow.join(
-        aliases[v.question] if v.events == 1 else f"{aliases[v.question]} ({v.events})"
+        aliases[v.question] if v.events == 1 else f"{aliases[v.question]} ({fmt_int(v.events)})"
         for v in student.visits
     )
 
@@ -221,19 +216,13 @@ def visit_path(student: StudentReport, arrow: str = " → ") -> str:
 def class_table(report: Report) -> tuple[list[str], list[list[str]]]:
     """One row per student, in input order."""
     zone = report.zone
-    header = [
-        "Student",
-        "Events",
-        "Questions",
-        "Active time",
-        time_header("First", zone),
-        time_header("Last", zone),
-    ]
+    header = [_("Student"), _("Events"), _("Questions"), _("Active time")]
+    header += [first_header(zone), last_header(zone)]
     rows = [
         [
             s.student_id,
-            str(s.event_count),
-            str(len(s.questions)),
+            fmt_int(s.event_count),
+            fmt_int(len(s.questions)),
             fmt_duration(s.active_seconds),
             fmt_time(s.first, zone),
             fmt_time(s.last, zone),
@@ -247,20 +236,25 @@ def unit_table(report: Report) -> tuple[list[str], list[list[str]]]:
     """The class overview's units when the heat map is over its budget: one row per unit."""
     summary = report.class_summary
     rows = [
-        [unit, str(students), str(events)]
+        [unit, fmt_int(students), fmt_int(events)]
         for unit, students, events in zip(
             summary.units, summary.unit_students, summary.unit_totals, strict=True
         )
     ]
-    return ["Unit", "Students", "Events"], rows
+    return [_("Unit"), _("Students"), _("Events")], rows
 
 
 def heat_map_omitted(report: Report) -> str:
     """Why a class report lists its units instead of drawing the heat map."""
     summary = report.class_summary
-    return (
-        f"The heat map of events per student and unit is drawn for up to "
-        f"{summary.heat_map_cells:,} cells; this class has {len(summary.students):,} "
-        f"students and {len(summary.units):,} units, {summary.cells:,} cells. Each student's "
-        "events per unit are in their own section and in the report's data (…/data)."
-    )
+    return _(
+        "The heat map of events per student and unit is drawn for up to %(limit)s cells; "
+        "this class has %(students)s students and %(units)s units, %(cells)s cells. Each "
+        "student's events per unit are in their own section and in the report's data "
+        "(…/data)."
+    ) % {
+        "limit": fmt_int(summary.heat_map_cells, group=True),
+        "students": fmt_int(len(summary.students), group=True),
+        "units": fmt_int(len(summary.units), group=True),
+        "cells": fmt_int(summary.cells, group=True),
+    }

@@ -26,6 +26,9 @@ STUCK_IN_ERRORS = "stuck_in_errors"
 OPENED_NEVER_SUBMITTED = "opened_never_submitted"
 LATE_BURST = "late_burst"
 LONG_GAP = "long_gap"
+# Flag.variant: what struggling compared with; whether stuck in runs had a submission.
+AGAINST_RULE, AGAINST_CLASS, AGAINST_FLOOR = "rule", "class", "floor"
+SUBMITTED = "submitted"
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,15 +90,17 @@ def _question_flags(
             out.extend(_unsubmitted(q, rules, insight, column_of))
         if q.runs_since_submission >= rules.stuck_runs:
             since = "since the last submission" if q.submitted else "and no submission"
+            runs = q.runs_since_submission
             out.append(
                 Flag(
                     STUCK_IN_RUNS,
                     q.unit,
                     q.alias,
-                    float(q.runs_since_submission),
+                    float(runs),
                     float(rules.stuck_runs),
-                    f"{q.runs_since_submission} runs on {q.alias} {since} "
+                    f"{'1 run' if runs == 1 else f'{runs} runs'} on {q.alias} {since} "
                     f"(the rule: at least {rules.stuck_runs}).",
+                    variant=SUBMITTED if q.submitted else "",
                 )
             )
         if q.outcomes.error_streak >= rules.stuck_errors:
@@ -108,10 +113,12 @@ def _stuck_in_errors(q: QuestionSummary, rules: AttentionRules) -> Flag:
     since: how many, and the last error (its type and line when the run gave them)."""
     streak, last = q.outcomes.error_streak, q.outcomes.last_error
     details = []
-    if last is not None and last.error_type is not None:
-        details.append(display_text(last.error_type))
-    if last is not None and last.line is not None:
-        details.append(f"line {last.line}")
+    error = None if last is None or last.error_type is None else display_text(last.error_type)
+    line = None if last is None else last.line
+    if error is not None:
+        details.append(error)
+    if line is not None:
+        details.append(f"line {line}")
     what = f" (the last: {', '.join(details)})" if details else ""
     runs = "run" if streak == 1 else f"{streak} runs"
     return Flag(
@@ -122,6 +129,8 @@ def _stuck_in_errors(q: QuestionSummary, rules: AttentionRules) -> Flag:
         float(rules.stuck_errors),
         f"The last {runs} on {q.alias} ended in an error{what}, with no successful run "
         f"or submission since (the rule: at least {rules.stuck_errors}).",
+        error=error,
+        line=line,
     )
 
 
@@ -133,13 +142,18 @@ def _unsubmitted(
 ) -> list[Flag]:
     out = []
     if insight is None:
-        limit, against = rules.struggling_minutes * 60, "the rule's"
+        limit, variant = rules.struggling_minutes * 60, AGAINST_RULE
     else:
         active = insight.unit_active[column_of[q.key]]
         limit = percentile(active, rules.struggling_percentile)
-        against = f"the class's {rules.struggling_percentile:g}th percentile,"
+        variant = AGAINST_CLASS
         if limit < rules.struggling_floor_minutes * 60:
-            limit, against = rules.struggling_floor_minutes * 60, "the rule's floor of"
+            limit, variant = rules.struggling_floor_minutes * 60, AGAINST_FLOOR
+    against = {
+        AGAINST_RULE: "the rule's",
+        AGAINST_CLASS: f"the class's {rules.struggling_percentile:g}th percentile,",
+        AGAINST_FLOOR: "the rule's floor of",
+    }[variant]
     if q.active_seconds > 0 and q.active_seconds >= limit:
         out.append(
             Flag(
@@ -150,6 +164,8 @@ def _unsubmitted(
                 limit,
                 f"{_minutes(q.active_seconds)} of active time on {q.alias} without a "
                 f"submission, at or above {against} {_minutes(limit)}.",
+                variant=variant,
+                param=rules.struggling_percentile,
             )
         )
     if insight is not None:
@@ -184,7 +200,8 @@ def _late_burst(student: StudentReport, rules: AttentionRules) -> list[Flag]:
         f"{share:.0%} of the events came in the last {rules.late_burst_minutes:g} min before "
         f"the last one (the rule: over {rules.late_burst_share:.0%})."
     )
-    return [Flag(LATE_BURST, None, None, share, rules.late_burst_share, text)]
+    minutes = rules.late_burst_minutes
+    return [Flag(LATE_BURST, None, None, share, rules.late_burst_share, text, param=minutes)]
 
 
 def _long_gaps(student: StudentReport, rules: AttentionRules) -> list[Flag]:
@@ -204,7 +221,8 @@ def _long_gaps(student: StudentReport, rules: AttentionRules) -> list[Flag]:
             f"An idle gap of {_minutes(longest[index])} between two events on {q.alias} "
             f"(the rule: over {rules.long_gap_minutes:g} min)."
         )
-        out.append(Flag(LONG_GAP, q.unit, q.alias, longest[index], limit, text))
+        minutes = rules.long_gap_minutes
+        out.append(Flag(LONG_GAP, q.unit, q.alias, longest[index], limit, text, param=minutes))
     return out
 
 

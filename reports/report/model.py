@@ -56,7 +56,11 @@ class Flag:
     question: str | None  # the student's alias
     value: float
     threshold: float
-    reason: str
+    reason: str  # in English (the JSON's); the renderers word it from the fields below
+    variant: str = ""  # which wording of the rule (struggling: against what; stuck in runs)
+    param: float = 0.0  # the rule's other figure (a percentile, a window in minutes)
+    error: str | None = None  # stuck in errors: the last error's type, as displayed
+    line: int | None = None  # and its line
 
 
 @dataclass(frozen=True, slots=True)

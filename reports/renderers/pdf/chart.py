@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
+from reports.renderers.formats import fmt_gap, fmt_tick
 from reports.renderers.geometry import Scale, chart_marks, chart_scale
 from reports.renderers.pdf.fonts import REGULAR
 from reports.renderers.pdf.layout import (
@@ -22,8 +23,6 @@ from reports.renderers.pdf.layout import (
     text_width,
 )
 from reports.renderers.tables import (
-    fmt_gap,
-    fmt_tick,
     rgb,
     student_type_colours,
     timeline_alt,

@@ -4,17 +4,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reports.renderers.insight import (
+from reports.renderers import i18n
+from reports.renderers.flags import (
     ATTENTION_NOTE,
     ATTENTION_TITLE,
-    COHORT_TITLE,
     NO_ATTENTION,
+    flag_texts,
+    flagged,
+)
+from reports.renderers.formats import counted
+from reports.renderers.i18n import gettext as _
+from reports.renderers.i18n import ngettext
+from reports.renderers.insight import (
+    COHORT_TITLE,
     QUESTIONS_NOTE,
     QUESTIONS_TITLE,
     SINGLE_NOTE,
     cohort_table,
-    flag_texts,
-    flagged,
     questions_table,
 )
 from reports.renderers.pdf.chart import chart
@@ -45,6 +51,7 @@ from reports.renderers.tables import (
     heat_map_omitted,
     report_summary,
     student_facts,
+    student_heading,
     unit_table,
     visit_path,
 )
@@ -52,13 +59,21 @@ from reports.report.model import ARROW, Report, StudentReport
 
 
 def title(report: Report) -> str:
-    if len(report.students) == 1:
-        return "Activity report"
-    return f"Activity report: {len(report.students)} students"
+    n = len(report.students)
+    if n == 1:
+        return _("Activity report")
+    return counted(
+        ngettext("Activity report: %(count)s student", "Activity report: %(count)s students", n), n
+    )
 
 
 def layout_pdf(report: Report) -> list[Page]:
     """The pages as drawing operations, before they are written (tests inspect these)."""
+    with i18n.override(report.language):
+        return _layout(report)
+
+
+def _layout(report: Report) -> list[Page]:
     register_fonts()
     layout = Layout()
     layout.new_page()
@@ -69,7 +84,7 @@ def layout_pdf(report: Report) -> list[Page]:
     layout.bookmarks = not several  # a class report's bookmarks are its sections
     page_refs: list[tuple[int, Later]] = []
     if several:
-        layout.footer = layout.pages[-1].footer = "Class overview"
+        layout.footer = layout.pages[-1].footer = _("Class overview")
         layout.section = layout.element("Sect", layout.document)
         page_refs = _class_section(layout, report)
     starts = []
@@ -78,22 +93,26 @@ def layout_pdf(report: Report) -> list[Page]:
         starts.append(len(layout.pages) + (1 if several else 0))  # its first page's number
         _student_page(layout, report, student, texts, first=index == 0 and not several)
     for index, later in page_refs:  # "Needs attention" names each student's page
-        later.fill(f"page {starts[index]}")
+        later.fill(_("page %(number)s") % {"number": starts[index]})
     return layout.pages
 
 
 def render_pdf(report: Report) -> bytes:
-    pages = layout_pdf(report)
-    for number, page in enumerate(pages, start=1):
-        page.ops.extend(_footer(page.footer, number, len(pages)))
+    """The document, every word in ``report.language`` (its /Lang and XMP say which)."""
+    with i18n.override(report.language):
+        pages = _layout(report)
+        for number, page in enumerate(pages, start=1):
+            page.ops.extend(_footer(page.footer, number, len(pages)))
+        name = title(report)
     # The document's date is the report's last activity: the same input, the same bytes.
     date = report.last_activity.strftime("D:%Y%m%d%H%M%S+00'00'")
-    return write_pdf(pages, title=title(report), date=date, outline=len(pages) > 1)
+    outline = len(pages) > 1
+    return write_pdf(pages, title=name, date=date, outline=outline, language=report.language)
 
 
 def _footer(text: str, number: int, total: int) -> list[Op]:
     """The running footer: an artifact, as a screen reader should not read it on each page."""
-    right = f"Page {number} of {total}"
+    right = _("Page %(number)s of %(total)s") % {"number": number, "total": total}
     right_w = text_width(right, REGULAR, 7.5)
     left = ellipsis(text, WIDTH - right_w - 12)
     return [
@@ -110,15 +129,16 @@ PAGE_REF_ROOM = 60.0  # points kept at the right of a "Needs attention" name: "p
 def _needs_attention(layout: Layout, report: Report) -> list[tuple[int, Later]]:
     """The flagged students by name, each with the page its section starts on (filled in
     once the sections are laid out; they are bookmarked too), and the reasons."""
-    layout.section.bookmark = ATTENTION_TITLE
-    layout.heading(ATTENTION_TITLE, 14, level=2)
-    layout.paragraph(ATTENTION_NOTE.split(" "), " ", colour=MUTED)
+    layout.section.bookmark = _(ATTENTION_TITLE)
+    layout.heading(_(ATTENTION_TITLE), 14, level=2)
+    layout.paragraph(_(ATTENTION_NOTE).split(" "), " ", colour=MUTED)
     students = flagged(report)
     if not students:
-        layout.paragraph(NO_ATTENTION.split(" "), " ")
+        layout.paragraph(_(NO_ATTENTION).split(" "), " ")
     page_refs = []
-    for index, student_id, texts in students:
-        layout.heading(f"Student ID: {student_id}", 10.5, 1.4, reserve=PAGE_REF_ROOM)
+    for index, _id, texts in students:
+        heading = student_heading(report.students[index])
+        layout.heading(heading, 10.5, 1.4, reserve=PAGE_REF_ROOM)
         assert layout.later is not None
         page_refs.append((index, layout.later))
         for text in texts:
@@ -132,18 +152,18 @@ def _class_section(layout: Layout, report: Report) -> list[tuple[int, Later]]:
     if report.insight is not None:
         page_refs = _needs_attention(layout, report)
         layout.section = layout.element("Sect", layout.document)
-        layout.section.bookmark = QUESTIONS_TITLE
-        layout.heading(QUESTIONS_TITLE, 14, level=2)
-        layout.paragraph(QUESTIONS_NOTE.split(" "), " ", colour=MUTED)
+        layout.section.bookmark = _(QUESTIONS_TITLE)
+        layout.heading(_(QUESTIONS_TITLE), 14, level=2)
+        layout.paragraph(_(QUESTIONS_NOTE).split(" "), " ", colour=MUTED)
         header, rows = questions_table(report)
         table(layout, header, rows, frozenset({1, 2, 3, 4}))
         layout.section = layout.element("Sect", layout.document)
-    layout.heading("Class overview", 14, level=2)
-    layout.section.bookmark = "Class overview"
+    layout.heading(_("Class overview"), 14, level=2)
+    layout.section.bookmark = _("Class overview")
     header, rows = class_table(report)
     table(layout, header, rows, frozenset({1, 2}))
     if report.class_summary.counts is None:  # over the heat map's budget: the units instead
-        layout.heading("Events per unit", 10.5, 1.4)
+        layout.heading(_("Events per unit"), 10.5, 1.4)
         layout.paragraph(heat_map_omitted(report).split(" "), " ")
         header, rows = unit_table(report)
         table(layout, header, rows, frozenset({1, 2}))
@@ -189,7 +209,7 @@ def _student_page(
 ) -> None:
     """A student's section on one page when any density makes it fit, else flowing on at
     the normal density. Tried in the order normal, tightest, tight: at most three layouts."""
-    layout.footer = f"Student ID: {student.student_id}"
+    layout.footer = student_heading(student)
     layout.section = layout.element("Sect", layout.document)
     if first:
         layout.pages[-1].footer = layout.footer
@@ -222,8 +242,9 @@ def _student(
     layout: Layout, report: Report, student: StudentReport, texts: _Texts, density: Density
 ) -> None:
     gap = density.heading_gap
-    layout.heading(f"Student ID: {student.student_id}", 15, gap, level=2)
-    layout.paragraph(f"Namespace: {student.namespace}".split(" "), " ", colour=MUTED)
+    layout.heading(student_heading(student), 15, gap, level=2)
+    namespace = _("Namespace: %(namespace)s") % {"namespace": student.namespace}
+    layout.paragraph(namespace.split(" "), " ", colour=MUTED)
     facts = layout.element("L")
     for label, value in texts.facts:  # a list: each item a label and its value
         layout.need(density.fact_leading)
@@ -233,17 +254,19 @@ def _student(
         layout.text(MARGIN + 32 * MM, value, tag=layout.element("LBody", item))
     layout.y -= 6 * gap / 1.4
     if texts.flags:
-        layout.heading(ATTENTION_TITLE, 11.5, gap)
+        layout.heading(_(ATTENTION_TITLE), 11.5, gap)
         for text in texts.flags:
             layout.paragraph(text.split(" "), " ", size=9)
-    layout.heading("Timeline", 11.5, gap)
+    layout.heading(_("Timeline"), 11.5, gap)
     chart(layout, report, student, density)
-    layout.heading("Event order", 11.5, gap)
+    layout.heading(_("Event order"), 11.5, gap)
     layout.paragraph(texts.order, ARROW, size=9)
-    layout.heading("Visits", 11.5, gap)
+    layout.heading(_("Visits"), 11.5, gap)
     layout.paragraph(texts.visits, " → ", size=9)
-    table(layout, texts.header, texts.rows, texts.numeric, title="Questions", density=density)
+    title = _("Questions")
+    table(layout, texts.header, texts.rows, texts.numeric, title=title, density=density)
     header, rows = texts.cohort
     if report.insight is None:
-        layout.paragraph(SINGLE_NOTE.split(" "), " ", colour=MUTED, size=9)
-    table(layout, header, rows, frozenset({1, 3, 5}), title=COHORT_TITLE, density=density)
+        layout.paragraph(_(SINGLE_NOTE).split(" "), " ", colour=MUTED, size=9)
+    title = _(COHORT_TITLE)
+    table(layout, header, rows, frozenset({1, 3, 5}), title=title, density=density)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from reports.renderers.formats import fmt_int
 from reports.renderers.heatmap import HeatScale, UnitGroup, heat_scale, unit_groups
+from reports.renderers.i18n import gettext as _
 from reports.renderers.pdf.fonts import BOLD, REGULAR
 from reports.renderers.pdf.layout import (
     INK,
@@ -78,7 +80,7 @@ def _header(
 ) -> None:
     top = layout.y
     base = top - head_h + 3
-    texts = [(MARGIN + 2, base, "Student")]
+    texts = [(MARGIN + 2, base, _("Student"))]
     for i, label in enumerate(labels):
         centre = MARGIN + id_w + (i + 0.5) * cell_w
         if upright:  # long unit names are drawn upwards, cut to the header's height
@@ -107,7 +109,7 @@ def _row(
                 (x + 0.5, top - _ROW + 0.5, cell_w - 1, _ROW - 1, rgb(scale.colour(shade)))
             )
         colour = WHITE if scale.white_text(shade) else INK if shade else MUTED
-        label = str(count)
+        label = fmt_int(count)
         cells.append((x + (cell_w - text_width(label, REGULAR, _SIZE)) / 2, base, label, colour))
     return [("bars", fills), ("cells", REGULAR, _SIZE, cells)]
 
@@ -117,8 +119,9 @@ def _legend(layout: Layout, scale: HeatScale) -> None:
     layout.need(16)
     layout.y -= 11
     tag = layout.element("P")  # the words; the swatches are artifacts
-    layout.text(MARGIN, "Events per cell:", REGULAR, 7.5, MUTED, tag)
-    x = MARGIN + text_width("Events per cell:", REGULAR, 7.5) + 8
+    words = _("Events per cell:")
+    layout.text(MARGIN, words, REGULAR, 7.5, MUTED, tag)
+    x = MARGIN + text_width(words, REGULAR, 7.5) + 8
     for label, shade in scale.legend():
         fill = rgb(scale.colour(shade))
         frame = ("rect", x - 0.4, layout.y - 2.4, 15.8, 9.8, LINE)  # a thin frame

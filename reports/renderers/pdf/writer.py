@@ -19,10 +19,17 @@ from reports.renderers.pdf.layout import PAGE_H, PAGE_W, Page
 from reports.renderers.pdf.tags import Tree, build_tree, text_string
 
 _CATALOG, _PAGES, _INFO, _RESOURCES = 1, 2, 3, 4  # pages follow, then the fonts
-LANGUAGE = "en"
+LANGUAGE = "en"  # unless the report says which
 
 
-def write_pdf(pages: Sequence[Page], *, title: str, date: str, outline: bool = True) -> bytes:
+def write_pdf(
+    pages: Sequence[Page],
+    *,
+    title: str,
+    date: str,
+    outline: bool = True,
+    language: str = LANGUAGE,
+) -> bytes:
     """``date`` is a PDF date ("D:20240721030455+00'00'"): the same input, the same bytes.
     With ``outline``, the elements that name a bookmark are the document's outline."""
     fonts = DocumentFonts()
@@ -54,16 +61,16 @@ def write_pdf(pages: Sequence[Page], *, title: str, date: str, outline: bool = T
         names.append(f"/{resource} {len(bodies) + 1} 0 R")
         bodies.extend(objects.bodies(len(bodies) + 1))
     bodies[_RESOURCES - 1] = f"<< /ProcSet [/PDF /Text] /Font << {' '.join(names)} >> >>".encode()
-    bodies.append(_metadata(title, date))
+    bodies.append(_metadata(title, date, language))
     tree = build_tree(marks, kids, len(bodies) + 1, outline)
-    bodies[_CATALOG - 1] = _catalog(len(bodies), tree.root, tree.outline)
+    bodies[_CATALOG - 1] = _catalog(len(bodies), tree.root, tree.outline, language)
     return _serialize(bodies, first_font, tree)
 
 
-def _catalog(metadata: int, root: int, outline: int | None) -> bytes:
+def _catalog(metadata: int, root: int, outline: int | None, language: str) -> bytes:
     extra = f" /Outlines {outline} 0 R /PageMode /UseOutlines" if outline else ""
     return (
-        f"<< /Type /Catalog /Pages {_PAGES} 0 R /Lang ({LANGUAGE}) /MarkInfo << /Marked true >> "
+        f"<< /Type /Catalog /Pages {_PAGES} 0 R /Lang ({language}) /MarkInfo << /Marked true >> "
         f"/StructTreeRoot {root} 0 R /Metadata {metadata} 0 R "
         f"/ViewerPreferences << /DisplayDocTitle true >>{extra} >>"
     ).encode()
@@ -76,7 +83,7 @@ def _info(title: str, date: str) -> bytes:
     ).encode("latin-1")
 
 
-def _metadata(title: str, date: str) -> bytes:
+def _metadata(title: str, date: str, language: str) -> bytes:
     """The XMP packet: the title, the Info dictionary's facts, and the PDF/UA-1 claim."""
     when = f"{date[2:6]}-{date[6:8]}-{date[8:10]}T{date[10:12]}:{date[12:14]}:{date[14:16]}"
     when += date[16:19].replace("Z", "+00") + ":" + (date[20:22] or "00")
@@ -88,7 +95,7 @@ def _metadata(title: str, date: str) -> bytes:
 <dc:format>application/pdf</dc:format>
 <dc:title><rdf:Alt><rdf:li xml:lang="x-default">{escape(title)}</rdf:li></rdf:Alt></dc:title>
 <dc:creator><rdf:Seq><rdf:li>Report Task</rdf:li></rdf:Seq></dc:creator>
-<dc:language><rdf:Bag><rdf:li>{LANGUAGE}</rdf:li></rdf:Bag></dc:language>
+<dc:language><rdf:Bag><rdf:li>{escape(language)}</rdf:li></rdf:Bag></dc:language>
 <xmp:CreatorTool>Report Task</xmp:CreatorTool>
 <xmp:CreateDate>{when}</xmp:CreateDate><xmp:ModifyDate>{when}</xmp:ModifyDate>
 <pdf:Producer>Report Task</pdf:Producer>

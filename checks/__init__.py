@@ -1,0 +1,1 @@
+"""Checks of the code's shape (make lint): module sizes, the docs, the translation catalogs."""
