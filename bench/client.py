@@ -96,8 +96,8 @@ class Client:
             return Answer(response.status, dict(response.getheaders()), data)
         raise AssertionError("unreachable")
 
-    def post_json(self, path: str, body: bytes) -> Answer:
-        return self.request("POST", path, body, {"Content-Type": "application/json"})
+    def post_json(self, path: str, body: bytes, content_type: str = "application/json") -> Answer:
+        return self.request("POST", path, body, {"Content-Type": content_type})
 
     def run_job(
         self,
@@ -113,9 +113,7 @@ class Client:
         """POST, then poll every ``interval`` until the finished report is in hand:
         the JSON with SUCCESS for html, the PDF bytes for pdf."""
         start = time.perf_counter()
-        answer = self.request(
-            "POST", f"/assignment/{kind}{query}", body, {"Content-Type": content_type}
-        )
+        answer = self.post_json(f"/assignment/{kind}{query}", body, content_type)
         posted = time.perf_counter()
         result = JobResult(kind, answer.status, posted - start)
         if answer.status != 202:
