@@ -4,9 +4,11 @@ input answered 400, 413, 415 or 422 before anything is stored."""
 
 from __future__ import annotations
 
+import io
 import json
 from typing import Any
 
+import pypdf
 import pytest
 
 from reports.jobs import run
@@ -169,3 +171,25 @@ def test_what_was_received_is_part_of_the_idempotency_fingerprint(client) -> Non
     assert post_keyed(as_xapi(), XAPI_MAPPING).json()["task_id"] == first.json()["task_id"]
     other = json.dumps({"types": {RAN: "run"}})  # another mapping: another request
     assert post_keyed(as_xapi(), other).status_code == 422
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [
+        ("en", "1 event of the input maps to no event the report reads and is not in it: "
+               "EventType Session.Start (1)."),
+        ("de", "1 Ereignis der Eingabe entspricht keinem Ereignis, das der Bericht liest, und "
+               "fehlt darin: EventType Session.Start (1)."),
+    ],
+)  # fmt: skip
+def test_the_report_says_what_was_ignored_in_its_language(client, language, said) -> None:
+    html = finished_report(
+        client, "html", as_progsnap2(), CSV_TYPE, input="progsnap2", language=language
+    ).decode()
+    assert said in html
+    pdf = finished_report(
+        client, "pdf", as_progsnap2(), CSV_TYPE, input="progsnap2", language=language
+    )
+    text = " ".join(pypdf.PdfReader(io.BytesIO(pdf)).pages[0].extract_text().split())
+    assert said in text

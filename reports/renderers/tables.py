@@ -69,9 +69,9 @@ ALT_QUESTIONS = 12  # questions named in a chart's text alternative; the table h
 
 
 def report_summary(report: Report) -> str:
-    """The sentence under the title, the same in both formats."""
+    """The sentences under the title, the same in both formats."""
     zone = report.zone
-    return _(
+    summary = _(
         "%(events)s, last activity %(moment)s. All times are in the time zone %(zone)s. "
         "Active time counts the gaps between events of at most %(minutes)s."
     ) % {
@@ -80,6 +80,33 @@ def report_summary(report: Report) -> str:
         "zone": zone.key,
         "minutes": fmt_minutes(report.idle_minutes),
     }
+    ignored = ignored_note(report)
+    return f"{summary} {ignored}" if ignored else summary
+
+
+_REASONS_SHOWN = 5
+
+
+def ignored_note(report: Report) -> str:
+    """What of a body in another format mapped to no event (docs/api.md, "Other input
+    formats"); "" when nothing was ignored. The reasons stay in the input's own words."""
+    source = report.source
+    if source is None or not source.ignored:
+        return ""
+    reasons = [f"{reason} ({fmt_int(count)})" for reason, count in source.ignored_by]
+    more = len(reasons) - _REASONS_SHOWN
+    listed = "; ".join(reasons[:_REASONS_SHOWN])
+    if more > 0:
+        listed += "; " + counted(
+            ngettext("%(count)s more reason", "%(count)s more reasons", more), more
+        )
+    return ngettext(
+        "%(count)s event of the input maps to no event the report reads and is not in it: "
+        "%(reasons)s.",
+        "%(count)s events of the input map to no event the report reads and are not in it: "
+        "%(reasons)s.",
+        source.ignored,
+    ) % {"count": fmt_int(source.ignored), "reasons": listed}
 
 
 def _events(n: int) -> str:
