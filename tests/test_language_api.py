@@ -4,13 +4,16 @@ idempotency fingerprint, and the language the worker's report is written in."""
 
 from __future__ import annotations
 
+import io
 import json
 from typing import Any
 
+import pikepdf
 import pytest
 
 from reports.jobs.states import job_claim
 from reports.models import ReportJob
+from tests.test_data import finished
 
 BODY: dict[str, Any] = {
     "namespace": "ns",
@@ -86,3 +89,18 @@ def test_the_worker_claims_the_jobs_language(client) -> None:
     claimed = job_claim(job_id=response.json()["task_id"], holder="test/1")
     assert claimed is not None
     assert claimed[0].language == "hi"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("language", "word"), [("de", "Fragen"), ("hi", "प्रश्न")])
+def test_the_workers_report_is_written_in_the_jobs_language(client, language, word) -> None:
+    """The whole path: the query, the job row, the claim, the model and both renderers."""
+    task_id = finished(client, "html", BODY, f"?language={language}")
+    got = client.get(f"/assignment/html/{task_id}/report")
+    html = b"".join(got.streaming_content).decode()
+    assert f'<html lang="{language}">' in html
+    assert word in html
+    pdf_id = finished(client, "pdf", BODY, f"?language={language}")
+    response = client.get(f"/assignment/pdf/{pdf_id}/report")
+    pdf = pikepdf.open(io.BytesIO(b"".join(response.streaming_content)))
+    assert str(pdf.Root.Lang) == language
