@@ -14,6 +14,7 @@ import subprocess
 import zlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import msgspec
 import pypdf
@@ -27,7 +28,7 @@ from tests.browser import CHROMIUM, CHROMIUM_ARGS
 pytestmark = pytest.mark.slow  # make test-fast leaves it out (pyproject.toml)
 
 
-def mixed_report():
+def mixed_report(language: str = "en", names: tuple[str, ...] = ()):
     """Three students, four event types, a two-day idle gap, a Cyrillic name."""
     start = datetime(2024, 7, 22, 9, 0, tzinfo=UTC)
     types = ["saved_code", "run", "submission", "hint"]
@@ -56,7 +57,11 @@ def mixed_report():
         {"namespace": "course-2024", "student_id": "zoë.ångström", "events": events(1, 45, 20)},
         {"namespace": "course-2024", "student_id": "s-003", "events": events(2, 25, 99)},
     ]
-    return build_report([msgspec.convert(s, StudentIn) for s in students], idle_minutes=30)
+    for student, name in zip(students, names, strict=False):
+        student["student_id"] = name
+    return build_report(
+        [msgspec.convert(s, StudentIn) for s in students], idle_minutes=30, language=language
+    )
 
 
 def _tool(path: str) -> str:
@@ -209,3 +214,29 @@ def test_pdf_pages_are_a4_with_vector_charts(tmp_path: Path) -> None:
             _keep(name, (tmp_path / "docs.png").read_bytes())
     chart_page = pages[int(first_student) - 1]
     assert coloured_pixels(chart_page.read_bytes())[1] > 30, "no coloured chart marks"
+
+
+def _chart_marks(page: Any) -> int:
+    """A chart's marks on a page: round-capped strokes ("l S")."""
+    contents = page.get_contents()
+    return 0 if contents is None else contents.get_data().count(b" l S")
+
+
+def test_a_hindi_pdf_page_is_drawn_with_its_script(tmp_path: Path) -> None:
+    """The README's Hindi page: Devanagari words and a Devanagari student name, shaped
+    (tests/test_pdf_scripts.py checks the glyphs; this one that the page is drawn)."""
+    pdftoppm = _tool("pdftoppm")
+    report = mixed_report("hi", ("अनन्या कृष्णमूर्ति",))
+    (tmp_path / "report.pdf").write_bytes(render(report, "pdf").content)
+    reader = pypdf.PdfReader(tmp_path / "report.pdf")
+    marks = [_chart_marks(page) for page in reader.pages]
+    first_student = 1 + [count >= 20 for count in marks].index(True)  # her timeline's page
+    subprocess.run(
+        [pdftoppm, "-r", "80", "-png", "-f", str(first_student), "-l", str(first_student),
+         "-singlefile", str(tmp_path / "report.pdf"), str(tmp_path / "page")],
+        check=True, capture_output=True, timeout=90,
+    )  # fmt: skip
+    data = (tmp_path / "page.png").read_bytes()
+    ink, colour = coloured_pixels(data)
+    assert ink > 500 and colour > 30, "the Hindi page looks blank or has no chart"
+    _keep("report-pdf-hi.png", data)
