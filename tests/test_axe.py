@@ -5,6 +5,7 @@ thread on a loopback port). And the web page used from the keyboard alone."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
 from collections.abc import Iterator
@@ -83,12 +84,16 @@ def page(browser: Any) -> Iterator[Any]:  # noqa: F811
 
 
 def report_for(name: str) -> Report:
-    if name == "seed":
-        return build_report(decode_students(payloads.sample_body()), idle_minutes=30.0)
-    return student_report(8, 40, students=12)
+    """The seed's or a class's report, in English unless the name says German or Hindi."""
+    language = "de" if name.endswith("German") else "hi" if name.endswith("Hindi") else "en"
+    if name.startswith("seed"):
+        report = build_report(decode_students(payloads.sample_body()), idle_minutes=30.0)
+    else:
+        report = student_report(8, 40, students=12)
+    return dataclasses.replace(report, language=language)
 
 
-@pytest.mark.parametrize("name", ["seed", "class of 12"])
+@pytest.mark.parametrize("name", ["seed", "class of 12", "seed in German", "class of 12 in Hindi"])
 def test_html_report_has_no_violation(name: str, page: Any, axe_source: str) -> None:
     page.set_content(render(report_for(name), "html").content.decode())
     assert violations(page, axe_source) == []
@@ -230,9 +235,10 @@ def test_web_page_works_without_a_mouse(server: str, page: Any) -> None:
     page.keyboard.press("Enter")
     assert "00a9a76518624b02b0ed57263606fc26" in page.input_value("#events")
     tab_to(page, "events")
-    assert "file" in tab_to(page, "timezone")  # the file input, the format, on the way
+    on_the_way = tab_to(page, "timezone")
+    assert "file" in on_the_way and "input" in on_the_way  # the file, its format, the kind
     page.keyboard.type("Asia/Kolkata")
-    tab_to(page, "submit")
+    assert "language" in tab_to(page, "submit")  # the report's language, on the way
     page.keyboard.press("Enter")
     expect(page.locator("#job-status")).to_have_text("STARTED")
     job.done = True
