@@ -33,6 +33,7 @@ from reports.report.contract import (
     decode_students,
     unit_key,
 )
+from reports.report.languages import LanguageTag
 
 SLICE = 4096  # events decoded into structs at once
 SMALL_BODY = 1 << 20  # bytes; a body up to this size is decoded in one pass
@@ -130,6 +131,7 @@ class _SlicedStudent(msgspec.Struct, frozen=True):
     callback_url: CallbackUrl | None = None
     timezone: TimezoneName | None = None
     attention: AttentionIn | None = None
+    language: LanguageTag | None = None
 
 
 _outer = msgspec.json.Decoder(
