@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -79,26 +80,38 @@ def event_count(body: bytes) -> int:
     return body.count(b'"created_time"')
 
 
-def progsnap2_table(megabytes: int, *, students: int = 500) -> bytes:
-    """A ProgSnap2 MainTable.csv of about ``megabytes`` MB (issue 22): edits, compiles (a
-    third failing, each failure with its Compile.Error row), runs and submissions of
-    ``students`` students on 40 problems, the students' rows interleaved as a class's are,
-    every row with columns the report does not read (a CodeStateID, a ClientTimestamp)."""
-    kinds = ("File.Edit", "Compile", "Compile.Error", "Run.Program", "Submit", "Session.Start")
+PROGSNAP2_KINDS = (
+    "File.Edit",
+    "Compile",
+    "Compile.Error",
+    "Run.Program",
+    "Submit",
+    "Session.Start",
+)
+
+
+def progsnap2_lines(size: int, *, students: int = 500) -> Iterator[str]:
+    """A ProgSnap2 MainTable.csv of about ``size`` bytes, a line at a time (the header
+    first): edits, compiles (two in three failing, each failure with its Compile.Error
+    row), runs, submissions and session starts (ignored) of ``students`` students on 40
+    problems, the students' rows interleaved as a class's are, every row with columns the
+    report does not read (a CodeStateID, a ClientTimestamp). Issue 22's bench and tests."""
     header = (
         "EventID,Order,SubjectID,AssignmentID,ProblemID,EventType,ServerTimestamp,"
         "ServerTimezone,CompileResult,CompileMessageType,ParentEventID,Score,CodeStateID,"
         "ClientTimestamp\n"
     )
-    lines, size, row = [header], len(header), 0
-    while size < megabytes * 2**20:
+    yield header
+    written, row = len(header), 0
+    while written < size:
         row += 1
-        kind = kinds[row % len(kinds)]
+        kind = PROGSNAP2_KINDS[row % len(PROGSNAP2_KINDS)]
         second = row // students
         day, hour, minute = 1 + second // 86400, second // 3600 % 24, second // 60 % 60
         stamp = f"2024-03-{day:02d}T{hour:02d}:{minute:02d}:{second % 60:02d}"
         problem = row // 7919 % 40
         result = ("Error" if row % 3 else "Success") if kind == "Compile" else ""
+        result = "Success" if kind == "Run.Program" else result
         message = "SyntaxError" if kind == "Compile.Error" else ""
         parent = str(row - 1) if kind == "Compile.Error" else ""
         score = "0.5" if kind == "Submit" else ""
@@ -106,6 +119,10 @@ def progsnap2_table(megabytes: int, *, students: int = 500) -> bytes:
             f"{row},{row},student-{row % students:05d},a{problem // 10},p{problem},{kind},"
             f"{stamp},Europe/Berlin,{result},{message},{parent},{score},cs-{row},{stamp}\n"
         )
-        lines.append(line)
-        size += len(line)
-    return "".join(lines).encode()
+        written += len(line)
+        yield line
+
+
+def progsnap2_table(megabytes: int, *, students: int = 500) -> bytes:
+    """``progsnap2_lines`` of ``megabytes`` MB, as one body."""
+    return "".join(progsnap2_lines(megabytes * 2**20, students=students)).encode()

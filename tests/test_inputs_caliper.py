@@ -10,9 +10,10 @@ import tracemalloc
 import orjson
 import pytest
 
-from reports.errors import InvalidInput, Unprocessable
+from reports.errors import Unprocessable
 from reports.inputs import Converted, convert
-from reports.report.contract import decode_students
+from tests.test_inputs_xapi import events, json_input
+from tests.test_inputs_xapi import invalid as xapi_invalid
 
 ACTOR = "urn:instructure:canvas:user:21070000000000001"
 QUIZ = "urn:instructure:canvas:quiz:21070000000000042"
@@ -41,21 +42,11 @@ def envelope(*events: dict) -> dict:
 
 
 def caliper(data, **kwargs) -> Converted:
-    raw = data if isinstance(data, bytes) else orjson.dumps(data)
-    converted = convert("caliper", io.BytesIO(raw), content_type="application/json", **kwargs)
-    decode_students(converted.body)
-    return converted
-
-
-def events(converted: Converted) -> list[dict]:
-    return orjson.loads(converted.body)[0]["events"]
+    return json_input("caliper", data, **kwargs)
 
 
 def invalid(data, **kwargs) -> dict[str, list[str]]:
-    with pytest.raises(InvalidInput) as caught:
-        caliper(data, **kwargs)
-    assert caught.value.errors
-    return caught.value.errors
+    return xapi_invalid(data, "caliper", **kwargs)
 
 
 def test_default_actions_and_scores() -> None:

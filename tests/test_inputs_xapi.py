@@ -11,7 +11,7 @@ import orjson
 import pytest
 
 from reports.errors import InvalidInput, Unprocessable
-from reports.inputs import Converted, convert
+from reports.inputs import Converted, Kind, convert
 from reports.report.contract import decode_students
 
 ADL = "http://adlnet.gov/expapi/verbs/"
@@ -28,20 +28,25 @@ def statement(verb: str, *, actor: dict | None = None, **fields) -> dict:
     }
 
 
-def xapi(data, **kwargs) -> Converted:
+def json_input(kind: Kind, data, **kwargs) -> Converted:
+    """``data`` (bytes, or JSON to encode) converted as ``kind``; its body must decode."""
     raw = data if isinstance(data, bytes) else orjson.dumps(data)
-    converted = convert("xapi", io.BytesIO(raw), content_type="application/json", **kwargs)
+    converted = convert(kind, io.BytesIO(raw), content_type="application/json", **kwargs)
     decode_students(converted.body)
     return converted
+
+
+def xapi(data, **kwargs) -> Converted:
+    return json_input("xapi", data, **kwargs)
 
 
 def events(converted: Converted) -> list[dict]:
     return orjson.loads(converted.body)[0]["events"]
 
 
-def invalid(data, **kwargs) -> dict[str, list[str]]:
+def invalid(data, kind: Kind = "xapi", **kwargs) -> dict[str, list[str]]:
     with pytest.raises(InvalidInput) as caught:
-        xapi(data, **kwargs)
+        json_input(kind, data, **kwargs)
     assert caught.value.errors
     return caught.value.errors
 

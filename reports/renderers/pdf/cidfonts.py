@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from functools import cache, lru_cache
 
 from reports.renderers.pdf.faces import FACES, hb_font, upem
-from reports.renderers.pdf.fonts import FONT_ZLIB, stream
+from reports.renderers.pdf.fonts import FONT_ZLIB, stream, to_unicode_cmap
 from reports.renderers.pdf.shaping import Run
 from reports.renderers.pdf.truetype import metrics, subset
 
@@ -150,16 +150,4 @@ def type0_objects(face: str, glyphs: tuple[tuple[int, str], ...]) -> Type0Object
 
 
 def _cmap(glyphs: tuple[tuple[int, str], ...]) -> bytes:
-    lines = [
-        "/CIDInit /ProcSet findresource begin 12 dict begin begincmap",
-        "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def",
-        "/CMapName /Adobe-Identity-UCS def /CMapType 2 def",
-        "1 begincodespacerange <0000> <FFFF> endcodespacerange",
-    ]
-    for start in range(0, len(glyphs), 100):  # at most 100 entries per block
-        block = glyphs[start : start + 100]
-        lines.append(f"{len(block)} beginbfchar")
-        lines.extend(f"<{g:04X}> <{t.encode('utf-16-be').hex().upper()}>" for g, t in block)
-        lines.append("endbfchar")
-    lines.append("endcmap CMapName currentdict /CMap defineresource pop end end")
-    return "\n".join(lines).encode()
+    return to_unicode_cmap(("Adobe", "UCS", "Adobe-Identity-UCS"), 4, 0xFFFF, glyphs)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import threading
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from typing import cast
@@ -181,17 +182,27 @@ def subset_objects(font: str, codes: tuple[int, ...], index: int) -> SubsetObjec
 
 
 def _cmap(name: str, codes: tuple[int, ...]) -> bytes:
-    pairs = [(i, c) for i, c in enumerate(codes) if c]
+    pairs = [(i, chr(c)) for i, c in enumerate(codes) if c]
+    return to_unicode_cmap((name, name, name), 2, len(codes) - 1, pairs)
+
+
+def to_unicode_cmap(
+    names: tuple[str, str, str], digits: int, last: int, pairs: Sequence[tuple[int, str]]
+) -> bytes:
+    """A ToUnicode CMap (text extraction): each code, of ``digits`` hex digits from 0 to
+    ``last``, to the text it stands for. ``names``: its registry, ordering and CMap name."""
+    registry, ordering, cmap_name = names
     lines = [
         "/CIDInit /ProcSet findresource begin 12 dict begin begincmap",
-        f"/CIDSystemInfo << /Registry ({name}) /Ordering ({name}) /Supplement 0 >> def",
-        f"/CMapName /{name} def /CMapType 2 def",
-        f"1 begincodespacerange <00> <{len(codes) - 1:02X}> endcodespacerange",
+        f"/CIDSystemInfo << /Registry ({registry}) /Ordering ({ordering}) /Supplement 0 >> def",
+        f"/CMapName /{cmap_name} def /CMapType 2 def",
+        f"1 begincodespacerange <{0:0{digits}X}> <{last:0{digits}X}> endcodespacerange",
     ]
     for start in range(0, len(pairs), 100):  # at most 100 entries per block
         block = pairs[start : start + 100]
         lines.append(f"{len(block)} beginbfchar")
-        lines.extend(f"<{i:02X}> <{chr(c).encode('utf-16-be').hex().upper()}>" for i, c in block)
+        for code, text in block:
+            lines.append(f"<{code:0{digits}X}> <{text.encode('utf-16-be').hex().upper()}>")
         lines.append("endbfchar")
     lines.append("endcmap CMapName currentdict /CMap defineresource pop end end")
     return "\n".join(lines).encode()
