@@ -13,6 +13,7 @@ import pytest
 
 from tests.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.stack import ROOT, Stack
+from tests.test_inputs_same import as_progsnap2
 
 pytestmark = pytest.mark.slow  # make test-fast leaves it out (pyproject.toml)
 
@@ -165,6 +166,25 @@ def test_web_page_end_to_end(stack: Stack, browser) -> None:
         expect(page.locator("#error-list")).to_contain_text("events[0].created_time")
         expect(page.locator("#job")).to_be_hidden()  # the previous job's panel is gone
 
+        # A ProgSnap2 table uploaded as it is, the report in Hindi: what was ignored is said.
+        table = Path(stack.tmp) / "MainTable.csv"
+        table.write_bytes(as_progsnap2())
+        page.set_input_files("#file", str(table))
+        assert page.input_value("#input") == "progsnap2"  # chosen from the file's name
+        page.select_option("#language", "hi")
+        page.click("#submit")
+        expect(page.locator("#job-kind")).to_have_text("HTML · ProgSnap2 input")
+        expect(page.locator("#job-status")).to_have_text("SUCCESS", timeout=30_000)
+        with context.expect_page() as opened:
+            page.click("#open-report")
+        report = opened.value
+        report.wait_for_load_state()
+        assert report.evaluate("document.documentElement.lang") == "hi"
+        assert "EventType Session.Start (1)" in report.inner_text("body")
+        report.close()
+        page.select_option("#language", "en")
+        page.select_option("#input", "json")
+
         # A class list as PDF: progress done/total shows while it runs, then the download.
         # (Large enough to run for a second or more: a read of a job that finishes before
         # the page's first poll answers with the report at once, as it should.)
@@ -189,13 +209,14 @@ def test_web_page_end_to_end(stack: Stack, browser) -> None:
         pdf = Path(download.value.path()).read_bytes()
         assert pdf.startswith(b"%PDF-")
 
-        # Both jobs are listed, newest first, and survive a reload (localStorage).
+        # The jobs are listed, newest first, and survive a reload (localStorage).
         page.reload()
         rows = page.locator("#recent tbody tr")
-        expect(rows).to_have_count(2)
+        expect(rows).to_have_count(3)
         expect(rows.nth(0)).to_contain_text("PDF")
         expect(rows.nth(0)).to_contain_text("SUCCESS")
         expect(rows.nth(1)).to_contain_text("HTML")
+        expect(rows.nth(2)).to_contain_text("HTML")
         page.click("#recent tbody tr:first-child button")
         expect(page.locator("#job-status")).to_have_text("SUCCESS")
 

@@ -138,8 +138,10 @@
     var label = el("job-status");
     label.textContent = status;
     label.className = "badge badge-" + status.toLowerCase();
-    el("job-kind").textContent = job.kind.toUpperCase() + " · " + job.students +
-      (job.students === 1 ? " student" : " students");
+    el("job-kind").textContent = job.kind.toUpperCase() + " · " + (
+      typeof job.students === "number"
+        ? job.students + (job.students === 1 ? " student" : " students")
+        : (INPUT_NAMES[job.input] || job.input) + " input");
     el("job-id").textContent = job.task_id;
     var bar = el("progress");
     var text = STATUS_TEXT[status] || status;
@@ -253,6 +255,7 @@
     }
   }
 
+  var INPUT_NAMES = { progsnap2: "ProgSnap2", xapi: "xAPI", caliper: "Caliper" };
   // A .csv or .zip upload is sent as it is (a ProgSnap2 table), not pasted as text.
   var upload = null;
 
@@ -309,7 +312,8 @@
             task_id: body.task_id,
             status_url: body.status_url,
             kind: kind,
-            students: input === "json" ? countStudents(text) : "?",
+            students: input === "json" ? countStudents(text) : null,
+            input: input,
             status: body.status,
             submitted: new Date().toISOString(),
           };
