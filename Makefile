@@ -71,12 +71,13 @@ compilemessages: install
 # its own per checkout keeps two checkouts' test runs from deleting each other's files.
 TEST_TMP ?= /tmp/report-task-tests-$(shell printf '%s' "$(CURDIR)" | cksum | cut -d' ' -f1)
 
-# Two test processes (pytest-xdist, a file to each at a time): most tests wait on other
-# processes, sockets and timers rather than the CPU, so two share the 2 cores well: 8 min 32 s
-# against 12 min 11 s one after the other. schemathesis's in-process test gives its eight
-# operations one test id, which xdist would run once: it runs on its own after the rest
-# (in a full run; PYTEST_ARGS that name tests run just those).
-TEST_WORKERS ?= 2
+# TEST_WORKERS=2 runs the tests in two processes (pytest-xdist, a file to each at a time):
+# 8 min against 12 on 2 cores, but one of three such runs of the whole suite failed (1,000
+# jobs on RabbitMQ not done within 120 s), so one process stays the default until that is
+# understood. schemathesis's in-process test gives its eight operations one test id, which
+# xdist would run once: it runs on its own after the rest (in a full run; PYTEST_ARGS that
+# name tests run just those).
+TEST_WORKERS ?= 0
 SCHEMA_CASES := tests/test_schema.py::test_the_api_honours_its_schema
 TEST_ENV = PYTEST_DEBUG_TEMPROOT=$(TEST_TMP) \
 	SECRET_KEY=$${SECRET_KEY:-test-only-not-secret} \
