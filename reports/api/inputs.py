@@ -18,7 +18,6 @@ from rest_framework.request import Request
 from reports.api.request_body import Upload, raw_body
 from reports.errors import InvalidInput, PayloadTooLarge
 from reports.inputs import KINDS, Kind, convert
-from reports.report.model import Source
 from reports.report.source import OWN_FORMAT, XAPI_HEADER
 
 
@@ -72,7 +71,7 @@ def request_received(request: Request) -> Received:
         raise PayloadTooLarge(
             f"The events of this body, as the service's JSON, are larger than {limit} bytes."
         )
-    source = Source(kind, converted.events, converted.ignored, converted.ignored_by)
+    source = converted.source(cast(Kind, kind))
     received = json.dumps([kind, digest, mapping, namespace], sort_keys=True)
     return Received(
         converted.body,

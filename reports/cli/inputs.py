@@ -8,13 +8,14 @@ import sys
 from typing import TYPE_CHECKING, cast
 
 from reports.cli.common import EXIT_INVALID, CliError, explained, read_input
+from reports.report.source import INPUT_FORMATS, OWN_FORMAT, ignored_note
 
 if TYPE_CHECKING:
     from reports.inputs import Kind
     from reports.report.model import Source
 
-OWN = "json"
-FORMATS = ["json", "progsnap2", "xapi", "caliper"]
+OWN = OWN_FORMAT
+FORMATS = [OWN_FORMAT, *INPUT_FORMATS]
 INPUT_HELP = (
     "the file's format: json (the service's own, the default), progsnap2 (a MainTable.csv, "
     "or a .zip of it and DatasetMetadata.csv), xapi (statements) or caliper (an envelope)"
@@ -35,15 +36,12 @@ def converted(kind: str, path: str) -> tuple[bytes, Source | None]:
         return body, None
     from reports.errors import ServiceError
     from reports.inputs import convert
-    from reports.report.model import Source
 
     try:
         done = convert(cast("Kind", kind), io.BytesIO(body), content_type=media_type(kind, path))
     except ServiceError as exc:
         raise CliError(exc.message + explained(exc.errors), EXIT_INVALID) from None
-    source = Source(kind, done.events, done.ignored, done.ignored_by)
+    source = done.source(cast("Kind", kind))
     if done.ignored:
-        from reports.report.source import ignored_note
-
         print(f"report-task: {ignored_note(source)}", file=sys.stderr)
     return done.body, source

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, BinaryIO, Literal
+from typing import Any, BinaryIO, Literal, cast
 
 from reports.errors import UnsupportedMediaType
 from reports.inputs import caliper, progsnap2, xapi
 from reports.inputs.collect import Collector
 from reports.inputs.mapping import MappingIn, parse_mapping
+from reports.report.model import Source
+from reports.report.source import INPUT_FORMATS
 
 Kind = Literal["progsnap2", "xapi", "caliper"]
-KINDS: tuple[Kind, ...] = ("progsnap2", "xapi", "caliper")
+KINDS = cast("tuple[Kind, ...]", INPUT_FORMATS)  # report.source's list, typed
 # The media types each format is accepted in.
 MEDIA_TYPES: dict[Kind, tuple[str, ...]] = {
     "progsnap2": ("text/csv", *progsnap2.ZIP_TYPES),
@@ -40,6 +42,10 @@ class Converted:
     # (reason, count), e.g. ("verb http://adlnet.gov/expapi/verbs/attempted", 12): by count,
     # most first, then by reason.
     ignored_by: tuple[tuple[str, int], ...]
+
+    def source(self, kind: Kind) -> Source:
+        """What the job and the report keep of the conversion (``Report.source``)."""
+        return Source(kind, self.events, self.ignored, self.ignored_by)
 
 
 def convert(
